@@ -1,0 +1,3 @@
+from pvsignal.cli import main
+
+main()

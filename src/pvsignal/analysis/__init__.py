@@ -1,0 +1,1 @@
+"""Counts, disproportionality statistics, onset, case characterisation, interactions."""

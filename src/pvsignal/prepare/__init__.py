@@ -1,0 +1,1 @@
+"""Prepared tables over the lake: deduplicated cases, drug names → ingredients, MedDRA."""

@@ -1,0 +1,1 @@
+"""Outputs: table export, plots, the compound safety profile."""

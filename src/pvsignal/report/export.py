@@ -1,0 +1,87 @@
+"""Write result tables to CSV, Parquet or Excel, chosen by the file suffix.
+
+Text from public reports is untrusted: in CSV and Excel output any text cell that a
+spreadsheet would read as a formula (starting with ``=``, ``+``, ``-``, ``@``, tab or
+carriage return) is prefixed with an apostrophe (OWASP "CSV injection" advice).
+Parquet keeps values unchanged (it is not opened by spreadsheets).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any, Mapping
+
+import pandas as pd
+
+from pvsignal.errors import InputFileError
+
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+SUFFIXES = (".csv", ".parquet", ".xlsx")
+
+
+def neutralise_formulas(df: pd.DataFrame) -> pd.DataFrame:
+    """Copy of ``df`` whose text cells cannot be taken for spreadsheet formulas."""
+    out = df.copy()
+    for col in out.columns:
+        s = out[col]
+        if s.dtype == object or pd.api.types.is_string_dtype(s):
+            txt = s.astype("string")
+            risky = txt.str.startswith(FORMULA_PREFIXES).fillna(False)
+            # a plain negative number such as "-1.5" is data, not a formula
+            numeric = pd.to_numeric(txt.where(risky), errors="coerce").notna()
+            fix = risky & ~numeric
+            if fix.any():
+                out[col] = s.where(~fix, "'" + txt)
+    return out
+
+
+def write_table(
+    df: pd.DataFrame,
+    path: str | Path,
+    *,
+    metadata: Mapping[str, Any] | None = None,
+    sheets: Mapping[str, pd.DataFrame] | None = None,
+) -> Path:
+    """Write ``df`` to ``path`` (.csv, .parquet or .xlsx).
+
+    ``metadata`` (JSON-serialisable) goes to a sidecar ``<path>.json`` for every
+    format and, for Excel, to a second sheet ``parameters`` as key/value rows.
+    ``sheets`` adds further named sheets to an Excel workbook (ignored otherwise).
+    """
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix not in SUFFIXES:
+        raise InputFileError(
+            f"cannot write {path}: the output suffix must be one of {', '.join(SUFFIXES)}"
+        )
+    if path.parent and not path.parent.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+    if suffix == ".csv":
+        neutralise_formulas(df).to_csv(path, index=False)
+    elif suffix == ".parquet":
+        df.to_parquet(path, index=False)
+    else:
+        with pd.ExcelWriter(path, engine="openpyxl") as xl:
+            neutralise_formulas(df).to_excel(xl, sheet_name="results", index=False)
+            for name, extra in (sheets or {}).items():
+                neutralise_formulas(extra).to_excel(xl, sheet_name=name[:31], index=False)
+            if metadata:
+                flat = _flatten(metadata)
+                meta_df = pd.DataFrame({"parameter": list(flat), "value": [json.dumps(v) for v in flat.values()]})
+                neutralise_formulas(meta_df).to_excel(xl, sheet_name="parameters", index=False)
+    if metadata is not None:
+        sidecar = path.with_name(path.name + ".json")
+        sidecar.write_text(json.dumps(metadata, indent=2, default=str), encoding="utf-8")
+    return path
+
+
+def _flatten(d: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
+    flat: dict[str, Any] = {}
+    for k, v in d.items():
+        key = f"{prefix}{k}"
+        if isinstance(v, Mapping):
+            flat.update(_flatten(v, key + "."))
+        else:
+            flat[key] = v
+    return flat

@@ -1,0 +1,1 @@
+"""Readers of raw public data: FAERS/AERS quarterly ASCII, openFDA JSON, downloads."""

@@ -1,0 +1,1 @@
+"""The Parquet lake (layout, manifest, rejects) and the query engines over it."""

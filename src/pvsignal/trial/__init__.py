@@ -1,0 +1,1 @@
+"""Clinical-trial safety from CDISC ADaM data: incidence, CKD-EPI eGFR, dose rules."""
