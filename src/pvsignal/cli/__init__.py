@@ -34,6 +34,7 @@ def version() -> None:
 def _register() -> None:
     from pvsignal.cli import (  # noqa: F401  (each module registers its commands)
         faers_commands,
+        synth_commands,
         signal_commands,
         case_commands,
         trial_commands,
