@@ -64,8 +64,12 @@ COLUMNS: dict[str, list[tuple[str, pa.DataType]]] = {
 
 TABLES: tuple[str, ...] = tuple(COLUMNS)
 
+#: The rejects table: every input line that did not land as written. ``action`` is
+#: ``rejected`` (not landed), ``repaired`` (landed after a repair), ``nulled`` (landed,
+#: an invalid value set to null), ``kept`` (landed as written, e.g. an unknown code) or
+#: ``skipped`` (a blank line).
 REJECT_COLUMNS: list[tuple[str, pa.DataType]] = [
-    ("table", S), ("file", S), ("line", I64), ("raw", S), ("reason", S),
+    ("table", S), ("file", S), ("line", I64), ("raw", S), ("reason", S), ("action", S),
 ]
 
 #: Validated code lists (FACTS.md §1.3). A value outside its list is kept as is in the
