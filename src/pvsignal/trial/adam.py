@@ -1,0 +1,145 @@
+"""Read CDISC ADaM datasets (ADSL, ADAE, ADLB) from SAS transport, CSV or Parquet.
+
+SAS transport (``.xpt``) is read with pyreadstat, which keeps exact values:
+``pandas.read_sas`` turns some exact zeros (and the date 1960-01-01) into
+5.397605e-79 = 2^−260 (pandas issue #50670). Dates with a SAS date format come back
+as pandas datetimes.
+
+Normalisation, the same for every format: variable names upper-cased (SAS names are
+case-insensitive); character variables stripped, with a missing value as ''
+(SAS has no null for text); the ADaM date variables listed in :data:`DATE_VARS`
+parsed to ``datetime64``. Nothing else is changed.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Iterable
+
+import pandas as pd
+
+from pvsignal.errors import InputFileError
+
+DATE_VARS = ("TRTSDT", "TRTEDT", "ASTDT", "AENDT", "ADT", "RANDDT", "BRTHDT")
+
+ADSL_REQUIRED = ("USUBJID", "SAFFL")
+ADAE_REQUIRED = ("USUBJID", "TRTEMFL", "AEBODSYS", "AEDECOD")
+ADLB_REQUIRED = ("USUBJID", "PARAMCD", "AVAL")
+
+SUFFIXES = (".xpt", ".csv", ".parquet")
+
+
+class MissingVariablesError(InputFileError):
+    """A dataset lacks variables that the analysis needs."""
+
+
+def read_dataset(path: str | Path, *, name: str | None = None, required: Iterable[str] = ()) -> pd.DataFrame:
+    """Read one ADaM dataset (.xpt, .csv or .parquet), normalised as described above.
+
+    ``required`` variables must be present, else :class:`MissingVariablesError`
+    names the missing ones and lists those found.
+    """
+    path = Path(path)
+    label = name or path.stem.upper()
+    if not path.is_file():
+        raise InputFileError(f"{label}: file {path} does not exist (give the path of the {label} dataset)")
+    suffix = path.suffix.lower()
+    try:
+        if suffix == ".xpt":
+            import pyreadstat
+
+            df, _meta = pyreadstat.read_xport(str(path), dates_as_pandas_datetime=True)
+        elif suffix == ".csv":
+            df = pd.read_csv(path, dtype=str, keep_default_na=False)
+            df = _numeric_csv_columns(df)
+        elif suffix == ".parquet":
+            df = pd.read_parquet(path)
+        else:
+            raise InputFileError(
+                f"{label}: cannot read {path}: the suffix must be one of {', '.join(SUFFIXES)}"
+            )
+    except InputFileError:
+        raise
+    except Exception as exc:  # the reader's own message says what is wrong with the file
+        raise InputFileError(f"{label}: cannot read {path}: {exc}") from exc
+    df = normalise(df)
+    require(df, required, dataset=label, source=str(path))
+    return df
+
+
+def normalise(df: pd.DataFrame) -> pd.DataFrame:
+    """Upper-case names, strip text (missing text → ''), parse ADaM date variables."""
+    out = df.copy()
+    out.columns = [str(c).upper() for c in out.columns]
+    dupes = out.columns[out.columns.duplicated()].tolist()
+    if dupes:
+        raise InputFileError(f"variables {dupes} occur twice when names are upper-cased")
+    for col in out.columns:
+        s = out[col]
+        if col in DATE_VARS:
+            out[col] = _to_datetime(s, col)
+        elif s.dtype == object or pd.api.types.is_string_dtype(s):
+            if s.map(lambda v: isinstance(v, (bytes, bytearray))).any():
+                s = s.map(lambda v: v.decode("latin-1") if isinstance(v, (bytes, bytearray)) else v)
+            out[col] = s.astype("string").str.strip().fillna("").astype(object)
+    return out
+
+
+def _to_datetime(s: pd.Series, col: str) -> pd.Series:
+    if pd.api.types.is_datetime64_any_dtype(s):
+        return s
+    if pd.api.types.is_numeric_dtype(s):
+        # a SAS date without a date format: days since 1960-01-01
+        return pd.to_datetime(s, unit="D", origin="1960-01-01")
+    txt = s.astype("string").str.strip().replace("", pd.NA)
+    parsed = pd.to_datetime(txt, errors="coerce", format="mixed")
+    bad = txt.notna() & parsed.isna()
+    if bad.any():
+        examples = txt[bad].unique()[:3].tolist()
+        raise InputFileError(f"{col}: {int(bad.sum())} value(s) are not dates, e.g. {examples}; use ISO 8601 (YYYY-MM-DD)")
+    return parsed
+
+
+def _numeric_csv_columns(df: pd.DataFrame) -> pd.DataFrame:
+    """CSV is read as text; a column whose every non-blank value is a number becomes numeric."""
+    for col in df.columns:
+        if str(col).upper() in DATE_VARS or str(col).upper() == "USUBJID":
+            continue
+        txt = df[col].str.strip()
+        nonblank = txt != ""
+        if not nonblank.any():
+            continue
+        num = pd.to_numeric(txt.where(nonblank), errors="coerce")
+        if num[nonblank].notna().all():
+            df[col] = num
+    return df
+
+
+def require(df: pd.DataFrame, variables: Iterable[str], *, dataset: str, source: str = "") -> None:
+    """Raise :class:`MissingVariablesError` if any of ``variables`` is not a column of ``df``."""
+    missing = [v for v in variables if v not in df.columns]
+    if missing:
+        where = f" ({source})" if source else ""
+        raise MissingVariablesError(
+            f"{dataset}{where} lacks required variable(s) {', '.join(missing)}; "
+            f"variables found: {', '.join(map(str, df.columns)) or 'none'}"
+        )
+
+
+def read_adsl(path: str | Path, *, arm_var: str | None = None) -> pd.DataFrame:
+    """ADSL: requires USUBJID, SAFFL (and ``arm_var`` when given)."""
+    req = ADSL_REQUIRED + ((arm_var.upper(),) if arm_var else ())
+    return read_dataset(path, name="ADSL", required=req)
+
+
+def read_adae(path: str | Path) -> pd.DataFrame:
+    """ADAE: requires USUBJID, TRTEMFL, AEBODSYS, AEDECOD."""
+    return read_dataset(path, name="ADAE", required=ADAE_REQUIRED)
+
+
+def read_adlb(path: str | Path) -> pd.DataFrame:
+    """ADLB (BDS): requires USUBJID, PARAMCD, AVAL; ADT or ADY orders the records."""
+    df = read_dataset(path, name="ADLB", required=ADLB_REQUIRED)
+    if "ADT" not in df.columns and "ADY" not in df.columns:
+        require(df, ["ADT or ADY"], dataset="ADLB", source=str(path))
+    return df
