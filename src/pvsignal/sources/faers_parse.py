@@ -136,7 +136,8 @@ def parse_table_file(
         "max_line_size=10000000)",
         [str(path)],
     )
-    head = con.execute(f"SELECT line FROM {lines_rel} WHERE line_no = 1").fetchone()
+    first = con.execute(f"SELECT line FROM {lines_rel} WHERE line_no = 1").fetchall()
+    head = first[0] if first else None
     if head is None or head[0] is None:
         from pvsignal.errors import InputFileError
 
@@ -147,7 +148,7 @@ def parse_table_file(
     nf = "(length(line) - length(replace(line, '$', '')) + 1)"
     good = f"({nf} = {w} OR ({nf} = {w + 1} AND ends_with(line, '$')))"
     blank = "(line IS NULL OR trim(line) = '')"
-    n_lines = con.execute(f"SELECT count(*) - 1 FROM {lines_rel}").fetchone()[0]
+    n_lines = con.execute(f"SELECT count(*) - 1 FROM {lines_rel}").fetchall()[0][0]
 
     issues: list[dict] = []
     for (no,) in con.execute(f"SELECT line_no FROM {lines_rel} WHERE line_no > 1 AND {blank} ORDER BY line_no").fetchall():
@@ -219,6 +220,6 @@ def parse_table_file(
         action, _, reason = note.partition("|")
         issues.append({"line": no, "reason": reason, "action": action, "raw": raw or ""})
     con.execute(f"DELETE FROM {typed} WHERE NOT ({key_ok})")
-    rows = con.execute(f"SELECT count(*) FROM {typed}").fetchone()[0]
+    rows = con.execute(f"SELECT count(*) FROM {typed}").fetchall()[0][0]
     con.execute(f"DROP TABLE {lines_rel}")
     return ParsedTable(table, typed, header, n_lines, rows, issues)

@@ -1,0 +1,76 @@
+"""Case deduplication as FDA recommends, as engine-neutral Ibis expressions.
+
+Rules, in order (FACTS.md §1.5):
+
+1. **Deleted cases** — every DEMO row whose ``caseid`` appears on any quarter's
+   ``Deleted/DELETEyyQq.txt`` list is removed.
+2. **Old versions** — one report per ``caseid``: the FAERS version beats a legacy AERS
+   one (a case present in both eras counts once, FAERS wins), then the largest
+   ``fda_dt``, then the largest ``primaryid``.
+3. **Probable duplicates** (optional, flagged not deleted) — different case ids that
+   share either (a) event date, age, sex, reporter country, the set of ingredients
+   and the set of PTs (all non-missing), or (b) manufacturer control number and
+   sender. In each such group all but the latest report (rule 2 ordering) get
+   ``probable_duplicate = true`` and ``duplicate_of`` = the kept caseid.
+"""
+
+from __future__ import annotations
+
+import ibis
+import ibis.expr.types as ir
+
+
+def _order(t: ir.Table) -> list:
+    return [ibis.desc(t.era == "faers"), ibis.desc(t.fda_dt), ibis.desc(t.primaryid)]
+
+
+def without_deleted(demo: ir.Table, deleted: ir.Table) -> ir.Table:
+    """DEMO rows whose caseid is on no deleted list."""
+    return demo.filter(~demo.caseid.isin(deleted.caseid))
+
+
+def latest_versions(demo: ir.Table) -> ir.Table:
+    """One DEMO row per caseid: FAERS before AERS, then latest fda_dt, then largest primaryid."""
+    w = ibis.window(group_by=demo.caseid, order_by=_order(demo))
+    ranked = demo.mutate(_rank=ibis.row_number().over(w))
+    return ranked.filter(ranked._rank == 0).drop("_rank")
+
+
+def probable_duplicates(cases: ir.Table, drugs: ir.Table, reactions: ir.Table) -> ir.Table:
+    """``caseid, probable_duplicate, duplicate_of, duplicate_rule`` for every case.
+
+    ``drugs`` needs ``caseid, ingredient``; ``reactions`` needs ``caseid, pt``.
+    """
+    dsets = drugs.filter(drugs.ingredient.notnull()).group_by("caseid").agg(
+        drug_set=drugs.ingredient.collect(distinct=True).sort().join("|")
+    )
+    rsets = reactions.filter(reactions.pt.notnull()).group_by("caseid").agg(
+        pt_set=reactions.pt.collect(distinct=True).sort().join("|")
+    )
+    sig = cases.select("caseid", "era", "fda_dt", "primaryid", "event_dt", "age", "sex", "reporter_country", "mfr_num", "mfr_sndr")
+    j = sig.left_join(dsets, sig.caseid == dsets.caseid)
+    sig = j.select([j[c] for c in sig.columns] + [j.drug_set])
+    j = sig.left_join(rsets, sig.caseid == rsets.caseid)
+    sig = j.select([j[c] for c in sig.columns] + [j.pt_set])
+
+    def flag(t: ir.Table, keys: list[str], rule: str) -> ir.Table:
+        t = t.filter([t[k].notnull() for k in keys])
+        w = ibis.window(group_by=[t[k] for k in keys], order_by=_order(t))
+        t = t.mutate(_rank=ibis.row_number().over(w), _kept=t.caseid.first().over(w))
+        t = t.filter(t._rank > 0)
+        return t.select("caseid", duplicate_of=t._kept, duplicate_rule=ibis.literal(rule))
+
+    a = flag(sig, ["event_dt", "age", "sex", "reporter_country", "drug_set", "pt_set"], "same event date, age, sex, country, drugs and events")
+    b = flag(sig, ["mfr_num", "mfr_sndr"], "same manufacturer control number and sender")
+    flagged = a.union(b)
+    w = ibis.window(group_by=flagged.caseid, order_by=[flagged.duplicate_rule])
+    flagged = flagged.mutate(_rank=ibis.row_number().over(w))
+    flagged = flagged.filter(flagged._rank == 0).drop("_rank")
+    ids = cases.select("caseid")
+    out = ids.left_join(flagged, ids.caseid == flagged.caseid)
+    return out.select(
+        caseid=ids.caseid,
+        probable_duplicate=out.duplicate_of.notnull(),
+        duplicate_of=out.duplicate_of,
+        duplicate_rule=out.duplicate_rule,
+    )
