@@ -1,0 +1,400 @@
+"""Time to onset (TTO): days from the suspect drug's therapy start to the event date.
+
+Day counting: ``days = event_dt − start_dt`` in whole calendar days, so an event on the
+day therapy started is day 0 and the next day is day 1. ``event_dt`` is the case's
+DEMO event date (one per case), ``start_dt`` the THER start of the drug, matched by
+``caseid`` and ``dsg_drug_seq = drug_seq`` of the drug's rows (suspect roles by
+default). When the drug has several therapy rows (or several drug_seq rows) in a case,
+the **earliest** start among the rows with an accepted date precision is used.
+
+Date precision (``*_dt_prec``; store/schema.py): by default only dates precise to the
+day (``'D'``) are used. With ``allow_month=True`` month-precise dates (``'M'``, stored as
+day 1) are also used, imputed to the **15th** of the month (the NBER convention for
+YYYYMM dates, FACTS.md §1.3); year-only dates are never used.
+
+Each case of the population is kept or excluded with the first reason that applies, in
+this order (:data:`EXCLUSION_REASONS`): event date missing; event date too coarse;
+therapy start missing (no THER row with a start date for the drug); therapy start too
+coarse; therapy start before 1950-01-01; event before therapy start (days < 0); onset
+over ``max_days`` (3652 days ≈ 10 years). Excluded cases are counted by reason.
+
+Summary: n, median and quartiles (linear interpolation, numpy/R type 7), share with
+``days ≤ 30``, counts in the bins 0–30, 31–60, 61–90, 91–180, 181–360, > 360 days.
+
+Weibull: F(t) = 1 − exp(−(t/α)^β), shape β, scale α, fitted by maximum likelihood
+(:func:`weibull_fit`). The likelihood needs t > 0; day 0 is set to **0.5 day** for the
+fit only (an event on the start day happened, on average, half a day after the start;
+``zero_days='exclude'`` drops day 0 from the fit instead). The reading follows the
+confidence interval of β, not its point estimate (FACTS.md §2.5, FACTS-2.md §5): upper
+limit < 1 → "early failure"; lower limit > 1 → "wear-out failure"; otherwise "random
+failure". Spontaneous-report onset data are right-truncated (Leroy et al., BMC Med Res
+Methodol 2014;14:17), which this naive MLE does not correct.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any, Sequence
+
+import duckdb
+import numpy as np
+import pandas as pd
+from scipy import optimize, special, stats
+
+from pvsignal.analysis.cases import SUSPECT_ROLES, population_ctes
+from pvsignal.errors import AnalysisError, ConfigError
+
+EXCLUSION_REASONS = (
+    "event date missing",
+    "event date too coarse",
+    "therapy start missing",
+    "therapy start too coarse",
+    "therapy start before 1950",
+    "event before therapy start",
+    "onset over 10 years",
+)
+BIN_EDGES = (30, 60, 90, 180, 360)
+BIN_LABELS = ("0-30", "31-60", "61-90", "91-180", "181-360", ">360")
+MAX_DAYS = 3652
+MIN_START = "1950-01-01"
+
+
+# --------------------------------------------------------------------------- Weibull
+@dataclass(frozen=True)
+class WeibullFit:
+    """Two-parameter Weibull MLE with confidence intervals (see :func:`weibull_fit`)."""
+
+    n: int
+    shape: float
+    shape_lower: float
+    shape_upper: float
+    scale: float
+    scale_lower: float
+    scale_upper: float
+    se_shape: float
+    se_scale: float
+    loglik: float
+    level: float
+    ci_method: str
+
+    @property
+    def reading(self) -> str:
+        """WSP reading from the CI of the shape: early failure / random failure / wear-out failure."""
+        return weibull_reading(self.shape_lower, self.shape_upper)
+
+    def pdf(self, t: np.ndarray) -> np.ndarray:
+        """Fitted density at ``t`` days."""
+        return stats.weibull_min.pdf(t, self.shape, scale=self.scale)
+
+
+def weibull_reading(lower: float, upper: float) -> str:
+    """'early failure' if upper < 1, 'wear-out failure' if lower > 1, else 'random failure'."""
+    if upper < 1:
+        return "early failure"
+    if lower > 1:
+        return "wear-out failure"
+    return "random failure"
+
+
+def weibull_fit(t: Sequence[float] | np.ndarray, *, level: float = 0.95, ci: str = "wald-log") -> WeibullFit:
+    """Maximum-likelihood two-parameter Weibull (location 0) with confidence intervals.
+
+    F(t) = 1 − exp(−(t/α)^β). The MLE solves the profile score equation
+    1/β + mean(ln t) − Σ t^β ln t / Σ t^β = 0 for β (``scipy.optimize.brentq``; computed
+    on t/max(t), which leaves β unchanged and avoids overflow), then α = (mean t^β)^(1/β).
+    Standard errors from the inverse observed information (analytic Hessian at the MLE).
+
+    ``ci='wald-log'`` (default; JMP's default Wald interval, built on the log scale):
+    β·exp(±z·SE(β)/β), α·exp(±z·SE(α)/α). ``ci='profile'``: the shape's interval is the
+    profile-likelihood interval {β : 2(ℓ̂ − ℓp(β)) ≤ χ²₁(level)}; the scale keeps the
+    Wald-log interval.
+
+    Needs at least 3 values, all > 0 and not all equal (:class:`AnalysisError`
+    otherwise). Reference vector: FACTS-2.md §5 (β 0.742164, α 24.58119).
+    """
+    x = np.asarray(t, dtype=float)
+    if x.ndim != 1 or len(x) < 3:
+        raise AnalysisError(f"a Weibull fit needs at least 3 onset times, got {x.size}")
+    if not np.all(np.isfinite(x)) or np.any(x <= 0):
+        raise AnalysisError("a Weibull fit needs onset times > 0 (map day 0 first)")
+    if np.all(x == x[0]):
+        raise AnalysisError("a Weibull fit needs onset times that are not all equal")
+    if ci not in ("wald-log", "profile"):
+        raise ConfigError(f"ci must be 'wald-log' or 'profile', not {ci!r}")
+    n = len(x)
+    lu = np.log(x / x.max())  # ≤ 0
+    mean_lu = lu.mean()
+
+    def score(b: float) -> float:
+        w = np.exp(b * lu)
+        return 1.0 / b + mean_lu - float(np.dot(w, lu) / w.sum())
+
+    lo, hi = 1e-3, 1.0
+    while score(lo) <= 0:
+        lo /= 10
+    while score(hi) > 0:
+        hi *= 2
+    beta = optimize.brentq(score, lo, hi, xtol=1e-14, rtol=1e-15, maxiter=500)
+    lt = np.log(x)
+    alpha = math.exp((special.logsumexp(beta * lt) - math.log(n)) / beta)
+
+    # observed information at the MLE (second derivatives of ℓ(β, α))
+    z = x / alpha
+    L = np.log(z)
+    zb = z**beta
+    h_bb = -n / beta**2 - float(np.sum(zb * L * L))
+    h_aa = n * beta / alpha**2 - beta * (beta + 1) / alpha**2 * float(zb.sum())
+    h_ab = (-n + float(zb.sum()) + beta * float(np.sum(zb * L))) / alpha
+    cov = np.linalg.inv(-np.array([[h_bb, h_ab], [h_ab, h_aa]]))
+    se_b, se_a = math.sqrt(cov[0, 0]), math.sqrt(cov[1, 1])
+    zq = stats.norm.ppf(0.5 + level / 2)
+    loglik = float(np.sum(stats.weibull_min.logpdf(x, beta, scale=alpha)))
+
+    b_lo, b_hi = beta * math.exp(-zq * se_b / beta), beta * math.exp(zq * se_b / beta)
+    if ci == "profile":
+        sum_lt = float(lt.sum())
+
+        def prof(b: float) -> float:  # ℓ maximised over α at fixed β
+            return n * math.log(b) - n * (special.logsumexp(b * lt) - math.log(n)) + (b - 1) * sum_lt - n
+
+        cut = prof(beta) - stats.chi2.ppf(level, 1) / 2
+        f = lambda b: prof(b) - cut  # noqa: E731
+        a = beta / 2
+        while f(a) > 0:
+            a /= 2
+        b = beta * 2
+        while f(b) > 0:
+            b *= 2
+        b_lo = optimize.brentq(f, a, beta, xtol=1e-12)
+        b_hi = optimize.brentq(f, beta, b, xtol=1e-12)
+    return WeibullFit(
+        n=n, shape=beta, shape_lower=b_lo, shape_upper=b_hi, scale=alpha,
+        scale_lower=alpha * math.exp(-zq * se_a / alpha), scale_upper=alpha * math.exp(zq * se_a / alpha),
+        se_shape=se_b, se_scale=se_a, loglik=loglik, level=level, ci_method=ci,
+    )
+
+
+# --------------------------------------------------------------------------- onset data
+def onset_days(
+    con: duckdb.DuckDBPyConnection,
+    drug: str,
+    event: str | None = None,
+    *,
+    level: str = "pt",
+    by_event: bool = False,
+    roles: Sequence[str] | None = SUSPECT_ROLES,
+    allow_month: bool = False,
+    max_days: int = MAX_DAYS,
+    include_probable_duplicates: bool = False,
+) -> pd.DataFrame:
+    """One row per case (per event with ``by_event``): caseid, event, start_dt, event_dt,
+    days, excluded (null when kept, else a reason of :data:`EXCLUSION_REASONS`).
+
+    Dates here are the ones used (month dates already imputed to the 15th).
+    """
+    ctes, params = population_ctes(con, drug, event, level=level, roles=roles, by_event=by_event,
+                                   include_probable_duplicates=include_probable_duplicates)
+    sql = ctes.rstrip("\n") + """,
+    ther AS (
+        SELECT d.caseid,
+               count(t.start_dt) AS n_start,
+               min(CASE WHEN t.start_dt_prec = 'D' THEN t.start_dt
+                        WHEN t.start_dt_prec = 'M' AND ? THEN t.start_dt + 14 END) AS start_day
+        FROM drug_rows d
+        LEFT JOIN case_ther t ON t.caseid = d.caseid AND t.dsg_drug_seq = d.drug_seq
+        GROUP BY d.caseid),
+    base AS (
+        SELECT p.caseid, p.event, c.event_dt, th.n_start, th.start_day,
+               CASE WHEN c.event_dt_prec = 'D' THEN c.event_dt
+                    WHEN c.event_dt_prec = 'M' AND ? THEN c.event_dt + 14 END AS event_day
+        FROM pop p JOIN cases c USING (caseid) LEFT JOIN ther th USING (caseid)),
+    d AS (SELECT *, date_diff('day', start_day, event_day) AS days FROM base)
+    SELECT caseid, event, start_day AS start_dt, event_day AS event_dt, days,
+           CASE WHEN event_dt IS NULL THEN ?
+                WHEN event_day IS NULL THEN ?
+                WHEN coalesce(n_start, 0) = 0 THEN ?
+                WHEN start_day IS NULL THEN ?
+                WHEN start_day < CAST(? AS DATE) THEN ?
+                WHEN days < 0 THEN ?
+                WHEN days > ? THEN ? END AS excluded
+    FROM d ORDER BY event, caseid
+    """
+    r = EXCLUSION_REASONS
+    extra = [allow_month, allow_month, r[0], r[1], r[2], r[3], MIN_START, r[4], r[5], int(max_days), r[6]]
+    df = con.execute(sql, [*params, *extra]).df()
+    df["days"] = df["days"].where(df["excluded"].isna())
+    return df
+
+
+# --------------------------------------------------------------------------- summary
+@dataclass
+class OnsetResult:
+    """Time-to-onset summary of one drug (and event or event group)."""
+
+    drug: str
+    event: str | None
+    level: str
+    n_cases: int
+    n: int
+    median_days: float
+    q1_days: float
+    q3_days: float
+    within_30_days: float
+    bins: pd.DataFrame
+    excluded: dict[str, int]
+    weibull: WeibullFit | None
+    weibull_note: str | None
+    parameters: dict[str, Any]
+    days: np.ndarray = field(repr=False)
+
+    @property
+    def reading(self) -> str | None:
+        return self.weibull.reading if self.weibull else None
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready summary (NaN → None)."""
+        w = self.weibull
+        nz = lambda v: None if v is None or (isinstance(v, float) and math.isnan(v)) else v  # noqa: E731
+        return {
+            "drug": self.drug, "event": self.event, "level": self.level,
+            "n_cases": self.n_cases, "n": self.n,
+            "median_days": nz(self.median_days), "q1_days": nz(self.q1_days), "q3_days": nz(self.q3_days),
+            "within_30_days": nz(self.within_30_days),
+            "bins": {b: int(k) for b, k in zip(self.bins["bin"], self.bins["n"])},
+            "weibull_shape": {"estimate": w.shape, "lower": w.shape_lower, "upper": w.shape_upper} if w else None,
+            "weibull_scale": {"estimate": w.scale, "lower": w.scale_lower, "upper": w.scale_upper} if w else None,
+            "weibull_n": w.n if w else 0,
+            "weibull_note": self.weibull_note,
+            "reading": self.reading,
+            "excluded": dict(self.excluded),
+            "parameters": self.parameters,
+        }
+
+
+def summarise_onset(
+    days: Sequence[float] | np.ndarray,
+    *,
+    excluded: dict[str, int] | None = None,
+    zero_days: str = "half",
+    level_ci: float = 0.95,
+    ci: str = "wald-log",
+    drug: str = "",
+    event: str | None = None,
+    level: str = "pt",
+    parameters: dict[str, Any] | None = None,
+) -> OnsetResult:
+    """Median, quartiles, share within 30 days, bins and Weibull fit of onset ``days``.
+
+    ``zero_days``: ``'half'`` fits day 0 as 0.5 day, ``'exclude'`` leaves day 0 out of the
+    fit (both only for the Weibull; the descriptive numbers use the days as they are).
+    """
+    if zero_days not in ("half", "exclude"):
+        raise ConfigError(f"zero_days must be 'half' or 'exclude', not {zero_days!r}")
+    d = np.sort(np.asarray(days, dtype=float))
+    n = len(d)
+    if n:
+        q1, med, q3 = np.quantile(d, [0.25, 0.5, 0.75])
+        within = float(np.mean(d <= 30))
+    else:
+        q1 = med = q3 = within = math.nan
+    idx = np.searchsorted(np.asarray(BIN_EDGES, dtype=float), d, side="left")  # day 30 → bin 0
+    counts = np.bincount(idx, minlength=len(BIN_LABELS))
+    bins = pd.DataFrame({"bin": BIN_LABELS, "n": counts.astype("int64"),
+                         "share": counts / n if n else np.full(len(BIN_LABELS), math.nan)})
+    t = np.where(d == 0, 0.5, d) if zero_days == "half" else d[d > 0]
+    fit, note = None, None
+    try:
+        fit = weibull_fit(t, level=level_ci, ci=ci)
+    except AnalysisError as exc:
+        note = str(exc)
+    excl = {r: int((excluded or {}).get(r, 0)) for r in EXCLUSION_REASONS}
+    excl.update({k: int(v) for k, v in (excluded or {}).items() if k not in excl})
+    return OnsetResult(
+        drug=drug, event=event, level=level, n_cases=n + sum(excl.values()), n=n,
+        median_days=float(med), q1_days=float(q1), q3_days=float(q3), within_30_days=within,
+        bins=bins, excluded=excl, weibull=fit, weibull_note=note,
+        parameters={**(parameters or {}), "zero_days": zero_days, "ci": ci, "ci_level": level_ci},
+        days=d,
+    )
+
+
+def time_to_onset(
+    con: duckdb.DuckDBPyConnection,
+    drug: str,
+    event: str | None = None,
+    *,
+    level: str = "pt",
+    roles: Sequence[str] | None = SUSPECT_ROLES,
+    allow_month: bool = False,
+    max_days: int = MAX_DAYS,
+    zero_days: str = "half",
+    ci: str = "wald-log",
+    include_probable_duplicates: bool = False,
+) -> OnsetResult:
+    """Time to onset of ``event`` (a PT, or a group at ``level``) for ``drug``; all events
+    of the drug's cases when ``event`` is None. See the module doc for every convention."""
+    rows = onset_days(con, drug, event, level=level, roles=roles, allow_month=allow_month,
+                      max_days=max_days, include_probable_duplicates=include_probable_duplicates)
+    return _summarise_rows(rows, drug=drug, event=event, level=level, roles=roles, allow_month=allow_month,
+                           max_days=max_days, zero_days=zero_days, ci=ci)
+
+
+def onset_by_event(
+    con: duckdb.DuckDBPyConnection,
+    drug: str,
+    *,
+    level: str = "pt",
+    min_cases: int = 3,
+    roles: Sequence[str] | None = SUSPECT_ROLES,
+    allow_month: bool = False,
+    max_days: int = MAX_DAYS,
+    zero_days: str = "half",
+    ci: str = "wald-log",
+    include_probable_duplicates: bool = False,
+) -> pd.DataFrame:
+    """One row per event (PT or group at ``level``) with ≥ ``min_cases`` usable onsets.
+
+    Columns: event, n, n_excluded, median_days, q1_days, q3_days, within_30_days,
+    weibull_shape, weibull_shape_lower, weibull_shape_upper, weibull_scale, reading;
+    sorted by n (descending), then event.
+    """
+    rows = onset_days(con, drug, level=level, by_event=True, roles=roles, allow_month=allow_month,
+                      max_days=max_days, include_probable_duplicates=include_probable_duplicates)
+    out = []
+    for ev, part in rows.groupby("event", sort=True):  # one scipy fit per event
+        if part["excluded"].isna().sum() < min_cases:
+            continue
+        r = _summarise_rows(part, drug=drug, event=str(ev), level=level, roles=roles,
+                            allow_month=allow_month, max_days=max_days, zero_days=zero_days, ci=ci)
+        w = r.weibull
+        out.append({
+            "event": ev, "n": r.n, "n_excluded": sum(r.excluded.values()),
+            "median_days": r.median_days, "q1_days": r.q1_days, "q3_days": r.q3_days,
+            "within_30_days": r.within_30_days,
+            "weibull_shape": w.shape if w else math.nan,
+            "weibull_shape_lower": w.shape_lower if w else math.nan,
+            "weibull_shape_upper": w.shape_upper if w else math.nan,
+            "weibull_scale": w.scale if w else math.nan,
+            "reading": r.reading,
+        })
+    cols = ["event", "n", "n_excluded", "median_days", "q1_days", "q3_days", "within_30_days",
+            "weibull_shape", "weibull_shape_lower", "weibull_shape_upper", "weibull_scale", "reading"]
+    df = pd.DataFrame(out, columns=cols)
+    return df.sort_values(["n", "event"], ascending=[False, True]).reset_index(drop=True)
+
+
+def _summarise_rows(rows: pd.DataFrame, *, drug: str, event: str | None, level: str,
+                    roles: Sequence[str] | None, allow_month: bool, max_days: int,
+                    zero_days: str, ci: str) -> OnsetResult:
+    kept = rows["excluded"].isna()
+    excluded = rows.loc[~kept, "excluded"].value_counts().to_dict()
+    return summarise_onset(
+        rows.loc[kept, "days"].to_numpy(dtype=float), excluded=excluded, zero_days=zero_days, ci=ci,
+        drug=drug.strip().upper(), event=event, level=level,
+        parameters={"roles": list(roles) if roles is not None else "all",
+                    "date_precision": "day or month (month → 15th)" if allow_month else "day",
+                    "max_days": max_days, "min_start": MIN_START,
+                    "day_counting": "event_dt - start_dt in days; same day = 0",
+                    "several_therapies": "earliest start"},
+    )
