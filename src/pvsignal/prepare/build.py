@@ -54,7 +54,11 @@ def build(
     synonyms: list[str | Path] | None = None,
     strip_salts: bool = True,
 ) -> dict[str, Any]:
-    """Deduplicate and normalise the lake; write the prepared tables; return the tally."""
+    """Deduplicate and normalise the lake; write the prepared tables; return the tally.
+
+    Synonym tables: the shipped one, every ``LAKE/synonyms/*.csv`` (e.g. written by
+    ``pvsignal drugs build-map --lake``), then ``synonyms`` (later ones win).
+    """
     lake = Lake(Path(lake_dir))
     manifest = lake.require()
     run_id = new_id()
@@ -70,6 +74,7 @@ def build(
     keys = latest.select("quarter", "primaryid", "caseid")
 
     drug = _keyed(raw["drug"], keys)
+    synonyms = [*sorted((lake.root / "synonyms").glob("*.csv")), *(synonyms or [])]
     syn = ibis.memtable(load_synonyms(synonyms))
     imap = con.create_table("imap", ingredient_map(raw["drug"], syn, salts=salts), temp=True)
     drugs = drug.left_join(imap, (drug.drugname.identical_to(imap.drugname)) & (drug.prod_ai.identical_to(imap.prod_ai)))
@@ -129,7 +134,7 @@ def build(
             "deduplication": "drop deleted caseids; per caseid keep FAERS over AERS, then latest fda_dt, then largest primaryid",
             "probable_duplicates": "flagged: same event_dt, age, sex, reporter_country, ingredient set and PT set; or same mfr_num and mfr_sndr",
             "strip_salts": strip_salts,
-            "synonym_files": [str(p) for p in (synonyms or [])],
+            "synonym_files": [str(p) for p in synonyms],
         },
         "quarters": sorted(manifest["quarters"]),
     }

@@ -183,3 +183,42 @@ def build_drugsatfda_map(products: str | Path, *, salts: tuple[str, ...] | None 
     rows = rows[rows["name"] != rows["ingredient"]]
     rows["source"] = f"Drugs@FDA {p.name}"
     return rows[["name", "ingredient", "source"]].drop_duplicates().reset_index(drop=True)
+
+
+def normalize_names(
+    names: pd.DataFrame,
+    column: str,
+    *,
+    synonyms: list[str | Path] | None = None,
+    strip_salts: bool = True,
+) -> pd.DataFrame:
+    """Ingredients for a column of free-text drug names (one output row per input row).
+
+    Adds ``ingredient`` (``; ``-separated for combination products),
+    ``ingredient_source`` and ``mapped`` (False for ``unmapped`` names) beside the
+    input columns. Uses the same expressions as the lake (:func:`ingredient_map`).
+    """
+    if column not in names.columns:
+        raise InputFileError(f"no column {column!r} in the input; columns found: {list(names.columns)}")
+    salts = DEFAULT_SALTS if strip_salts else None
+    con = ibis.duckdb.connect()
+    try:
+        distinct = pd.DataFrame({"drugname": names[column].astype("string").dropna().unique(), "prod_ai": None})
+        distinct["prod_ai"] = distinct["prod_ai"].astype("string")
+        if distinct.empty:
+            m = pd.DataFrame(columns=["drugname", "ingredient", "ingredient_source"])
+        else:
+            m = con.execute(ingredient_map(ibis.memtable(distinct), ibis.memtable(load_synonyms(synonyms)), salts=salts))
+        g = (
+            m.sort_values(["drugname", "ingredient"])
+            .groupby("drugname", sort=False)
+            .agg(ingredient=("ingredient", lambda s: "; ".join(x for x in s if x)), ingredient_source=("ingredient_source", "first"))
+        )
+    finally:
+        con.disconnect()
+    out = names.copy()
+    key = names[column].astype("string")
+    out["ingredient"] = key.map(g["ingredient"]).astype("string")
+    out["ingredient_source"] = key.map(g["ingredient_source"]).fillna("missing").astype("string")
+    out["mapped"] = out["ingredient_source"].isin(["prod_ai", "synonym", "name"])
+    return out
