@@ -185,7 +185,7 @@ class MedDRA:
             "term": terms,
             "pt": pt_out.astype(object).where(pt_out.notna(), None),
             "matched_as": pd.Series(["PT" if p else ("LLT" if l else None) for p, l in zip(is_pt, in_llt)], dtype=object),
-            "llt_current": key.map(llt_map["current"]).where(in_llt).astype(object),
+            "llt_current": [bool(v) if i else None for v, i in zip(key.map(llt_map["current"]), in_llt)],
         })
 
     # -- SMQs ------------------------------------------------------------------------
