@@ -242,6 +242,17 @@ def _drug_names(kn, names: list[str], drug: str) -> tuple[str, list[str]]:
     return target, raw
 
 
+def _unknown_events(con, absent: list[str]) -> None:
+    import difflib
+
+    pts = [r[0] for r in con.execute("SELECT DISTINCT pt FROM case_reactions WHERE pt IS NOT NULL").fetchall()]
+    msgs = []
+    for e in absent:
+        near = difflib.get_close_matches(e, pts, n=5, cutoff=0.6)
+        msgs.append(f"{e.lower()!r}" + (f" (close: {', '.join(n.lower() for n in near)})" if near else ""))
+    raise UnknownNameError(f"event(s) not reported in case_reactions: {'; '.join(msgs)}. Use MedDRA preferred terms.")
+
+
 @dataclass(frozen=True)
 class Perpetrator:
     """The perpetrator side of a triple: a class (e.g. strong CYP3A4 inhibitors) or one drug."""
@@ -356,6 +367,9 @@ def interaction_counts(
         for col, v in sizes.items():
             df[col] = v
         df = df.rename_axis("event").reset_index()
+        absent = df.loc[df[["n111", "n101", "n011", "n001"]].sum(axis=1) == 0, "event"].tolist()
+        if absent:
+            _unknown_events(con, absent)
     df = df[["event", *STRATA_COLUMNS]].astype({c: "int64" for c in STRATA_COLUMNS})
     df.attrs.update(
         drug=ingredient, perpetrator=perp.label, perpetrator_ingredients=list(perp.ingredients),

@@ -1,5 +1,122 @@
-"""Commands of this group register themselves on :data:`pvsignal.cli.app`."""
+"""``pvsignal interactions``: label rules for a drug with its partners, or interaction
+signals (Ω, stratified ROR) and co-reported perpetrators from a FAERS lake."""
 
 from __future__ import annotations
 
-from pvsignal.cli import app  # noqa: F401
+import json
+from pathlib import Path
+from typing import Annotated, Optional
+
+import pandas as pd
+import typer
+
+from pvsignal.cli import app
+from pvsignal.errors import LakeError
+
+
+def _connect(lake: Path):
+    """The lead's lake → DuckDB connection with the prepared views."""
+    try:
+        from pvsignal.store import lake as lake_mod
+    except ImportError:  # pragma: no cover - store not built yet
+        lake_mod = None
+    connect = getattr(lake_mod, "connect", None)
+    if connect is None:
+        raise LakeError(
+            "this build cannot open a lake with prepared views yet (pvsignal.store.lake.connect is missing); "
+            "use the Python API with a DuckDB connection instead"
+        )
+    return connect(lake)
+
+
+def _emit(df: pd.DataFrame, *, as_json: bool, out: Path | None, title: str, columns: list[str], meta: dict) -> None:
+    from pvsignal.cli import render
+
+    if out is not None:
+        from pvsignal.report.export import write_table
+
+        write_table(df, out, metadata=meta)
+    if as_json:
+        typer.echo(df.to_json(orient="records", double_precision=6))
+    else:
+        render.print_dataframe(df, title=title, columns=[c for c in columns if c in df.columns], digits=3)
+
+
+@app.command()
+def interactions(
+    drug: Annotated[Optional[str], typer.Argument(help="Drug whose label rules to check (e.g. voclosporin).")] = None,
+    with_: Annotated[Optional[str], typer.Option("--with", help="Comma-separated partner drugs (names, brands or synonyms).")] = None,
+    lake: Annotated[Optional[Path], typer.Option(help="FAERS lake folder: report co-reported perpetrators or interaction signals.")] = None,
+    drug_opt: Annotated[Optional[str], typer.Option("--drug", help="Drug (victim) for the lake analyses.")] = None,
+    event: Annotated[Optional[str], typer.Option(help="Comma-separated MedDRA PTs (default: every PT, with --class).")] = None,
+    class_: Annotated[Optional[str], typer.Option("--class", help="Perpetrator class (e.g. cyp3a4-inhibitor, strong-cyp3a4-inhibitor, pgp-inhibitor) or one drug.")] = None,
+    roles: Annotated[str, typer.Option(help="Role codes that count as exposure to the drug (and perpetrator).")] = "PS,SS,I",
+    perpetrator_roles: Annotated[Optional[str], typer.Option(help="Role codes for the perpetrator, if different.")] = None,
+    min_cases: Annotated[int, typer.Option(help="With no --event: keep events with at least this many co-exposed cases.")] = 3,
+    allow_unknown: Annotated[bool, typer.Option(help="Report unknown partner names instead of stopping.")] = False,
+    knowledge: Annotated[Optional[Path], typer.Option(help="Knowledge folder replacing the packaged one.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON records instead of a table.")] = False,
+    out: Annotated[Optional[Path], typer.Option(help="Also write the table (.csv, .parquet or .xlsx).")] = None,
+) -> None:
+    """Drug interactions: label actions per partner, or interaction signals in FAERS.
+
+    \b
+    pvsignal interactions voclosporin --with ketoconazole,diltiazem,digoxin,rifampin
+    pvsignal interactions --lake LAKE --drug voclosporin --event tremor --class cyp3a4-inhibitor
+    pvsignal interactions --lake LAKE --drug voclosporin            (co-reported perpetrators)
+    """
+    from pvsignal.knowledge import check_interactions
+
+    name = drug_opt or drug
+    if lake is None:
+        if not name or not with_:
+            raise typer.BadParameter("give a DRUG and --with PARTNERS, or --lake with --drug", param_hint="DRUG / --with")
+        df = check_interactions(name, with_=with_, allow_unknown=allow_unknown, knowledge=knowledge)
+        _emit(
+            df, as_json=as_json, out=out, title=f"Label interactions: {name}",
+            columns=["partner", "ingredient", "action", "dose", "mechanism", "source_id"],
+            meta={"drug": name, "with": with_, "knowledge": str(knowledge or "packaged")},
+        )
+        return
+
+    if not name:
+        raise typer.BadParameter("--lake needs --drug", param_hint="--drug")
+    from pvsignal.analysis import interactions as ia
+
+    con = _connect(lake)
+    if class_ is None:
+        co = ia.co_reported_perpetrators(con, name, roles=roles, knowledge=knowledge)
+        meta = {"drug": co.drug, "n_drug_cases": co.n_drug_cases, "roles": roles, "lake": str(lake)}
+        if as_json:
+            typer.echo(json.dumps({
+                **meta, "by_class": json.loads(co.by_class.to_json(orient="records")),
+                "by_drug": json.loads(co.by_drug.to_json(orient="records")),
+            }))
+            if out is not None:
+                _emit(co.by_drug, as_json=False, out=out, title="", columns=[], meta=meta)
+            return
+        title = f"{co.drug.lower()}: {co.n_drug_cases:,} cases (roles {roles}) listing a perpetrator"
+        _emit(co.by_class, as_json=False, out=None, title=title + ", by class", columns=["class", "n_cases", "pct"], meta=meta)
+        _emit(co.by_drug, as_json=False, out=out, title=title + ", by drug",
+              columns=["ingredient", "classes", "n_cases", "pct"], meta=meta)
+        return
+
+    events = [e for e in (x.strip() for x in event.split(",")) if e] if event else None
+    df = ia.interaction_signals(
+        con, name, class_, events, roles=roles, perpetrator_roles=perpetrator_roles,
+        min_n111=min_cases if events is None else 0, knowledge=knowledge,
+    )
+    a = df.attrs
+    meta = {
+        "drug": a["drug"], "perpetrator": a["perpetrator"], "perpetrator_ingredients": a["perpetrator_ingredients"],
+        "roles": a["roles"], "perpetrator_roles": a["perpetrator_roles"], "alpha": 0.5, "level": 0.95,
+        "lake": str(lake), "method": "Omega, Noren et al. Stat Med 2008;27:3057-3070; stratified ROR (Woolf CI)",
+    }
+    _emit(
+        df, as_json=as_json, out=out,
+        title=f"{a['drug'].lower()} + {a['perpetrator']} (roles {','.join(a['roles'])}): Ω and stratified ROR",
+        columns=["event", "n111", "n11_", "expected", "omega", "omega_lower", "omega_upper", "rate_both",
+                 "rate_drug_alone", "rate_perpetrator_alone", "ror_both_vs_drug", "ror_both_vs_drug_lower",
+                 "ror_both_vs_drug_upper", "signal", "reason"],
+        meta=meta,
+    )

@@ -45,7 +45,7 @@ UNKNOWN = "not in knowledge base"
 
 RESULT_COLUMNS = [
     "drug", "partner", "ingredient", "action", "dose", "mechanism", "partner_classes",
-    "source", "class_source", "status", "other_rules",
+    "source", "source_id", "class_source", "status", "other_rules",
 ]
 
 
@@ -182,7 +182,8 @@ def check(knowledge: "Knowledge", drug: str, partners: list[str], *, allow_unkno
         src = knowledge.sources[rule.source]
         rows.append({
             **base, "ingredient": p, "action": rule.action, "dose": rule.dose, "mechanism": rule.mechanism,
-            "partner_classes": classes, "source": src.citation + (f", {lr.version}" if rule.source == lr.source else ""), "class_source": class_src,
+            "partner_classes": classes, "source": src.citation + (f", {lr.version}" if rule.source == lr.source else ""),
+            "source_id": rule.source + (f" ({lr.version})" if rule.source == lr.source else ""), "class_source": class_src,
             "status": rule.status, "other_rules": "; ".join(dict.fromkeys(others)),
         })
     return pd.DataFrame(rows, columns=RESULT_COLUMNS)
