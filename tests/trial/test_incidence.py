@@ -174,3 +174,27 @@ def test_user_mistakes_are_clear_errors(adsl, adae):
         incidence(adsl, adae, arm_var="TRT01P")
     with pytest.raises(AnalysisError, match="duplicated USUBJID"):
         incidence(pd.concat([adsl, adsl.iloc[:1]]), adae)
+
+
+from hypothesis import given, settings, strategies as st
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 7), st.sampled_from(["A", "B"]), st.sampled_from(["p1", "p2", "p3"]),
+                          st.sampled_from(["Y", ""])), max_size=30))
+def test_nesting_invariants(records):
+    # subjects 0–3 arm X, 4–7 arm Y, all in the safety population; PTs p1, p2 in SOC A, p3 in SOC B
+    adsl = pd.DataFrame({"USUBJID": [str(i) for i in range(8)], "TRT01A": ["X"] * 4 + ["Y"] * 4, "SAFFL": ["Y"] * 8})
+    soc_of = {"p1": "A", "p2": "A", "p3": "B"}
+    adae = pd.DataFrame([(str(s), soc_of[pt], pt, fl) for s, _, pt, fl in records],
+                        columns=["USUBJID", "AEBODSYS", "AEDECOD", "TRTEMFL"])
+    t = incidence(adsl, adae).table
+    for arm, g in t.groupby("arm"):
+        any_n = g.loc[g["level"] == "any", "n"].iloc[0]
+        assert (g["n"] <= g["N"]).all() and (g["n"] <= any_n).all()
+        for soc, s in g[g["level"] == "pt"].groupby("AEBODSYS"):
+            soc_n = g.loc[(g["level"] == "soc") & (g["AEBODSYS"] == soc), "n"].iloc[0]
+            assert s["n"].max() <= soc_n <= s["n"].sum()
+        assert g.loc[g["level"] == "any", "events"].iloc[0] == g.loc[g["level"] == "soc", "events"].sum()
+    te = adae[adae["TRTEMFL"] == "Y"]
+    assert t.loc[t["level"] == "any", "n"].sum() == te["USUBJID"].nunique()

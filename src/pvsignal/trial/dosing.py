@@ -32,7 +32,7 @@ import pandas as pd
 from pvsignal.errors import AnalysisError
 from pvsignal.trial.adam import normalise, require
 from pvsignal.trial.renal import egfr, egfr_invalid_reason
-from pvsignal.trial.rules import Rule, RuleSet
+from pvsignal.trial.rules import RuleSet
 
 ACTION_COLUMNS = [
     "USUBJID", "ADT", "ADY", "value", "value_source", "baseline", "pchg", "state_before", "action",
