@@ -1,0 +1,109 @@
+"""The report population of a FAERS analysis: an explicit, recorded case definition.
+
+Turns the prepared views (``cases``, ``case_drugs``, ``case_reactions``) into the
+``(report_id, drug)`` and ``(report_id, event)`` sets and the per-report strata that
+:func:`pvsignal.analysis.counts.pair_counts_from_sets` counts. ``report_id`` is the
+deduplicated ``caseid``; ``drug`` the ingredient; ``event`` the MedDRA PT (upper case).
+
+Defaults follow common FAERS practice: suspect drugs (roles PS and SS), all quarters,
+all reports. Every parameter is kept in :class:`CaseDefinition` and written beside
+each result so it can be reproduced.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import duckdb
+import ibis
+import ibis.expr.types as ir
+
+from pvsignal.errors import ConfigError
+from pvsignal.sources.faers_layouts import parse_quarter
+
+ROLE_SETS = {"suspect": ("PS", "SS"), "primary": ("PS",), "all": ("PS", "SS", "C", "I")}
+#: age bands (years) used for filters and strata: [lower, upper)
+AGE_GROUPS: dict[str, tuple[float, float]] = {"<18": (0, 18), "18-64": (18, 65), "65+": (65, 1e9)}
+STRATA = ("sex", "age_group", "year")
+
+
+@dataclass
+class CaseDefinition:
+    """Which reports, drugs and events an analysis counts.
+
+    ``roles``: ``suspect`` (PS+SS), ``primary`` (PS) or ``all``; ``quarters``: a
+    ``2021Q1:2024Q4`` range on the quarter of each case's kept version; ``sex``:
+    ``F``/``M``; ``age_groups``: subset of :data:`AGE_GROUPS`; ``years``: receipt
+    years ``[from, to]``; ``strata``: any of ``sex, age_group, year`` for stratified
+    expected counts; ``drop_probable_duplicates`` leaves out flagged cases.
+    """
+
+    roles: str = "suspect"
+    quarters: str | None = None
+    sex: str | None = None
+    age_groups: list[str] | None = None
+    years: list[int] | None = None
+    strata: list[str] = field(default_factory=list)
+    drop_probable_duplicates: bool = False
+    drug_level: str = "ingredient"
+    event_level: str = "pt"
+
+    def __post_init__(self) -> None:
+        if self.roles not in ROLE_SETS:
+            raise ConfigError(f"roles must be one of {', '.join(ROLE_SETS)}; got {self.roles!r}")
+        if self.sex is not None and self.sex.upper() not in ("F", "M"):
+            raise ConfigError(f"sex must be F or M; got {self.sex!r}")
+        bad = [g for g in self.age_groups or [] if g not in AGE_GROUPS]
+        if bad:
+            raise ConfigError(f"unknown age group(s) {bad}; known: {', '.join(AGE_GROUPS)}")
+        bad = [s for s in self.strata if s not in STRATA]
+        if bad:
+            raise ConfigError(f"unknown stratum {bad}; use any of {', '.join(STRATA)}")
+        if self.years is not None and (len(self.years) != 2 or self.years[0] > self.years[1]):
+            raise ConfigError(f"years must be [first, last]; got {self.years}")
+        if self.quarters:
+            parts = self.quarters.split(":")
+            if len(parts) not in (1, 2):
+                raise ConfigError(f"quarters must look like 2021Q1:2024Q4; got {self.quarters!r}")
+            for p in parts:
+                parse_quarter(p)
+
+    def to_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        d["role_codes"] = list(ROLE_SETS[self.roles])
+        return d
+
+
+def _age_group(age: ir.FloatingValue) -> ir.StringValue:
+    return ibis.cases(*((age.between(lo, hi) & (age < hi), name) for name, (lo, hi) in AGE_GROUPS.items()), else_="unknown")
+
+
+def population(con: duckdb.DuckDBPyConnection, definition: CaseDefinition) -> tuple[ir.Table, ir.Table, ir.Table]:
+    """``(drugs, events, report_strata)`` Ibis tables over the prepared views in ``con``."""
+    ib = ibis.duckdb.from_connection(con)
+    cases = ib.table("cases")
+    if definition.drop_probable_duplicates:
+        cases = cases.filter(~cases.probable_duplicate)
+    if definition.quarters:
+        parts = [parse_quarter(p) for p in definition.quarters.split(":")]
+        lo, hi = parts[0], parts[-1]
+        cases = cases.filter((cases.quarter >= lo) & (cases.quarter <= hi))
+    if definition.sex:
+        cases = cases.filter(cases.sex == definition.sex.upper())
+    cases = cases.mutate(
+        age_group=_age_group(cases.age_years),
+        year=cases.receipt_year.cast("string"),
+        sex=cases.sex.isin(["F", "M"]).ifelse(cases.sex, "unknown"),
+    )
+    if definition.age_groups:
+        cases = cases.filter(cases.age_group.isin(definition.age_groups))
+    if definition.years:
+        cases = cases.filter(cases.receipt_year.between(*definition.years))
+    ids = cases.select(report_id=cases.caseid, **{s: cases[s] for s in definition.strata})
+    d = ib.table("case_drugs")
+    d = d.filter(d.role_cod.isin(list(ROLE_SETS[definition.roles])) & d.ingredient.notnull())
+    drugs = d.select(report_id=d.caseid, drug=d.ingredient).semi_join(ids, "report_id")
+    r = ib.table("case_reactions")
+    events = r.select(report_id=r.caseid, event=r.pt).semi_join(ids, "report_id")
+    return drugs, events, ids
