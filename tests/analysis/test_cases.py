@@ -2,7 +2,7 @@
 
 The store (a real DuckDB file) holds the prepared views of store/schema.py as tables.
 Drug DRUGA is suspect (PS/SS) in cases 1–10; case 11 has it only as concomitant, case 12
-is a probable duplicate, case 13 has DRUGB only. Per-case values are listed in CASES.
+is a probable duplicate (added only where a test says so), case 13 has DRUGB only. Per-case values are listed in CASES.
 """
 
 from __future__ import annotations
@@ -64,17 +64,16 @@ CASES = {
     9: ("F", 40, "QQ", 120, "KG", "MD", "PER", "US", "US", 2022),
     10: ("M", 3, "WK", 700, "KG", "MD", "EXP", "US", "US", 2021),       # 0.058 y; implausible weight
     11: ("F", 50, "YR", 60, "KG", "MD", "EXP", "US", "US", 2021),       # DRUGA concomitant only
-    12: ("F", 50, "YR", 60, "KG", "MD", "EXP", "US", "US", 2021),       # probable duplicate
     13: ("M", 50, "YR", 60, "KG", "MD", "EXP", "US", "US", 2021),       # DRUGB only
 }
 DEMO_KEYS = ("sex", "age", "age_cod", "wt", "wt_cod", "occp_cod", "rept_cod", "reporter_country",
              "occr_country", "receipt_year")
 REACTIONS = {1: ["HEADACHE"], 2: ["HEADACHE", "TREMOR"], 3: ["TREMOR"], 4: ["HEADACHE"], 5: ["NAUSEA"],
              6: ["HEADACHE"], 7: ["HEADACHE"], 8: ["TREMOR"], 9: ["HEADACHE"], 10: ["TREMOR"],
-             11: ["HEADACHE"], 12: ["HEADACHE"], 13: ["HEADACHE"]}
+             11: ["HEADACHE"], 13: ["HEADACHE"]}
 OUTCOMES = {1: ["HO"], 2: ["HO", "DE"], 4: ["LT"], 5: ["OT"], 6: ["XX"], 8: ["HO"], 10: ["DS", "HO"], 13: ["DE"]}
 DRUGS = [  # caseid, drug_seq, role, ingredient
-    *[(c, 1, "PS", "DRUGA") for c in (1, 4, 5, 6, 7, 8, 9, 10, 12)],
+    *[(c, 1, "PS", "DRUGA") for c in (1, 4, 5, 6, 7, 8, 9, 10)],
     (2, 1, "SS", "DRUGA"), (3, 1, "PS", "DRUGA"), (3, 2, "SS", "DRUGA"),
     (1, 2, "C", "DRUGB"), (2, 2, "C", "DRUGB"), (3, 3, "C", "DRUGB"), (4, 2, "PS", "DRUGB"),
     (1, 3, "C", "DRUGC"), (11, 1, "C", "DRUGA"), (13, 1, "PS", "DRUGB"),
@@ -87,7 +86,7 @@ RPSR = [(1, "HP"), (2, "HP"), (3, "CSM"), (4, "FGN")]
 @pytest.fixture
 def con(tmp_path):
     rows = {
-        "cases": [{"caseid": c, **dict(zip(DEMO_KEYS, v)), "probable_duplicate": c == 12,
+        "cases": [{"caseid": c, **dict(zip(DEMO_KEYS, v)), "probable_duplicate": False,
                    "event_dt": dt.date(2021, 1, 1), "event_dt_prec": "D"} for c, v in CASES.items()],
         "case_reactions": [{"caseid": c, "pt": p} for c, pts in REACTIONS.items() for p in pts],
         "case_outc": [{"caseid": c, "outc_cod": o} for c, os in OUTCOMES.items() for o in os],
@@ -107,9 +106,16 @@ def table(df: pd.DataFrame) -> dict[str, int]:
 
 def test_drug_population_is_suspect_deduplicated_cases(con):
     cs = case_series(con, "druga")
-    assert cs.n_cases == 10  # cases 1–10; 11 (concomitant) and 12 (duplicate) left out
+    assert cs.n_cases == 10  # cases 1–10; case 11 (concomitant only) left out
     assert case_series(con, "DRUGA", roles=None).n_cases == 11
-    assert case_series(con, "DRUGA", include_probable_duplicates=True).n_cases == 11
+
+
+def test_probable_duplicates_count_unless_dropped(con):
+    con.execute("INSERT INTO cases (caseid, primaryid, sex, probable_duplicate) VALUES (12, 120, 'F', TRUE)")
+    con.execute("INSERT INTO case_drugs (caseid, primaryid, drug_seq, role_cod, ingredient) VALUES (12, 120, 1, 'PS', 'DRUGA')")
+    assert case_series(con, "DRUGA").n_cases == 11
+    dropped = case_series(con, "DRUGA", drop_probable_duplicates=True)
+    assert dropped.n_cases == 10 and "dropped" in dropped.parameters["population"]
 
 
 def test_sex_age_weight_tables_by_hand(con):

@@ -6,7 +6,9 @@ takes every role), optionally restricted to cases that also report the event: a 
 (``level='pt'``, matched on upper-case ``case_reactions.pt``) or an event group
 (``level`` = ``soc``, ``hlt``, ``hlgt``, ``smq_narrow``, ``smq_broad`` or ``group``, through
 the ``pt_groups`` view of :func:`pvsignal.prepare.meddra.register_pt_groups`). Cases
-flagged ``probable_duplicate`` are left out unless ``include_probable_duplicates``.
+flagged ``probable_duplicate`` count like the others (as in the views the connection
+holds; ``pvsignal.api.connect(drop_probable_duplicates=True)`` drops them for every
+analysis) unless ``drop_probable_duplicates=True`` is passed here.
 
 Every table has columns ``category``, ``n`` (cases) and ``share`` (n / cases in the
 population; multi-valued tables — outcomes, indications, co-reported drugs — can sum
@@ -58,7 +60,7 @@ def population_ctes(
     level: str = "pt",
     roles: Sequence[str] | None = SUSPECT_ROLES,
     by_event: bool = False,
-    include_probable_duplicates: bool = False,
+    drop_probable_duplicates: bool = False,
 ) -> tuple[str, list[Any]]:
     """SQL ``WITH`` clause defining ``drug_rows(caseid, drug_seq)`` and ``pop(caseid, event)``.
 
@@ -77,7 +79,7 @@ def population_ctes(
     if roles is not None:
         role_sql = " AND list_contains(?::VARCHAR[], d.role_cod)"
         params.append([r.upper() for r in roles])
-    dup_sql = "" if include_probable_duplicates else " AND NOT coalesce(c.probable_duplicate, FALSE)"
+    dup_sql = " AND NOT coalesce(c.probable_duplicate, FALSE)" if drop_probable_duplicates else ""
     ctes = [
         "drug_rows AS (SELECT DISTINCT d.caseid, d.drug_seq FROM case_drugs d "
         f"JOIN cases c ON c.caseid = d.caseid WHERE d.ingredient = ?{role_sql}{dup_sql})",
@@ -198,7 +200,7 @@ def case_series(
     level: str = "pt",
     roles: Sequence[str] | None = SUSPECT_ROLES,
     top_n: int = 10,
-    include_probable_duplicates: bool = False,
+    drop_probable_duplicates: bool = False,
 ) -> CaseSeries:
     """Describe the deduplicated cases of ``drug`` (and ``event`` at ``level``); see module doc.
 
@@ -207,7 +209,7 @@ def case_series(
     :class:`AnalysisError` when no case has both.
     """
     ctes, params = population_ctes(con, drug, event, level=level, roles=roles,
-                                   include_probable_duplicates=include_probable_duplicates)
+                                   drop_probable_duplicates=drop_probable_duplicates)
     n = con.execute(ctes + "SELECT count(DISTINCT caseid) FROM pop", params).fetchone()[0]
     if n == 0:
         raise AnalysisError(f"no deduplicated case reports {drug.upper()!r} with {event!r} (roles {roles})")
@@ -284,7 +286,7 @@ def case_series(
             "drug": drug.strip().upper(), "event": event, "level": level,
             "roles": list(roles) if roles is not None else "all",
             "population": "deduplicated cases (view 'cases')"
-                          + ("" if include_probable_duplicates else ", probable duplicates excluded"),
+                          + (", probable duplicates dropped" if drop_probable_duplicates else ""),
             "top_n": top_n,
         },
         n_cases=int(n),

@@ -186,7 +186,7 @@ def onset_days(
     roles: Sequence[str] | None = SUSPECT_ROLES,
     allow_month: bool = False,
     max_days: int = MAX_DAYS,
-    include_probable_duplicates: bool = False,
+    drop_probable_duplicates: bool = False,
 ) -> pd.DataFrame:
     """One row per case (per event with ``by_event``): caseid, event, start_dt, event_dt,
     days, excluded (null when kept, else a reason of :data:`EXCLUSION_REASONS`).
@@ -194,7 +194,7 @@ def onset_days(
     Dates here are the ones used (month dates already imputed to the 15th).
     """
     ctes, params = population_ctes(con, drug, event, level=level, roles=roles, by_event=by_event,
-                                   include_probable_duplicates=include_probable_duplicates)
+                                   drop_probable_duplicates=drop_probable_duplicates)
     sql = ctes.rstrip("\n") + """,
     ther AS (
         SELECT d.caseid,
@@ -330,12 +330,12 @@ def time_to_onset(
     max_days: int = MAX_DAYS,
     zero_days: str = "half",
     ci: str = "wald-log",
-    include_probable_duplicates: bool = False,
+    drop_probable_duplicates: bool = False,
 ) -> OnsetResult:
     """Time to onset of ``event`` (a PT, or a group at ``level``) for ``drug``; all events
     of the drug's cases when ``event`` is None. See the module doc for every convention."""
     rows = onset_days(con, drug, event, level=level, roles=roles, allow_month=allow_month,
-                      max_days=max_days, include_probable_duplicates=include_probable_duplicates)
+                      max_days=max_days, drop_probable_duplicates=drop_probable_duplicates)
     return _summarise_rows(rows, drug=drug, event=event, level=level, roles=roles, allow_month=allow_month,
                            max_days=max_days, zero_days=zero_days, ci=ci)
 
@@ -351,7 +351,7 @@ def onset_by_event(
     max_days: int = MAX_DAYS,
     zero_days: str = "half",
     ci: str = "wald-log",
-    include_probable_duplicates: bool = False,
+    drop_probable_duplicates: bool = False,
 ) -> pd.DataFrame:
     """One row per event (PT or group at ``level``) with ≥ ``min_cases`` usable onsets.
 
@@ -360,7 +360,7 @@ def onset_by_event(
     sorted by n (descending), then event.
     """
     rows = onset_days(con, drug, level=level, by_event=True, roles=roles, allow_month=allow_month,
-                      max_days=max_days, include_probable_duplicates=include_probable_duplicates)
+                      max_days=max_days, drop_probable_duplicates=drop_probable_duplicates)
     out = []
     for ev, part in rows.groupby("event", sort=True):  # one scipy fit per event
         if part["excluded"].isna().sum() < min_cases:
