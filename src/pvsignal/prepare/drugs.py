@@ -78,7 +78,7 @@ def load_synonyms(extra: list[str | Path] | None = None) -> pd.DataFrame:
     missing columns.
     """
     frames = []
-    with resources.files("pvsignal.data").joinpath("drug_synonyms.csv").open("r", encoding="utf-8") as fh:
+    with resources.files("pvsignal").joinpath("data", "drug_synonyms.csv").open("r", encoding="utf-8") as fh:
         frames.append(pd.read_csv(fh, dtype=str, comment="#"))
     for i, p in enumerate(extra or [], start=1):
         p = Path(p)
