@@ -147,9 +147,9 @@ def test_omega_best_achievable_lower_limit_by_case_count():
         ((1, 5, 0, 0, 1, 10, 1, 10), "empty stratum"),           # n10. = 0
         ((1, 5, 1, 10, 0, 0, 1, 10), "empty stratum"),           # n01. = 0
         ((1, 5, 1, 10, 1, 10, 0, 0), "empty stratum"),           # n00. = 0
-        ((1, 5, 1, 10, 1, 10, 10, 10), "reporting rate of 1 outside the 'both' stratum"),  # f00 = 1
-        ((1, 5, 10, 10, 1, 10, 1, 10), "reporting rate of 1 outside the 'both' stratum"),  # f10 = 1
-        ((1, 5, 1, 10, 10, 10, 1, 10), "reporting rate of 1 outside the 'both' stratum"),  # f01 = 1
+        ((1, 5, 1, 10, 1, 10, 10, 10), "f00, f10 or f01 = 1"),  # f00 = 1
+        ((1, 5, 10, 10, 1, 10, 1, 10), "f00, f10 or f01 = 1"),  # f10 = 1
+        ((1, 5, 1, 10, 10, 10, 1, 10), "f00, f10 or f01 = 1"),  # f01 = 1
         ((6, 5, 1, 10, 1, 10, 1, 10), "inconsistent counts"),    # more events than reports
         ((1, 5, -1, 10, 1, 10, 1, 10), "inconsistent counts"),
     ],

@@ -115,7 +115,7 @@ def omega(
     with np.errstate(divide="ignore", invalid="ignore"):
         f11, f10, f01, f00 = c111 / c11, c101 / c10, c011 / c01, c001 / c00
         saturated = ~bad & ~empty & ((f00 == 1) | (f10 == 1) | (f01 == 1))
-        reason[saturated] = "reporting rate of 1 outside the 'both' stratum"
+        reason[saturated] = "f00, f10 or f01 = 1"
         ok = reason == ""
         o00, o10, o01 = f00 / (1 - f00), f10 / (1 - f10), f01 / (1 - f01)
         if background:

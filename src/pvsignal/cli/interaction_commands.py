@@ -29,7 +29,18 @@ def _connect(lake: Path):
     return connect(lake)
 
 
-def _emit(df: pd.DataFrame, *, as_json: bool, out: Path | None, title: str, columns: list[str], meta: dict) -> None:
+#: Signal table on screen: column → short header (the full table goes to --json / --out).
+_SIGNAL_VIEW = {
+    "event": "event", "n111": "n both", "expected": "E", "omega": "Ω", "omega_lower": "Ω025",
+    "omega_upper": "Ω975", "ror_both_vs_drug": "ROR vs drug", "ror_both_vs_drug_lower": "lo",
+    "ror_both_vs_drug_upper": "hi", "reason": "note",
+}
+
+
+def _emit(
+    df: pd.DataFrame, *, as_json: bool, out: Path | None, title: str, columns: list[str], meta: dict,
+    view: dict[str, str] | None = None,
+) -> None:
     from pvsignal.cli import render
 
     if out is not None:
@@ -39,7 +50,8 @@ def _emit(df: pd.DataFrame, *, as_json: bool, out: Path | None, title: str, colu
     if as_json:
         typer.echo(df.to_json(orient="records", double_precision=6))
     else:
-        render.print_dataframe(df, title=title, columns=[c for c in columns if c in df.columns], digits=3)
+        shown = df.rename(columns=view) if view else df
+        render.print_dataframe(shown, title=title, columns=[c for c in columns if c in shown.columns], digits=3)
 
 
 @app.command()
@@ -74,7 +86,7 @@ def interactions(
         df = check_interactions(name, with_=with_, allow_unknown=allow_unknown, knowledge=knowledge)
         _emit(
             df, as_json=as_json, out=out, title=f"Label interactions: {name}",
-            columns=["partner", "ingredient", "action", "dose", "mechanism", "source_id"],
+            columns=["partner", "action", "dose", "mechanism", "source_id"],
             meta={"drug": name, "with": with_, "knowledge": str(knowledge or "packaged")},
         )
         return
@@ -95,7 +107,7 @@ def interactions(
             if out is not None:
                 _emit(co.by_drug, as_json=False, out=out, title="", columns=[], meta=meta)
             return
-        title = f"{co.drug.lower()}: {co.n_drug_cases:,} cases (roles {roles}) listing a perpetrator"
+        title = f"{co.drug.lower()} ({co.n_drug_cases:,} cases, roles {roles}): co-reported perpetrators"
         _emit(co.by_class, as_json=False, out=None, title=title + ", by class", columns=["class", "n_cases", "pct"], meta=meta)
         _emit(co.by_drug, as_json=False, out=out, title=title + ", by drug",
               columns=["ingredient", "classes", "n_cases", "pct"], meta=meta)
@@ -115,8 +127,5 @@ def interactions(
     _emit(
         df, as_json=as_json, out=out,
         title=f"{a['drug'].lower()} + {a['perpetrator']} (roles {','.join(a['roles'])}): Ω and stratified ROR",
-        columns=["event", "n111", "n11_", "expected", "omega", "omega_lower", "omega_upper", "rate_both",
-                 "rate_drug_alone", "rate_perpetrator_alone", "ror_both_vs_drug", "ror_both_vs_drug_lower",
-                 "ror_both_vs_drug_upper", "signal", "reason"],
-        meta=meta,
+        columns=list(_SIGNAL_VIEW.values()), meta=meta, view=_SIGNAL_VIEW,
     )
