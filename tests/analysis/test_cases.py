@@ -210,3 +210,27 @@ def test_export_xlsx_one_sheet_per_table_and_csv_is_formula_safe(con, tmp_path):
     long = pd.read_csv(csv)
     assert len(long) == len(cs.long())
     assert "'=1+1" in set(long["category"])  # formula neutralised by write_table
+
+
+def test_cli_cases_tables_json_and_export(con, tmp_path, monkeypatch):
+    import json
+
+    from typer.testing import CliRunner
+
+    from pvsignal.cli import app, case_commands
+
+    monkeypatch.setattr(case_commands, "_connect", lambda lake, drop: con)
+    out = tmp_path / "cases.xlsx"
+    res = CliRunner().invoke(app, ["cases", "--drug", "DRUGA", "--event", "HEADACHE", "--json", "--out", str(out),
+                                   "--plots", str(tmp_path / "fig")])
+    assert res.exit_code == 0, res.output
+    d = json.loads(res.output)
+    assert d["n_cases"] == 6
+    assert {r["category"]: r["n"] for r in d["tables"]["sex"]} == {"Female": 3, "Male": 1, "Unknown": 1, "missing": 1}
+    assert out.exists() and (tmp_path / "fig" / "outcomes.png").exists() and (tmp_path / "fig" / "age.png").exists()
+    groups = tmp_path / "g.yaml"
+    groups.write_text("groups:\n  Neuro: [headache, tremor]\n")
+    res = CliRunner().invoke(app, ["cases", "--drug", "DRUGA", "--event", "Neuro", "--level", "group",
+                                   "--groups", str(groups)])
+    assert res.exit_code == 0, res.output
+    assert "9 cases" in res.output and "outcomes" in res.output

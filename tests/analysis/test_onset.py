@@ -186,3 +186,37 @@ def test_summarise_empty_sample():
     r = summarise_onset([], excluded={"therapy start missing": 2})
     assert r.n == 0 and r.n_cases == 2 and r.weibull is None and np.isnan(r.median_days)
     assert json.dumps(r.to_dict())  # NaN becomes null
+
+
+# ---------------------------------------------------------------- CLI
+def test_cli_onset_json_and_plot(con, tmp_path, monkeypatch):
+    from typer.testing import CliRunner
+
+    from pvsignal.cli import app, case_commands
+
+    monkeypatch.setattr(case_commands, "_connect", lambda lake, drop: con)
+    plot = tmp_path / "onset.svg"
+    res = CliRunner().invoke(app, ["onset", "--drug", "druga", "--json", "--plot", str(plot)])
+    assert res.exit_code == 0, res.output
+    d = json.loads(res.output)
+    assert (d["n"], d["median_days"], d["q1_days"], d["q3_days"]) == (7, 30, 18.5, 60.5)
+    assert d["excluded"]["event date too coarse"] == 2 and d["reading"] in ("early failure", "random failure")
+    assert plot.stat().st_size > 5_000
+    res = CliRunner().invoke(app, ["onset", "--drug", "DRUGA", "--by-event", "--json"])
+    assert [r["event"] for r in json.loads(res.output)] == ["HEADACHE", "TREMOR"]
+    res = CliRunner().invoke(app, ["onset", "--drug", "DRUGA", "--event", "TREMOR"])
+    assert res.exit_code == 0 and "Time to onset" in res.output
+
+
+def test_cli_user_error_exits_2_without_traceback(con, monkeypatch, capsys):
+    from pvsignal.cli import case_commands, main
+
+    monkeypatch.setattr(case_commands, "_connect", lambda lake, drop: con)
+    with pytest.raises(SystemExit) as exc:
+        main(["onset", "--drug", "NOSUCHDRUG"])
+    assert exc.value.code == 2
+    err = capsys.readouterr().err
+    assert "NOSUCHDRUG" in err and "Traceback" not in err
+    with pytest.raises(SystemExit) as exc:
+        main(["onset", "--drug", "DRUGA", "--event", "X", "--level", "soc"])
+    assert exc.value.code == 2 and "--meddra" in capsys.readouterr().err
