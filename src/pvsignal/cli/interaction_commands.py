@@ -11,21 +11,12 @@ import pandas as pd
 import typer
 
 from pvsignal.cli import app
-from pvsignal.errors import LakeError
 
 
 def _connect(lake: Path):
-    """The lead's lake → DuckDB connection with the prepared views."""
-    try:
-        from pvsignal.store import lake as lake_mod
-    except ImportError:  # pragma: no cover - store not built yet
-        lake_mod = None
-    connect = getattr(lake_mod, "connect", None)
-    if connect is None:
-        raise LakeError(
-            "this build cannot open a lake with prepared views yet (pvsignal.store.lake.connect is missing); "
-            "use the Python API with a DuckDB connection instead"
-        )
+    """A DuckDB connection with the lake's prepared views."""
+    from pvsignal.prepare.build import connect
+
     return connect(lake)
 
 
