@@ -5,6 +5,8 @@ All codes and names here are invented for the test; no MedDRA content is shipped
 
 from __future__ import annotations
 
+import json
+
 import duckdb
 import pandas as pd
 import pytest
@@ -175,3 +177,18 @@ def test_malformed_yaml_is_a_config_error(tmp_path, text):
     y.write_text(text)
     with pytest.raises(ConfigError):
         load_groups_yaml(y)
+
+
+def test_cli_meddra_check_and_map(release):
+    from typer.testing import CliRunner
+
+    from pvsignal.cli import app
+
+    res = CliRunner().invoke(app, ["meddra", "check", str(release)])
+    assert res.exit_code == 0, res.output
+    assert "multiaxial PTs" in res.output and "PTs" in res.output
+    res = CliRunner().invoke(app, ["meddra", "map", str(release), "Shakiness", "migraine", "--json"])
+    assert res.exit_code == 0, res.output
+    rows = json.loads(res.output)
+    assert [(r["pt"], r["matched_as"], r["soc"]) for r in rows] == [
+        ("TREMOR", "LLT", "Nervous system disorders"), ("MIGRAINE", "PT", "Nervous system disorders")]

@@ -169,8 +169,10 @@ def onset(
         typer.echo(json.dumps(d, default=str))
         return
     w = result.weibull
-    rows = [("cases", result.n_cases), ("onsets used (n)", result.n), ("median days", result.median_days),
-            ("IQR days", f"{result.q1_days:g}–{result.q3_days:g}"), ("within 30 days", f"{result.within_30_days:.1%}")]
+    rows = [("cases", result.n_cases), ("onsets used (n)", result.n)]
+    if result.n:
+        rows += [("median days", f"{result.median_days:g}"), ("IQR days", f"{result.q1_days:g}–{result.q3_days:g}"),
+                 ("within 30 days", f"{result.within_30_days:.1%}")]
     if w:
         rows += [("Weibull shape β (95 % CI)", f"{w.shape:.3f} ({w.shape_lower:.3f}–{w.shape_upper:.3f})"),
                  ("Weibull scale α, days (95 % CI)", f"{w.scale:.1f} ({w.scale_lower:.1f}–{w.scale_upper:.1f})"),
@@ -204,6 +206,7 @@ def meddra_check(folder: Annotated[Path, typer.Argument(help="MedAscii folder of
 def meddra_map(
     folder: Annotated[Path, typer.Argument(help="MedAscii folder of your MedDRA release.")],
     terms: Annotated[list[str], typer.Argument(help="LLT, PT or verbatim terms.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON records.")] = False,
 ) -> None:
     """Map terms to their PT and its primary HLT, HLGT and SOC."""
     from pvsignal.cli import render
@@ -211,4 +214,7 @@ def meddra_map(
 
     m = load_meddra(folder)
     mapped = m.to_pt(terms).merge(m.hierarchy()[["pt", "hlt", "hlgt", "soc"]], on="pt", how="left")
+    if as_json:
+        typer.echo(mapped.to_json(orient="records"))
+        return
     render.print_dataframe(mapped, title="term → PT → primary SOC")
