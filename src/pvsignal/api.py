@@ -104,3 +104,46 @@ def drugs_normalize(
     if out is not None:
         write_table(df, out)
     return df
+
+
+@dataclass
+class DemoResult:
+    folder: Path
+    lake: Path
+    signals: pd.DataFrame
+    synthetic_truth: Any = None
+    profile: Path | None = None
+
+
+def demo(
+    folder: str | Path = "pvsignal-demo",
+    *,
+    drug: str = "voclosporin",
+    quarters: str = "2022Q1:2023Q4",
+    reports_per_quarter: int = 5000,
+    seed: int = 2026,
+    profile: bool = True,
+) -> DemoResult:
+    """Synthesise a small FAERS set (labelled synthetic), ingest it and score ``drug``'s pairs.
+
+    Writes ``folder/faers`` (quarterly zips), ``folder/lake`` and, when the profile
+    report is available, ``folder/<drug>-profile.html``.
+    """
+    from pvsignal.analysis.signals import signals as _signals
+    from pvsignal.synth import synthesize
+
+    folder = Path(folder)
+    syn = synthesize(folder / "faers", quarters=quarters, reports_per_quarter=reports_per_quarter, seed=seed)
+    lake = folder / "lake"
+    ingest([folder / "faers"], lake=lake)
+    res = _signals(lake, drug=drug, min_count=3)
+    out = DemoResult(folder, lake, res.table, getattr(syn, "truth", None))
+    if profile:
+        try:
+            from pvsignal.report.profile import build_profile
+            from pvsignal.report.render import render
+        except ImportError:  # the profile report is optional in this build
+            return out
+        prof = build_profile(drug, events=["headache", "tremor"], lake=lake)
+        out.profile = Path(render(prof, folder / f"{drug}-profile.html"))
+    return out

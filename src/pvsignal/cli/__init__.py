@@ -40,6 +40,7 @@ def _register() -> None:
         trial_commands,
         interaction_commands,
         profile_commands,
+        demo_commands,
     )
 
 

@@ -61,5 +61,6 @@ def lake_status(lake_dir: str | Path) -> dict[str, Any]:
             "unmapped_drug_names": tally["unmapped_drug_names"],
         },
         "per_quarter": per_quarter,
+        "synthetic": any(e.get("synthetic") for e in manifest["quarters"].values()),
         "deduplication": manifest["prepared"]["parameters"],
     }

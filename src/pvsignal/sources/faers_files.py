@@ -53,13 +53,17 @@ class QuarterInput:
     source: str
     tables: dict[str, Member] = field(default_factory=dict)
     deleted: list[Member] = field(default_factory=list)
+    synthetic: bool = False  # a SYNTHETIC.txt marker sits beside the tables (pvsignal synth)
 
 
 def _yyq(yy: str, q: str) -> str:
     return parse_quarter(f"{yy}Q{q}")
 
 
-def _add(found: dict[str, QuarterInput], name: str, member: Member, source: str) -> None:
+def _add(found: dict[str, QuarterInput], name: str, member: Member, source: str, marks: set[str]) -> None:
+    if Path(name).name.upper() == "SYNTHETIC.TXT":
+        marks.add(source)
+        return
     m = MEMBER_RE.search(name)
     if m:
         table, quarter = m.group(1).lower(), _yyq(m.group(2), m.group(3))
@@ -79,7 +83,7 @@ def _add(found: dict[str, QuarterInput], name: str, member: Member, source: str)
         qi.deleted.append(member)
 
 
-def _scan_zip(path: Path, found: dict[str, QuarterInput]) -> None:
+def _scan_zip(path: Path, found: dict[str, QuarterInput], marks: set[str]) -> None:
     try:
         with zipfile.ZipFile(path) as zf:
             names = [i.filename for i in zf.infolist() if not i.is_dir()]
@@ -87,7 +91,7 @@ def _scan_zip(path: Path, found: dict[str, QuarterInput]) -> None:
         raise InputFileError(f"{path} is not a readable zip archive: {exc}") from exc
     before = set(found)
     for name in names:
-        _add(found, name, Member(path, name), str(path))
+        _add(found, name, Member(path, name), str(path), marks)
     if set(found) == before:
         raise InputFileError(
             f"{path} holds no FAERS table files (expected members such as ASCII/DEMO24Q1.txt); members: "
@@ -100,14 +104,15 @@ def discover(paths: list[str | Path]) -> list[QuarterInput]:
     if not paths:
         raise InputFileError("name at least one FAERS quarterly zip or folder to ingest")
     found: dict[str, QuarterInput] = {}
+    marks: set[str] = set()
     for p in map(Path, paths):
         if not p.exists():
             raise InputFileError(f"{p} does not exist")
         if p.is_file():
             if zipfile.is_zipfile(p):
-                _scan_zip(p, found)
+                _scan_zip(p, found, marks)
             elif MEMBER_RE.search(p.name) or DELETED_RE.search(p.name):
-                _add(found, p.name, Member(p), str(p.parent))
+                _add(found, p.name, Member(p), str(p.parent), marks)
             else:
                 raise InputFileError(f"{p} is neither a FAERS quarterly zip nor a FAERS table file such as DEMO24Q1.txt")
             continue
@@ -117,9 +122,9 @@ def discover(paths: list[str | Path]) -> list[QuarterInput]:
             for f in sorted(files):
                 fp = Path(root) / f
                 if f.lower().endswith(".zip") and zipfile.is_zipfile(fp):
-                    _scan_zip(fp, found)
-                elif MEMBER_RE.search(f) or DELETED_RE.search(f):
-                    _add(found, f, Member(fp), str(Path(root)))
+                    _scan_zip(fp, found, marks)
+                elif MEMBER_RE.search(f) or DELETED_RE.search(f) or f.upper() == "SYNTHETIC.TXT":
+                    _add(found, f, Member(fp), str(Path(root)), marks)
         if set(found) == before:
             raise InputFileError(f"no FAERS quarterly zips or table files found under {p}")
     for qi in found.values():
@@ -130,4 +135,6 @@ def discover(paths: list[str | Path]) -> list[QuarterInput]:
                 f"quarter {qi.quarter} in {qi.source} lacks the {', '.join(missing)} table(s) (found: {have}); "
                 "every quarter needs all seven tables — nothing was ingested"
             )
+    for qi in found.values():
+        qi.synthetic = any(qi.source == m or qi.source.startswith(m + os.sep) for m in marks)
     return [found[q] for q in sorted(found)]

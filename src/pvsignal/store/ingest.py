@@ -156,6 +156,7 @@ def _ingest_quarter(lake: Lake, qi: QuarterInput, run_id: str, scratch: Path, ti
         "ingested_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "source": qi.source,
         "era": qi.era,
+        "synthetic": qi.synthetic,
         "inputs": inputs,
         "files": files,
         "lines": rep.lines,
