@@ -1,0 +1,17 @@
+"""Synthetic FAERS/AERS quarterly files with planted signals (tests, demos, benchmarks).
+
+``synthesize(outdir, quarters="2023Q1:2024Q4", reports_per_quarter=N, seed=S)`` writes
+one zip per quarter exactly as the FDA publishes them (``aers_ascii_2004q1.zip`` /
+``faers_ascii_2017q2.zip``, ``ASCII/DEMO17Q2.txt`` …, ``Deleted/DELETE19Q1.txt``) plus
+``truth.json`` describing what was planted: voclosporin–headache (ROR 3.8) and
+voclosporin–tremor (ROR 5) with a CYP3A4-inhibitor interaction on tremor, Weibull
+onset (shape 0.8, scale 120 days), follow-up versions, deleted cases and file quirks.
+The mechanism is documented in :mod:`pvsignal.synth.plant`. Everything is synthetic and
+labelled so (``SYNTHETIC.txt`` in every zip).
+"""
+
+from pvsignal.synth.generate import SynthParameterError, SynthResult, synthesize
+from pvsignal.synth.plant import Plan
+from pvsignal.synth.truth import SynthTruth
+
+__all__ = ["Plan", "SynthParameterError", "SynthResult", "SynthTruth", "synthesize"]
