@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from fractions import Fraction
+from math import comb
+
 import numpy as np
 import pytest
 from scipy.stats import fisher_exact as scipy_fisher
@@ -55,3 +58,29 @@ def test_benjamini_hochberg_by_hand():
     np.testing.assert_allclose(benjamini_hochberg([0.01, 0.04, 0.045]), [0.03, 0.045, 0.045])
     with pytest.raises(ValueError):
         benjamini_hochberg([0.5, 1.5])
+
+
+@pytest.mark.parametrize("alternative", ["greater", "less", "two-sided"])
+def test_fisher_faers_sized_margins_match_scipy(alternative):
+    # N ≈ 20 M reports, margins up to 1e5: the tail sums need hundreds of steps near the
+    # mode (E = 500) and underflow far from it; reference scipy.stats.fisher_exact.
+    # Tolerance 1e-6: at this N the log-binomials (betaln of ~2e7) carry ~4e-8 relative
+    # error (scipy's own values are off by ~1e-9 against exact integer arithmetic, below)
+    big = 20_000_000
+    k = np.array([100_000, 100_000, 100_000, 5_000, 300, 100_000])
+    n = np.array([100_000, 100_000, 100_000, 2_000, 50, 1])
+    a = np.array([500, 560, 3000, 4, 1, 1])  # E = 500, 500, 500, 0.5, 0.00075, 0.005
+    b, c = k - a, n - a
+    d = big - k - n + a
+    got = fisher_exact(a, b, c, d, alternative=alternative).p_value
+    ref = [scipy_fisher([[w, x], [y, z]], alternative=alternative).pvalue for w, x, y, z in zip(a, b, c, d)]
+    np.testing.assert_allclose(got, ref, rtol=1e-6, atol=1e-300)
+
+
+def test_fisher_against_exact_integer_arithmetic():
+    # P(X ≥ 4) for N = 2e7, K = 1e5, n = 2000, by exact big-integer sums (math.comb):
+    # 1 − Σ_{x<4} C(K,x)C(N−K,n−x)/C(N,n) = 0.989798632353494
+    big, k, n, a = 20_000_000, 100_000, 2_000, 4
+    exact = 1 - Fraction(sum(comb(k, x) * comb(big - k, n - x) for x in range(a)), comb(big, n))
+    got = fisher_exact(a, k - a, n - a, big - k - n + a).p_value
+    assert got == pytest.approx(float(exact), rel=1e-7)

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy.special import chdtrc, ndtri
+from scipy.special import erfc, ndtri
 
 from pvsignal.errors import AnalysisError
 
@@ -233,7 +233,8 @@ def chi_square(a, b, c, d, *, p_values: bool = True) -> ChiSquare:
         y = np.maximum(diff - n / 2, 0.0)
         xy = np.where(zero, np.nan, n * y * y / denom)
     if p_values:
-        p, py = chdtrc(1, x), chdtrc(1, xy)
+        # P(χ²₁ > x) = erfc(√(x/2)), ~10× faster than the general χ² survival function
+        p, py = erfc(np.sqrt(x / 2)), erfc(np.sqrt(xy / 2))
     else:
         p = py = np.full(np.shape(x), np.nan)
     return ChiSquare(
