@@ -4,7 +4,9 @@
 normalisation (:mod:`~pvsignal.prepare.drugs`) once, writes the results as Parquet
 under ``LAKE/prepared/`` and records them, with the deduplication tally and the
 parameters used, in the manifest. :func:`connect` returns a DuckDB connection with
-the views listed in :data:`pvsignal.store.schema.PREPARED_VIEWS`.
+the views listed in :data:`pvsignal.store.schema.PREPARED_VIEWS`; :func:`open_prepared`
+an :class:`~pvsignal.store.engine.Engine` (DuckDB or Spark) with the same views.
+The same Ibis expressions run on either engine.
 """
 
 from __future__ import annotations
@@ -18,6 +20,14 @@ import ibis.expr.types as ir
 
 from pvsignal.prepare.dedup import latest_versions, probable_duplicates, without_deleted
 from pvsignal.prepare.drugs import DEFAULT_SALTS, ingredient_map, load_synonyms
+from pvsignal.store.engine import (
+    DEFAULT_ENGINE,
+    DEFAULT_SPARK_MASTER,
+    Engine,
+    open_engine,
+    register_prepared,
+    register_raw,
+)
 from pvsignal.store.lake import Lake, new_id, sql_list
 from pvsignal.store.schema import PREPARED_VIEWS
 
@@ -48,45 +58,84 @@ def _keyed(table: ir.Table, keys: ir.Table) -> ir.Table:
     return j
 
 
+def _open(engine: str | Engine, spark_master: str) -> tuple[Engine, bool]:
+    if isinstance(engine, Engine):
+        return engine, False
+    return open_engine(engine, spark_master=spark_master), True
+
+
 def build(
     lake_dir: str | Path,
     *,
     synonyms: list[str | Path] | None = None,
     strip_salts: bool = True,
+    engine: str | Engine = DEFAULT_ENGINE,
+    spark_master: str = DEFAULT_SPARK_MASTER,
 ) -> dict[str, Any]:
     """Deduplicate and normalise the lake; write the prepared tables; return the tally.
 
     Synonym tables: the shipped one, every ``LAKE/synonyms/*.csv`` (e.g. written by
     ``pvsignal drugs build-map --lake``), then ``synonyms`` (later ones win).
+    ``engine`` is ``duckdb`` (default), ``spark`` (a session on ``spark_master`` is
+    started and stopped) or an open :class:`~pvsignal.store.engine.Engine` (left
+    open); every engine runs the same Ibis expressions and writes the same tables.
     """
     lake = Lake(Path(lake_dir))
     manifest = lake.require()
+    synonyms = [*sorted((lake.root / "synonyms").glob("*.csv")), *(synonyms or [])]
+    syn_frame = load_synonyms(synonyms)  # bad synonym files fail before an engine starts
     run_id = new_id()
-    con = ibis.duckdb.connect()
-    raw = {}
-    for t in ("demo", "drug", "reac", "outc", "rpsr", "ther", "indi", "deleted"):
-        raw[t] = con.read_parquet([str(p) for p in lake.files(t)], table_name=f"raw_{t}")
+    eng, owned = _open(engine, spark_master)
+    try:
+        scratch = lake.scratch(run_id)
+        files, tally = _build(eng, lake, run_id, scratch, syn_frame, strip_salts)
+    finally:
+        if owned:
+            eng.close()
+    manifest["prepared"] = {
+        "run_id": run_id,
+        "files": files,
+        "tally": tally,
+        "parameters": {
+            "deduplication": "drop deleted caseids; per caseid keep FAERS over AERS, then latest fda_dt, then largest primaryid",
+            "probable_duplicates": "flagged: same event_dt, age, sex, reporter_country, ingredient set and PT set; or same mfr_num and mfr_sndr",
+            "strip_salts": strip_salts,
+            "synonym_files": [str(p) for p in synonyms],
+        },
+        "quarters": sorted(manifest["quarters"]),
+    }
+    lake.write_manifest(manifest)
+    lake.sweep()
+    return tally
+
+
+def _build(
+    eng: Engine, lake: Lake, run_id: str, scratch: Path, syn_frame, strip_salts: bool
+) -> tuple[dict[str, str], dict[str, Any]]:
+    """The prepared tables of ``lake`` written by ``eng``: (manifest file map, tally)."""
+    raw = register_raw(eng, lake, ("demo", "drug", "reac", "outc", "rpsr", "ther", "indi", "deleted"))
+    if "deleted" not in raw:  # an older lake without the deleted table: nothing deleted
+        raw["deleted"] = ibis.memtable({"caseid": []}, schema={"caseid": "int64"})
 
     salts = DEFAULT_SALTS if strip_salts else None
     demo = raw["demo"]
     kept_demo = without_deleted(demo, raw["deleted"])
-    latest = con.create_table("latest", latest_versions(kept_demo), temp=True)
+    latest = eng.stage("latest", latest_versions(kept_demo), scratch=scratch)
     keys = latest.select("quarter", "primaryid", "caseid")
 
     drug = _keyed(raw["drug"], keys)
-    synonyms = [*sorted((lake.root / "synonyms").glob("*.csv")), *(synonyms or [])]
-    syn = ibis.memtable(load_synonyms(synonyms))
-    imap = con.create_table("imap", ingredient_map(raw["drug"], syn, salts=salts), temp=True)
+    syn = ibis.memtable(syn_frame)
+    imap = eng.stage("imap", ingredient_map(raw["drug"], syn, salts=salts), scratch=scratch)
     drugs = drug.left_join(imap, (drug.drugname.identical_to(imap.drugname)) & (drug.prod_ai.identical_to(imap.prod_ai)))
     drugs = drugs.select(
         "caseid", "primaryid", "quarter", "drug_seq", "role_cod", "drugname", "prod_ai",
         "ingredient", ingredient_source=drugs.ingredient_source.coalesce("missing"),
         route="route", dechal="dechal", rechal="rechal", dose_vbm="dose_vbm",
     )
-    case_drugs = con.create_table("case_drugs_t", drugs, temp=True)
+    case_drugs = eng.stage("case_drugs_t", drugs, scratch=scratch)
     reac = _keyed(raw["reac"], keys)
     reac = reac.mutate(pt=reac.pt.strip().upper())
-    case_reactions = con.create_table("case_reactions_t", reac.select("caseid", "primaryid", "pt", "drug_rec_act"), temp=True)
+    case_reactions = eng.stage("case_reactions_t", reac.select("caseid", "primaryid", "pt", "drug_rec_act"), scratch=scratch)
 
     dups = probable_duplicates(latest, case_drugs, case_reactions)
     cases = _with_derived(latest).join(dups, "caseid")
@@ -103,45 +152,34 @@ def build(
     files: dict[str, str] = {}
     for name, expr in out.items():
         path = lake.root / "prepared" / f"{name}-{run_id}.parquet"
-        path.parent.mkdir(parents=True, exist_ok=True)
-        con.to_parquet(expr, str(path), compression="zstd")
+        eng.write_parquet(expr, path, scratch=scratch)
         files[name] = str(path.relative_to(lake.root))
 
-    n_reports = demo.count().execute()
-    n_after_deleted = kept_demo.count().execute()
-    n_cases = latest.count().execute()
-    dc = con.raw_sql(
-        f"SELECT count(*) FILTER (WHERE probable_duplicate), count(*) FROM read_parquet('{lake.root / files['cases']}')"
-    ).fetchall()[0]
-    eras = con.raw_sql("SELECT count(*) FROM (SELECT caseid FROM raw_demo GROUP BY caseid HAVING count(DISTINCT era) = 2)").fetchall()[0][0]
-    src = dict(con.raw_sql("SELECT ingredient_source, count(*) FROM case_drugs_t GROUP BY 1").fetchall())
-    unmapped_names = con.raw_sql("SELECT count(DISTINCT drugname) FROM case_drugs_t WHERE ingredient_source = 'unmapped'").fetchall()[0][0]
+    written = eng.read_parquet("_prepared_cases", [lake.root / files["cases"]])
+    counts = ibis.memtable({"k": [0]}).select(
+        reports=demo.count().as_scalar(),
+        after_deleted=kept_demo.count().as_scalar(),
+        cases=latest.count().as_scalar(),
+        probable_duplicates=written.count(where=written.probable_duplicate).as_scalar(),
+    )
+    n = eng.backend.execute(counts).iloc[0]
+    per_case = demo.group_by("caseid").aggregate(n_eras=demo.era.nunique())
+    eras = eng.backend.execute(per_case.filter(per_case.n_eras == 2).count())
+    by_src = case_drugs.group_by("ingredient_source").aggregate(n=case_drugs.count())
+    src = eng.backend.execute(by_src)
+    unmapped = case_drugs.filter(case_drugs.ingredient_source == "unmapped")
+    unmapped_names = eng.backend.execute(unmapped.drugname.nunique())
     tally = {
-        "reports": int(n_reports),
-        "removed_deleted": int(n_reports - n_after_deleted),
-        "removed_old_versions": int(n_after_deleted - n_cases),
-        "cases": int(n_cases),
-        "probable_duplicates": int(dc[0]),
+        "reports": int(n["reports"]),
+        "removed_deleted": int(n["reports"] - n["after_deleted"]),
+        "removed_old_versions": int(n["after_deleted"] - n["cases"]),
+        "cases": int(n["cases"]),
+        "probable_duplicates": int(n["probable_duplicates"]),
         "cases_in_both_eras": int(eras),
-        "drug_rows_by_ingredient_source": {k: int(v) for k, v in src.items()},
+        "drug_rows_by_ingredient_source": {str(k): int(v) for k, v in zip(src["ingredient_source"], src["n"])},
         "unmapped_drug_names": int(unmapped_names),
     }
-    manifest["prepared"] = {
-        "run_id": run_id,
-        "files": files,
-        "tally": tally,
-        "parameters": {
-            "deduplication": "drop deleted caseids; per caseid keep FAERS over AERS, then latest fda_dt, then largest primaryid",
-            "probable_duplicates": "flagged: same event_dt, age, sex, reporter_country, ingredient set and PT set; or same mfr_num and mfr_sndr",
-            "strip_salts": strip_salts,
-            "synonym_files": [str(p) for p in synonyms],
-        },
-        "quarters": sorted(manifest["quarters"]),
-    }
-    lake.write_manifest(manifest)
-    lake.sweep()
-    con.disconnect()
-    return tally
+    return files, tally
 
 
 def connect(
@@ -172,6 +210,34 @@ def connect(
                 sel += f" WHERE caseid IN (SELECT caseid FROM read_parquet({cases_path}) WHERE NOT probable_duplicate)"
         con.execute(f"CREATE OR REPLACE VIEW {name} AS {sel}")
     return con
+
+
+def open_prepared(
+    lake_dir: str | Path,
+    *,
+    engine: str | Engine = DEFAULT_ENGINE,
+    spark_master: str = DEFAULT_SPARK_MASTER,
+    drop_probable_duplicates: bool = False,
+) -> Engine:
+    """An :class:`~pvsignal.store.engine.Engine` with the prepared views registered.
+
+    The tables are built first (on the same engine) when missing or stale. The caller
+    closes the returned engine (``with open_prepared(lake, engine='spark') as eng:``);
+    an engine passed in is returned as it is, with the views added.
+    """
+    lake = Lake(Path(lake_dir))
+    manifest = lake.require()
+    prepared = manifest.get("prepared")
+    eng, owned = _open(engine, spark_master)
+    try:
+        if not prepared or prepared.get("quarters") != sorted(manifest["quarters"]):
+            build(lake_dir, engine=eng)
+        register_prepared(eng, lake, drop_probable_duplicates=drop_probable_duplicates)
+    except BaseException:
+        if owned:
+            eng.close()
+        raise
+    return eng
 
 
 def tally(lake_dir: str | Path) -> dict[str, Any] | None:
