@@ -8,7 +8,7 @@ import duckdb
 import pandas as pd
 import pytest
 
-import pvsignal.store.lake as lake_mod
+from pvsignal.cli import interaction_commands
 from pvsignal.cli import main, render
 
 
@@ -72,7 +72,7 @@ def lake_con(monkeypatch, tmp_path):
     con.register("r", reacs)
     con.execute("CREATE TABLE case_drugs AS SELECT * FROM d")
     con.execute("CREATE TABLE case_reactions AS SELECT * FROM r")
-    monkeypatch.setattr(lake_mod, "connect", lambda lake: con, raising=False)
+    monkeypatch.setattr(interaction_commands, "_connect", lambda lake: con)
     return con
 
 
@@ -96,7 +96,6 @@ def test_lake_signal_table_and_co_reported(capsys, lake_con, tmp_path):
     assert {r["ingredient"]: r["n_cases"] for r in res["by_drug"]} == {"KETOCONAZOLE": 1, "DILTIAZEM": 1}
 
 
-def test_lake_without_connect_is_a_clear_error(capsys, monkeypatch, tmp_path):
-    monkeypatch.delattr(lake_mod, "connect", raising=False)
-    code, _, err = run(capsys, "interactions", "--lake", str(tmp_path), "--drug", "voclosporin", "--class", "cyp3a4-inhibitor")
-    assert code == 2 and "connect" in err
+def test_missing_lake_is_a_clear_error(capsys, tmp_path):
+    code, _, err = run(capsys, "interactions", "--lake", str(tmp_path / "none"), "--drug", "voclosporin", "--class", "cyp3a4-inhibitor")
+    assert code == 2 and "no lake at" in err
