@@ -147,3 +147,78 @@ def demo(
         prof = build_profile(drug, events=["headache", "tremor"], lake=lake)
         out.profile = Path(render(prof, folder / f"{drug}-profile.html"))
     return out
+
+
+# --- analyses over a lake (each opens the prepared views) ---------------------------------
+
+def signals(lake: str | Path | None = None, **kwargs):
+    """Score drug–event pairs (ROR, PRR, χ², IC, EBGM); see :func:`pvsignal.analysis.signals.signals`."""
+    from pvsignal.analysis.signals import signals as _signals
+
+    return _signals(lake, **kwargs)
+
+
+def cases(drug: str, event: str | None = None, *, lake: str | Path = DEFAULT_LAKE, drop_probable_duplicates: bool = False, **kwargs):
+    """Case characterisation of a drug (or drug–event pair); see :func:`pvsignal.analysis.cases.case_series`."""
+    from pvsignal.analysis.cases import case_series
+
+    con = connect(lake)
+    try:
+        return case_series(con, drug, event, drop_probable_duplicates=drop_probable_duplicates, **kwargs)
+    finally:
+        con.close()
+
+
+def onset(drug: str, event: str | None = None, *, lake: str | Path = DEFAULT_LAKE, **kwargs):
+    """Time to onset with a Weibull fit; see :func:`pvsignal.analysis.onset.time_to_onset`."""
+    from pvsignal.analysis.onset import time_to_onset
+
+    con = connect(lake)
+    try:
+        return time_to_onset(con, drug, event, **kwargs)
+    finally:
+        con.close()
+
+
+def interactions(drug: str, with_: list[str] | str):
+    """Label interaction rules for ``drug`` with each partner; see :func:`pvsignal.knowledge.check_interactions`."""
+    from pvsignal.knowledge import check_interactions
+
+    return check_interactions(drug, with_=with_)
+
+
+def interaction_signals(drug: str, perpetrator: str, events=None, *, lake: str | Path = DEFAULT_LAKE, **kwargs) -> pd.DataFrame:
+    """Ω and stratified ROR for (drug, perpetrator class or drug, event) in a lake."""
+    from pvsignal.analysis.interactions import interaction_signals as _sig
+
+    con = connect(lake)
+    try:
+        return _sig(con, drug, perpetrator, events, **kwargs)
+    finally:
+        con.close()
+
+
+# --- clinical trials --------------------------------------------------------------------
+
+def trial_incidence(adsl: str | Path, adae: str | Path, **kwargs):
+    """TEAE incidence by arm from ADaM files; see :func:`pvsignal.trial.incidence.incidence`."""
+    from pvsignal.trial.adam import read_adae, read_adsl
+    from pvsignal.trial.incidence import incidence
+
+    return incidence(read_adsl(adsl, arm_var=kwargs.get("arm_var")), read_adae(adae), **kwargs)
+
+
+def trial_dosing(rules: str | Path, adlb: str | Path, adsl: str | Path | None = None, **kwargs):
+    """Replay dose-modification rules over ADLB; see :func:`pvsignal.trial.dosing.dose_modifications`."""
+    from pvsignal.trial.adam import read_adlb, read_adsl
+    from pvsignal.trial.dosing import dose_modifications
+    from pvsignal.trial.rules import load_rules
+
+    return dose_modifications(load_rules(rules), read_adlb(adlb), read_adsl(adsl) if adsl else None, **kwargs)
+
+
+def egfr(creatinine, age, sex, unit="mg/dL", **kwargs):
+    """CKD-EPI 2021 eGFR (mL/min/1.73 m²); see :func:`pvsignal.trial.renal.egfr`."""
+    from pvsignal.trial.renal import egfr as _egfr
+
+    return _egfr(creatinine, age, sex, unit, **kwargs)
