@@ -28,7 +28,9 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from pvsignal import __version__
-from pvsignal.analysis.counts import execute, pair_counts, pair_counts_from_sets, read_reports
+from pvsignal.analysis.counts import execute, pair_counts, pair_counts_from_sets, read_reports, stratum_counts
+from pvsignal.analysis.fisher import benjamini_hochberg, fisher_exact
+from pvsignal.analysis.stratified import stratified_scores
 from pvsignal.analysis.disproportionality import classic_scores
 from pvsignal.analysis.flags import Thresholds, signal_flags
 from pvsignal.analysis.mgps import ebgm_scores, fit_prior
@@ -76,6 +78,8 @@ class SignalConfig(BaseModel):
     thresholds: Thresholds = Field(default_factory=Thresholds)
     mgps: MgpsOptions = Field(default_factory=MgpsOptions)
     sort_by: str = "ror"
+    fisher: bool = Field(False, description="add one-sided Fisher p and Benjamini–Hochberg q over all pairs with n ≥ min_count")
+    mantel_haenszel: bool = Field(True, description="with strata: add the Mantel–Haenszel ROR and Breslow–Day test")
 
     def definition(self) -> CaseDefinition:
         known = {k: v for k, v in self.case_definition.items() if k != "role_codes"}
@@ -117,7 +121,7 @@ class SignalResult:
         return {"config": self.config.model_dump(mode="json"), "metadata": self.metadata}
 
 
-def _counts_from_lake(cfg: SignalConfig, engine: str, spark_master: str) -> tuple[pd.DataFrame, dict]:
+def _counts_from_lake(cfg: SignalConfig, engine: str, spark_master: str) -> tuple[pd.DataFrame, pd.DataFrame | None, dict]:
     from pvsignal.prepare.build import connect
     from pvsignal.prepare.status import lake_status
 
@@ -127,12 +131,15 @@ def _counts_from_lake(cfg: SignalConfig, engine: str, spark_master: str) -> tupl
         from pvsignal.analysis.pair_table import pair_table  # noqa: PLC0415 (optional engine)
 
         counts = pair_table(cfg.lake, definition, engine=engine, spark_master=spark_master, min_count=1)
-    else:
-        con = connect(cfg.lake)
+    long = None
+    if engine == "duckdb" or (definition.strata and cfg.mantel_haenszel):
+        con = connect(cfg.lake, drop_probable_duplicates=definition.drop_probable_duplicates)
         try:
             drugs, events, strata = population(con, definition)
-            expr = pair_counts_from_sets(drugs, events, strata, definition.strata, min_count=1)
-            counts = execute(expr)
+            if engine == "duckdb":
+                counts = execute(pair_counts_from_sets(drugs, events, strata, definition.strata, min_count=1))
+            if definition.strata and cfg.mantel_haenszel:
+                long = execute(pair_counts_from_sets(drugs, events, strata, definition.strata, cfg.min_count, long=True))
         finally:
             con.close()
     source = {
@@ -142,13 +149,14 @@ def _counts_from_lake(cfg: SignalConfig, engine: str, spark_master: str) -> tupl
         "deduplication": st["deduplication"],
         "tally": {k: st[k] for k in ("reports", "cases", "removed_old_versions", "removed_deleted", "probable_duplicates")},
     }
-    return counts, source
+    return counts, long, source
 
 
-def _counts_from_reports(cfg: SignalConfig) -> tuple[pd.DataFrame, dict]:
+def _counts_from_reports(cfg: SignalConfig) -> tuple[pd.DataFrame, pd.DataFrame | None, dict]:
     rc = cfg.reports_columns
     inp = read_reports(cfg.reports, report_id=rc.report_id, drug=rc.drug, event=rc.event, strata=rc.strata)
     counts = execute(pair_counts(inp.table, rc.strata, min_count=1))
+    long = execute(stratum_counts(inp.table, rc.strata, cfg.min_count)) if rc.strata and cfg.mantel_haenszel else None
     digest = hashlib.sha256(Path(cfg.reports).read_bytes()).hexdigest()
     source = {
         "type": "reports table",
@@ -158,7 +166,7 @@ def _counts_from_reports(cfg: SignalConfig) -> tuple[pd.DataFrame, dict]:
         "rows_not_used": inp.n_rejected,
         "null_counts": inp.null_counts,
     }
-    return counts, source
+    return counts, long, source
 
 
 def _match(values: pd.Series, wanted: list[str], what: str) -> np.ndarray:
@@ -175,14 +183,27 @@ def _match(values: pd.Series, wanted: list[str], what: str) -> np.ndarray:
     return keys.isin(want).to_numpy()
 
 
-def score_counts(counts: pd.DataFrame, cfg: SignalConfig) -> tuple[pd.DataFrame, dict]:
-    """Statistics and flags for a pair-count table; the MGPS prior is fitted on all rows."""
+def score_counts(counts: pd.DataFrame, cfg: SignalConfig, long: pd.DataFrame | None = None) -> tuple[pd.DataFrame, dict]:
+    """Statistics and flags for a pair-count table; the MGPS prior is fitted on all rows.
+
+    Fisher p-values (optional) are adjusted by Benjamini–Hochberg across every pair with
+    n ≥ min_count, before the drug/event selection. ``long`` (per-stratum cells) adds the
+    Mantel–Haenszel ROR and the Breslow–Day test.
+    """
     if counts.empty:
         raise AnalysisError("no drug–event pair in the population: check the case definition and filters")
     n = counts["n"].to_numpy()
     E = counts["expected"].to_numpy()
     squash = {"auto": "auto", "always": True, "never": None}[cfg.mgps.squash]
     fit = fit_prior(n, E, squash=squash, starts=cfg.mgps.starts)
+    fisher_cols = None
+    if cfg.fisher:
+        big = n >= cfg.min_count
+        cells = [counts.loc[big, k].to_numpy() for k in "abcd"]
+        p = fisher_exact(*cells, alternative="greater").p_value
+        fisher_cols = pd.DataFrame({"fisher_p": np.nan, "fisher_q": np.nan}, index=counts.index)
+        fisher_cols.loc[big, "fisher_p"] = p
+        fisher_cols.loc[big, "fisher_q"] = benjamini_hochberg(p)
     keep = np.ones(len(counts), dtype=bool)
     if cfg.drug:
         keep &= _match(counts["drug"].astype(str), cfg.drug, "drug")
@@ -193,6 +214,13 @@ def score_counts(counts: pd.DataFrame, cfg: SignalConfig) -> tuple[pd.DataFrame,
     scores = classic_scores(sel, level=cfg.level, correction=cfg.correction, ic_method=cfg.ic_method)
     eb = ebgm_scores(sel["n"].to_numpy(), sel["expected"].to_numpy(), fit.prior)
     table = pd.concat([scores, eb[["ebgm", "eb05", "eb95", "qn"]]], axis=1)
+    if fisher_cols is not None:
+        table = pd.concat([table, fisher_cols[keep].reset_index(drop=True)], axis=1)
+    if long is not None and len(long):
+        sel_keys = sel[["drug", "event"]]
+        lk = long.merge(sel_keys, on=["drug", "event"])
+        mh = stratified_scores(lk, level=cfg.level)
+        table = table.merge(mh, on=["drug", "event"], how="left")
     table = pd.concat([table, signal_flags(table, cfg.thresholds)], axis=1)
     cells = sel[["a", "b", "c", "d"]].reset_index(drop=True)
     extra = [c for c in table.columns if c not in OUTPUT_COLUMNS]
@@ -244,10 +272,10 @@ def signals(
         raise ConfigError("give exactly one data source: a lake (--lake DIR) or a reports table (--reports FILE)")
     if cfg.lake is not None:
         cfg.case_definition = cfg.definition().to_dict()
-        counts, source = _counts_from_lake(cfg, engine, spark_master)
+        counts, long, source = _counts_from_lake(cfg, engine, spark_master)
     else:
-        counts, source = _counts_from_reports(cfg)
-    table, fit_meta = score_counts(counts, cfg)
+        counts, long, source = _counts_from_reports(cfg)
+    table, fit_meta = score_counts(counts, cfg, long)
     n_total = int(counts["n_total"].iloc[0]) if len(counts) else 0
     meta = {
         "software": f"pvsignal {__version__}",

@@ -35,6 +35,7 @@ def signals(
     strata_cols: Annotated[Optional[str], typer.Option("--strata-columns", help="Stratum columns of a reports table.")] = None,
     config: Annotated[Optional[Path], typer.Option("--config", help="analysis.yaml (or a result's .json sidecar).")] = None,
     sort_by: Annotated[Optional[str], typer.Option("--sort-by", help="ror, prr, chi2, ic025, eb05, ebgm or n.")] = None,
+    fisher: Annotated[bool, typer.Option("--fisher", help="Add Fisher exact p (one-sided) and Benjamini–Hochberg q.")] = False,
     engine: Annotated[str, typer.Option("--engine", help="duckdb (default) or spark.")] = "duckdb",
     spark_master: Annotated[str, typer.Option("--spark-master", help="Spark master URL.")] = "local[*]",
     top: Annotated[int, typer.Option("--top", help="Rows shown on screen.")] = 25,
@@ -58,6 +59,8 @@ def signals(
         cd["drop_probable_duplicates"] = True
     if sort_by:
         overrides["sort_by"] = sort_by
+    if fisher:
+        overrides["fisher"] = True
     definition = CaseDefinition(**{k: v for k, v in cd.items() if k != "role_codes"}) if (lake or cfg.lake) else None
     res = run_signals(
         lake, reports=reports, drug=drug, event=event, min_count=min_count, definition=definition,
