@@ -343,9 +343,23 @@ def test_corpus_shape(faers_tables):
     assert (tabs["drug"].prod_ai != "").mean() == pytest.approx(0.78, abs=0.02)
     ps = tabs["drug"][tabs["drug"].role_cod == "PS"].groupby("primaryid").size()
     assert (ps == 1).all() and len(ps) == tabs["demo"].primaryid.nunique()
+    assert not tabs["reac"].duplicated(["primaryid", "pt"]).any()
     top = tabs["reac"].pt.value_counts()
     assert top.iloc[0] > 10 * top.iloc[-50]  # long tail
     assert {"Headache", "Nausea", "Diarrhoea", "Hypertension", "Tremor"} <= set(top.index)
+
+
+def test_every_drug_name_string_names_one_ingredient():
+    from pvsignal.synth import vocab
+    from pvsignal.synth.format import DRUGNAMES_FAERS, DRUGNAMES_LEGACY, PROD_AI
+
+    pairs = {(name, vocab.INGREDIENTS[k // 8].name) for k, name in enumerate(DRUGNAMES_FAERS)}
+    pairs |= {(name, vocab.INGREDIENTS[k // 8].name) for k, name in enumerate(DRUGNAMES_LEGACY)}
+    pairs |= {(name, vocab.INGREDIENTS[k].name) for k, name in enumerate(PROD_AI)}
+    names = [n for n, _ in pairs]
+    assert len(names) == len(set(names))
+    assert ("LUPKYNIS", "VOCLOSPORIN") in pairs and ("VOCLOSPORIN 7.9MG CAPSULE", "VOCLOSPORIN") in pairs
+    assert ("DILTIAZEM HYDROCHLORIDE", "DILTIAZEM") in pairs
 
 
 # --- errors and CLI -------------------------------------------------------------------------

@@ -67,7 +67,8 @@ def draw_sets(rng, rep_counts: np.ndarray, weights: np.ndarray, order: np.ndarra
     rep = np.repeat(np.arange(len(rep_counts)), rep_counts)
     code = _pick(rng, weights, len(rep))
     rank = code if order is None else order[code]
-    key = np.unique(rep.astype(np.int64) * k + rank)
+    key = np.sort(rep.astype(np.int64) * k + rank)
+    key = key[np.r_[True, key[1:] != key[:-1]]] if len(key) else key
     rep, rank = key // k, key % k
     code = rank if order is None else np.argsort(order)[rank]
     return rep, code
@@ -147,7 +148,7 @@ def draw_new(rng: np.random.Generator, n: int, quarter: str, legacy: bool) -> Ba
         "variant": _pick(rng, VARIANT_W, m).astype(np.int8),
         "role": role.astype(np.int8),
         "route": _pick(rng, vocab.ROUTE_WEIGHTS, m).astype(np.int8),
-        "dose_kind": _pick(rng, np.array([0.45, 0.25, 0.12, 0.18]), m).astype(np.int8),  # '', amt unit freq, UNK, amt unit
+        "dose_kind": _pick(rng, np.array([0.25, 0.30, 0.15, 0.30]), m).astype(np.int8),  # '', amt unit freq, UNK, amt unit (…)
         "freq": _pick(rng, vocab.FREQ_WEIGHTS, m).astype(np.int8),
         "dechal": _pick(rng, np.array([0.10, 0.05, 0.25, 0.20, 0.40]), m).astype(np.int8),  # Y N U D ''
         "rechal": _pick(rng, np.array([0.02, 0.03, 0.30, 0.15, 0.50]), m).astype(np.int8),

@@ -45,7 +45,7 @@ DRUGNAMES_FAERS = [v for ing in vocab.INGREDIENTS for v in _variants(ing)]
 DRUGNAMES_LEGACY = [v.upper() for v in DRUGNAMES_FAERS]
 PROD_AI = [f"{i.name} {i.salt}" if i.salt else i.name for i in vocab.INGREDIENTS]
 _DOSE = [_dose_parts(i) for i in vocab.INGREDIENTS]
-DOSE_VBM = [s for a, u, _ in _DOSE for s in ("", f"{a} {u}, 1X/DAY", "UNK", f"{a} {u}")]
+DOSE_VBM = [s for a, u, _ in _DOSE for s in ("", f"{a} {u}, ONCE A DAY", "UNK", f"{a} {u} ({a} {u},1 IN 1 D)")]
 NDA = [f"{(20000 + 137 * k) % 220000:06d}" for k in range(len(vocab.INGREDIENTS))]
 _LIT = [
     f"{a} {b}, {c} {d}. {t}. {j}. {2000 + k % 25};{k % 60 + 1}({k % 12 + 1}):{100 + 7 * k}-{104 + 7 * k}"

@@ -92,10 +92,11 @@ def _add_event(rng, batch: Batch, group: np.ndarray, has: np.ndarray, target: in
     add = min(max(target - int((group & has).sum()), 0), len(cand))
     if add:
         reps = np.sort(rng.choice(cand, add, replace=False))
-        cols = batch.rows["reac"]
-        merged = {"rep": np.r_[cols["rep"], reps], "pt": np.r_[cols["pt"], np.full(add, pt, dtype=cols["pt"].dtype)]}
-        order = np.lexsort((_PT_ALPHA[merged["pt"]], merged["rep"]))
-        batch.rows["reac"] = {k: v[order] for k, v in merged.items()}
+        cols = batch.rows["reac"]  # sorted by (rep, alphabetical PT): insert in place
+        key = cols["rep"].astype(np.int64) * 4096 + _PT_ALPHA[cols["pt"]]
+        at = np.searchsorted(key, reps.astype(np.int64) * 4096 + _PT_ALPHA[pt])
+        batch.rows["reac"] = {"rep": np.insert(cols["rep"], at, reps),
+                              "pt": np.insert(cols["pt"], at, np.full(add, pt, dtype=cols["pt"].dtype))}
         has[reps] = True
     return add
 
