@@ -9,7 +9,8 @@ import typer
 
 from pvsignal import api
 from pvsignal.cli import app
-from pvsignal.cli.render import console, print_dataframe
+from pvsignal.cli.render import console, dataframe_table
+from pvsignal.cli.signal_commands import signal_view
 
 
 @app.command()
@@ -27,7 +28,7 @@ def demo(
         f"[bold yellow]SYNTHETIC DATA[/] — {st['reports']:,} reports in {len(st['quarters'])} quarters → "
         f"{st['cases']:,} cases after deduplication (lake: {res.lake})"
     )
-    cols = ["drug", "event", "n", "expected", "ror", "ror_lower", "ror_upper", "prr", "ic025", "eb05", "flag_ror"]
-    print_dataframe(res.signals, columns=cols, title=f"{drug.upper()}: top drug–event pairs by ROR (synthetic)", max_rows=15)
+    view = signal_view(res.signals, 15)
+    console.print(dataframe_table(view, title=f"{drug.upper()}: top drug–event pairs by ROR (synthetic)", max_rows=15, caption_total=len(res.signals)))
     if res.profile:
         console.print(f"profile written: {res.profile}")

@@ -32,6 +32,7 @@ def dataframe_table(
     columns: list[str] | None = None,
     max_rows: int = 25,
     digits: int = 2,
+    caption_total: int | None = None,
 ) -> Table:
     """A Rich table of the first ``max_rows`` rows of ``df`` (numbers right-aligned)."""
     cols = columns or list(df.columns)
@@ -41,8 +42,9 @@ def dataframe_table(
         table.add_column(escape(str(c)), justify="right" if numeric else "left")
     for row in df[cols].head(max_rows).itertuples(index=False):
         table.add_row(*(_fmt(v, digits) for v in row))
-    if len(df) > max_rows:
-        table.caption = f"{max_rows} of {len(df):,} rows shown"
+    total = len(df) if caption_total is None else caption_total
+    if total > max_rows:
+        table.caption = f"{max_rows} of {total:,} rows shown"
     return table
 
 

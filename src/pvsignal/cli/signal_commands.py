@@ -10,11 +10,32 @@ import typer
 from pvsignal.analysis.population import CaseDefinition
 from pvsignal.analysis.signals import SignalConfig, load_config, signals as run_signals
 from pvsignal.cli import app
-from pvsignal.cli.render import console, print_dataframe
+from pvsignal.cli.render import console, dataframe_table
 from pvsignal.report.export import write_table
 
-SHOW = ["drug", "event", "n", "expected", "ror", "ror_lower", "ror_upper", "prr", "chi2_yates", "ic025", "ebgm", "eb05",
-        "flag_ror", "flag_prr", "flag_ic", "flag_ebgm"]
+FLAG_NAMES = {"flag_ror": "ROR", "flag_prr": "PRR", "flag_ic": "IC", "flag_ebgm": "EB"}
+
+
+def signal_view(t, max_rows: int):
+    """A compact screen view: ROR with its interval in one column, flags as words."""
+    import pandas as pd
+
+    v = t.head(max_rows)
+    out = pd.DataFrame()
+    if v["drug"].nunique() > 1:
+        out["drug"] = v["drug"]
+    out["event"] = v["event"]
+    out["n"] = v["n"]
+    out["E"] = v["expected"].map(lambda x: f"{x:.2f}")
+    out["ROR (95% CI)"] = [
+        "—" if pd.isna(r) else f"{r:.2f} ({lo:.2f}–{hi:.2f})" for r, lo, hi in zip(v["ror"], v["ror_lower"], v["ror_upper"])
+    ]
+    out["PRR"] = v["prr"].map(lambda x: "—" if pd.isna(x) else f"{x:.2f}")
+    out["IC025"] = v["ic025"].map(lambda x: f"{x:.2f}")
+    out["EB05"] = v["eb05"].map(lambda x: f"{x:.2f}")
+    flags = [c for c in FLAG_NAMES if c in v.columns]
+    out["signal by"] = [" ".join(FLAG_NAMES[c] for c in flags if row[c]) for _, row in v[flags].iterrows()]
+    return out
 
 
 @app.command()
@@ -68,12 +89,17 @@ def signals(
     )
     t = res.table
     title = f"{len(t):,} pairs scored (population {res.metadata['population_reports']:,} reports), sorted by {res.config.sort_by}"
-    print_dataframe(t, columns=[c for c in SHOW if c in t.columns], title=title, max_rows=top)
+    console.print(dataframe_table(signal_view(t, top), title=title, max_rows=top, caption_total=len(t)))
     prior = res.metadata["mgps_prior"]
     console.print(
         "MGPS prior: α1={alpha1:.4g} β1={beta1:.4g} α2={alpha2:.4g} β2={beta2:.4g} P={p:.4g} "
         "(log L {loglik_full:.6g}, converged {converged})".format(**prior)
     )
+    if prior.get("at_bound"):
+        console.print(
+            "[yellow]note:[/] the MGPS prior ended on a parameter bound — the pairs show almost no "
+            "heterogeneity beyond chance, so EBGM shrinks towards one prior mean; read EB05 with care."
+        )
     if out:
         import json
 
