@@ -535,6 +535,7 @@ def build_profile(
     rules: str | Path | None = None,
     top_n: int = 15,
     synthetic: bool | None = None,
+    trial_synthetic: bool = False,
     figures: bool = True,
 ) -> Profile:
     """Assemble the safety profile of ``drug`` for ``events`` (PTs; list or comma-separated).
@@ -549,7 +550,8 @@ def build_profile(
     named like the drug, if any). ``roles``/``quarters`` define the FAERS case population
     (:class:`~pvsignal.analysis.population.CaseDefinition`); ``thresholds`` the signal
     criteria (:class:`~pvsignal.analysis.flags.Thresholds`). ``synthetic`` overrides the
-    detection of synthetic data. Raises :class:`PvsignalError` only for unusable
+    detection of a synthetic lake; ``trial_synthetic=True`` labels the ADaM-based sections
+    synthetic too (ADaM files carry no marker). Raises :class:`PvsignalError` only for unusable
     arguments (no events, unknown lake path); data problems become section notes.
     """
     from pvsignal import __version__
@@ -611,9 +613,10 @@ def build_profile(
             _guard(ctx, "label", "Label safety information", lambda s: _sec_label(ctx, s)),
             _guard(ctx, "benefit_risk", "Benefit–risk and key literature", lambda s: _sec_benefit_risk(ctx, s)),
         ]
-        data_keys = {"signals", "cases", "onset", "trial", "dose_rules"}
+        synth_keys = ({"signals", "cases", "onset", "interactions"} if is_synth and ctx.con is not None else set()) \
+            | ({"trial", "dose_rules"} if trial_synthetic else set())
         for s in sections:
-            s.synthetic = is_synth and s.key in data_keys | ({"interactions"} if ctx.con is not None else set())
+            s.synthetic = s.key in synth_keys
             for t in s.tables:
                 t.synthetic = t.synthetic or (s.synthetic and not t.caption.startswith("Label"))
         summary, notes = _summary(ctx)
@@ -624,8 +627,10 @@ def build_profile(
             pvsignal_version=__version__,
             events=[e.upper() for e in events],
             event_group=event_group,
-            synthetic=is_synth,
-            synthetic_note=marker if is_synth else None,
+            synthetic=is_synth or trial_synthetic,
+            synthetic_note="; ".join(x for x in ((marker if is_synth else None),
+                                                 ("trial data declared synthetic" if trial_synthetic else None)) if x)
+            or None,
             inputs=_inputs(ctx, adsl, adae, adlb),
             summary=summary,
             summary_notes=notes,
@@ -727,8 +732,21 @@ def _need_con(ctx: _Ctx) -> None:
 
 
 def _scores(ctx: _Ctx) -> pd.DataFrame:
+    """The drug's scored pairs: the project's signal API over the lake, else the adapter over ``con``."""
     if ctx.scores is None:
-        ctx.scores, ctx.score_params = signal_scores(ctx.con, ctx.drug, ctx.definition, thresholds=ctx.thresholds)
+        if ctx.lake is not None:
+            from pvsignal.analysis.signals import signals
+
+            res = signals(ctx.lake, drug=ctx.drug, min_count=1, definition=ctx.definition, thresholds=ctx.thresholds)
+            if res.table.empty:
+                raise UnknownNameError(f"{ctx.key!r} is not a suspect drug of any case in the lake "
+                                       f"(roles {ctx.definition.roles})")
+            ctx.scores = res.table.sort_values("event").reset_index(drop=True)
+            ctx.score_params = {"case_definition": res.config.case_definition,
+                                "thresholds": res.config.thresholds.model_dump(),
+                                "mgps_prior": res.metadata.get("mgps_prior"), "source": "pvsignal.analysis.signals"}
+        else:
+            ctx.scores, ctx.score_params = signal_scores(ctx.con, ctx.drug, ctx.definition, thresholds=ctx.thresholds)
     return ctx.scores
 
 
@@ -1149,7 +1167,9 @@ def _methods(ctx: _Ctx, p: Profile) -> list[MethodItem]:
         "other drugs in the same population.",
         f"Events: PTs {', '.join(e.upper() for e in ctx.events)}. {group}"]))
     t = ctx.thresholds
-    prior = ctx.score_params.get("mgps_prior")
+    prior = ctx.score_params.get("mgps_prior") or {}
+    theta = {k: round(float(prior[k]), 4) for k in ("alpha1", "beta1", "alpha2", "beta2", "p") if k in prior}
+    prior_txt = f"; fitted prior {json.dumps(theta)}" if theta else ""
     items.append(MethodItem(item="6b+", heading="Statistics and thresholds", text=[
         "2×2 table per drug–event pair over reports (cases): a = drug & event, b = drug & other events, c = other "
         "drugs & event, d = neither; E = (a+b)(a+c)/N.",
@@ -1157,7 +1177,7 @@ def _methods(ctx: _Ctx, p: Profile) -> list[MethodItem]:
         "(van Puijenbroek 2002). PRR (Evans 2001): PRR ≥ "
         f"{t.prr_min:g}, χ² ({t.prr_chi2}) ≥ {t.prr_chi2_min:g}, a ≥ {t.prr_min_n}. IC = log2((O+0.5)/(E+0.5)), "
         f"closed-form IC025 (Norén 2013), signal IC025 > {t.ic025_gt:g}. EBGM by MGPS (DuMouchel 1999), signal "
-        f"EB05 ≥ {t.eb05_min:g}" + (f"; fitted prior {json.dumps({k: round(v, 4) for k, v in prior.items()})}" if prior else "") + ".",
+        f"EB05 ≥ {t.eb05_min:g}" + prior_txt + ".",
         "Time to onset: event date − therapy start of the suspect drug, day-precise dates only, 0–3652 days; "
         "Weibull shape by maximum likelihood with 95 % CI.",
         "Trial incidence: subjects with ≥ 1 TEAE per arm; CIOMS III frequency categories; Fisher exact test and "
