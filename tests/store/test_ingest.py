@@ -223,3 +223,12 @@ def test_parquet_schema_is_typed(shared_dir, tmp_path):
     assert types["quarter"] == "VARCHAR" and types["caseversion"] == "INTEGER"
     assert "quarter=2004Q1" in f or "quarter=2017Q2" in f
     assert isinstance(api.rejects(lake), pd.DataFrame)
+
+
+def test_legacy_row_with_a_stray_dollar_and_its_trailing_dollar(write_quarter, tmp_path):
+    # FACTS.md §1.4: DEMO12Q1 ISR 8129732, mfr_num JP-CUBIST-$E2B0000000182; legacy rows end with '$'
+    line = "8129732$7000002$I$$$20120101$$20120201$EXP$JP-CUBIST-$E2B0000000182$CUBIST$$$$$$$20120201$MD$$$$JAPAN$"
+    lake = tmp_path / "lake"
+    rep = api.ingest([write_quarter("2012Q1", {"DEMO": [line]})], lake=lake).quarters[0]
+    assert rep.rows["demo"] == 1 and rep.issues["demo"] == {"repaired": 1}
+    assert _raw(lake, "SELECT mfr_num, mfr_sndr, reporter_country FROM raw_demo") == [("JP-CUBIST-E2B0000000182", "CUBIST", "JAPAN")]

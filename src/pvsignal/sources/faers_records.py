@@ -120,6 +120,9 @@ def repair_lines(
                 break
         else:
             merged = _merge_extra(table, names, fields)
+            if merged is None and len(fields) > width + 1 and fields[-1] == "":
+                # legacy row: its own trailing '$' plus a stray one inside a value
+                merged = _merge_extra(table, names, fields[:-1])
             if merged is not None:
                 fixed.append(Fixed((no,), merged[0], merged[1]))
             else:
