@@ -287,4 +287,4 @@ def test_cli_writes_the_report_and_rejects_bad_input(synth_lake, adam, tmp_path,
         main(["profile", "voclosporin", "--events", "headache", "--lake", str(tmp_path / "none"),
               "--out", str(tmp_path / "x.html")])
     assert e.value.code == 2
-    assert "not a pvsignal lake" in capsys.readouterr().err
+    assert "no manifest.json" in " ".join(capsys.readouterr().err.split())
