@@ -111,3 +111,14 @@ def test_signals_from_a_lake_count_deduplicated_suspect_reports(write_quarter, t
     res_all = api.signals(lake, drug="voclosporin", event="headache", min_count=1, case_definition={"roles": "all"})
     assert res_all.table.iloc[0].a == 3
     assert res.metadata["source"]["tally"]["cases"] == 8
+    # a user-defined group holding only Headache: same cells, and N stays 8 although
+    # cases 5–8 have no PT in any group (they stay in the population)
+    groups = tmp_path / "groups.yaml"
+    groups.write_text("groups:\n  Neuro: [Headache]\n")
+    grp = api.signals(lake, drug="voclosporin", min_count=1,
+                      case_definition={"event_level": "group", "event_groups": str(groups)})
+    g = grp.table.iloc[0]
+    assert (g.event, g.a, g.b, g.c, g.d) == ("Neuro", 2, 0, 2, 4)
+    assert len(grp.table) == 1
+    with pytest.raises(ConfigError, match="needs meddra"):
+        api.signals(lake, case_definition={"event_level": "soc"})

@@ -26,6 +26,9 @@ ROLE_SETS = {"suspect": ("PS", "SS"), "primary": ("PS",), "all": ("PS", "SS", "C
 #: age bands (years) used for filters and strata: [lower, upper)
 AGE_GROUPS: dict[str, tuple[float, float]] = {"<18": (0, 18), "18-64": (18, 65), "65+": (65, 1e9)}
 STRATA = ("sex", "age_group", "year")
+#: event of reports with no PT in any group at a group level: keeps them in N and in the
+#: margins; dropped from results (see :func:`population`)
+NO_GROUP_EVENT = "(no event in any group)"
 
 
 @dataclass
@@ -48,6 +51,8 @@ class CaseDefinition:
     drop_probable_duplicates: bool = False
     drug_level: str = "ingredient"
     event_level: str = "pt"
+    meddra: str | None = None
+    event_groups: str | None = None
 
     def __post_init__(self) -> None:
         if self.roles not in ROLE_SETS:
@@ -60,6 +65,14 @@ class CaseDefinition:
         bad = [s for s in self.strata if s not in STRATA]
         if bad:
             raise ConfigError(f"unknown stratum {bad}; use any of {', '.join(STRATA)}")
+        from pvsignal.prepare.meddra import LEVELS
+
+        if self.event_level != "pt" and self.event_level not in LEVELS:
+            raise ConfigError(f"event_level must be pt or one of {', '.join(LEVELS)}; got {self.event_level!r}")
+        if self.event_level == "group" and not self.event_groups:
+            raise ConfigError("event_level 'group' needs event_groups: a YAML file of PT groups")
+        if self.event_level not in ("pt", "group") and not self.meddra:
+            raise ConfigError(f"event_level {self.event_level!r} needs meddra: the folder of your MedDRA ASCII release")
         if self.years is not None and (len(self.years) != 2 or self.years[0] > self.years[1]):
             raise ConfigError(f"years must be [first, last]; got {self.years}")
         if self.quarters:
@@ -105,5 +118,28 @@ def population(con: duckdb.DuckDBPyConnection, definition: CaseDefinition) -> tu
     d = d.filter(d.role_cod.isin(list(ROLE_SETS[definition.roles])) & d.ingredient.notnull())
     drugs = d.select(report_id=d.caseid, drug=d.ingredient).semi_join(ids, "report_id")
     r = ib.table("case_reactions")
-    events = r.select(report_id=r.caseid, event=r.pt).semi_join(ids, "report_id")
+    events = r.select(report_id=r.caseid, event=r.pt)
+    if definition.event_level != "pt":
+        register_event_groups(con, definition)
+        g = ib.table("pt_groups")
+        g = g.filter(g.level == definition.event_level).select(gpt=g.pt.upper(), group_name=g.group_name)
+        j = events.join(g, events.event == g.gpt)
+        grouped = j.select(report_id=j.report_id, event=j.group_name).distinct()
+        # reports with no grouped PT stay in the population under a placeholder event
+        others = events.select("report_id").distinct().anti_join(grouped, "report_id")
+        events = grouped.union(others.mutate(event=ibis.literal(NO_GROUP_EVENT)))
+    events = events.semi_join(ids, "report_id")
     return drugs, events, ids
+
+
+def register_event_groups(con: duckdb.DuckDBPyConnection, definition: CaseDefinition) -> None:
+    """Create the ``pt_groups`` view for the definition's MedDRA folder and/or group file."""
+    from pvsignal.prepare.meddra import load_groups_yaml, load_meddra, register_pt_groups
+
+    meddra = load_meddra(definition.meddra) if definition.meddra else None
+    frames = []
+    if meddra is not None and definition.event_level not in ("pt", "group"):
+        frames.append(meddra.pt_groups([definition.event_level]))
+    if definition.event_groups:
+        frames.append(load_groups_yaml(definition.event_groups, meddra))
+    register_pt_groups(con, frames)

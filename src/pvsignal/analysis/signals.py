@@ -34,7 +34,7 @@ from pvsignal.analysis.stratified import stratified_scores
 from pvsignal.analysis.disproportionality import classic_scores
 from pvsignal.analysis.flags import Thresholds, signal_flags
 from pvsignal.analysis.mgps import ebgm_scores, fit_prior
-from pvsignal.analysis.population import CaseDefinition, population
+from pvsignal.analysis.population import NO_GROUP_EVENT, CaseDefinition, population
 from pvsignal.errors import AnalysisError, ConfigError, UnknownNameError
 
 #: output columns in the documented order (flags follow)
@@ -190,6 +190,9 @@ def score_counts(counts: pd.DataFrame, cfg: SignalConfig, long: pd.DataFrame | N
     n ≥ min_count, before the drug/event selection. ``long`` (per-stratum cells) adds the
     Mantel–Haenszel ROR and the Breslow–Day test.
     """
+    counts = counts[counts["event"] != NO_GROUP_EVENT].reset_index(drop=True)
+    if long is not None:
+        long = long[long["event"] != NO_GROUP_EVENT]
     if counts.empty:
         raise AnalysisError("no drug–event pair in the population: check the case definition and filters")
     n = counts["n"].to_numpy()

@@ -49,6 +49,9 @@ def signals(
     quarters: Annotated[Optional[str], typer.Option("--quarters", help="e.g. 2021Q1:2024Q4.")] = None,
     sex: Annotated[Optional[str], typer.Option("--sex", help="F or M.")] = None,
     strata: Annotated[Optional[str], typer.Option("--strata", help="Stratify expected counts by sex,age_group,year.")] = None,
+    event_level: Annotated[Optional[str], typer.Option("--event-level", help="pt (default), hlt, hlgt, soc, smq_narrow, smq_broad or group.")] = None,
+    meddra: Annotated[Optional[Path], typer.Option("--meddra", help="Your licensed MedDRA ASCII folder (for SOC/HLT/SMQ levels).")] = None,
+    groups: Annotated[Optional[Path], typer.Option("--groups", help="YAML of user-defined PT groups (event level 'group').")] = None,
     drop_duplicates: Annotated[bool, typer.Option("--drop-probable-duplicates", help="Leave out flagged probable duplicates.")] = False,
     report_id_col: Annotated[str, typer.Option("--report-id-column")] = "report_id",
     drug_col: Annotated[str, typer.Option("--drug-column")] = "drug",
@@ -71,7 +74,8 @@ def signals(
             "strata": [s.strip() for s in (strata_cols or "").split(",") if s.strip()],
         }
     cd = dict(cfg.case_definition)
-    for key, val in (("roles", roles), ("quarters", quarters), ("sex", sex)):
+    for key, val in (("roles", roles), ("quarters", quarters), ("sex", sex), ("event_level", event_level),
+                     ("meddra", str(meddra) if meddra else None), ("event_groups", str(groups) if groups else None)):
         if val is not None:
             cd[key] = val
     if strata:
