@@ -120,5 +120,11 @@ def test_signals_from_a_lake_count_deduplicated_suspect_reports(write_quarter, t
     g = grp.table.iloc[0]
     assert (g.event, g.a, g.b, g.c, g.d) == ("Neuro", 2, 0, 2, 4)
     assert len(grp.table) == 1
+    # one distinct count cannot identify a two-gamma prior: EBGM is undefined, with the reason
+    assert np.isnan(g.ebgm) and g.ebgm_reason.startswith("MGPS prior not estimable")
+    # …unless the user supplies a prior (here the real-FAERS prior of FACTS-2.md §7)
+    given = api.signals(lake, drug="voclosporin", min_count=1, mgps={"prior": [0.983, 0.393, 0.386, 0.00326, 0.806]},
+                        case_definition={"event_level": "group", "event_groups": str(groups)})
+    assert given.table.iloc[0].ebgm > 0 and given.metadata["mgps_prior"]["source"] == "given in the configuration"
     with pytest.raises(ConfigError, match="needs meddra"):
         api.signals(lake, case_definition={"event_level": "soc"})

@@ -33,7 +33,7 @@ from pvsignal.analysis.fisher import benjamini_hochberg, fisher_exact
 from pvsignal.analysis.stratified import stratified_scores
 from pvsignal.analysis.disproportionality import classic_scores
 from pvsignal.analysis.flags import Thresholds, signal_flags
-from pvsignal.analysis.mgps import ebgm_scores, fit_prior
+from pvsignal.analysis.mgps import GammaMixturePrior, ebgm_scores, fit_prior
 from pvsignal.analysis.population import NO_GROUP_EVENT, CaseDefinition, population
 from pvsignal.errors import AnalysisError, ConfigError, UnknownNameError
 
@@ -56,9 +56,12 @@ class ReportsColumns(BaseModel):
 
 
 class MgpsOptions(BaseModel):
+    """MGPS settings; ``prior`` (α1, β1, α2, β2, P) skips the fit (e.g. a published prior)."""
+
     model_config = ConfigDict(extra="forbid")
     squash: Literal["auto", "always", "never"] = "auto"
     starts: list[list[float]] | None = None
+    prior: list[float] | None = Field(None, min_length=5, max_length=5)
 
 
 class SignalConfig(BaseModel):
@@ -198,7 +201,17 @@ def score_counts(counts: pd.DataFrame, cfg: SignalConfig, long: pd.DataFrame | N
     n = counts["n"].to_numpy()
     E = counts["expected"].to_numpy()
     squash = {"auto": "auto", "always": True, "never": None}[cfg.mgps.squash]
-    fit = fit_prior(n, E, squash=squash, starts=cfg.mgps.starts)
+    prior, prior_meta, prior_error = None, {}, None
+    if cfg.mgps.prior is not None:
+        prior = GammaMixturePrior.from_sequence(cfg.mgps.prior)
+        prior_meta = {**prior.to_dict(), "source": "given in the configuration"}
+    else:
+        try:
+            fit = fit_prior(n, E, squash=squash, starts=cfg.mgps.starts)
+            prior, prior_meta = fit.prior, fit.to_dict()
+        except AnalysisError as exc:  # e.g. too few distinct counts to estimate a prior
+            prior_error = str(exc)
+            prior_meta = {"error": prior_error}
     fisher_cols = None
     if cfg.fisher:
         big = n >= cfg.min_count
@@ -215,8 +228,13 @@ def score_counts(counts: pd.DataFrame, cfg: SignalConfig, long: pd.DataFrame | N
     keep &= n >= cfg.min_count
     sel = counts[keep].reset_index(drop=True)
     scores = classic_scores(sel, level=cfg.level, correction=cfg.correction, ic_method=cfg.ic_method)
-    eb = ebgm_scores(sel["n"].to_numpy(), sel["expected"].to_numpy(), fit.prior)
-    table = pd.concat([scores, eb[["ebgm", "eb05", "eb95", "qn"]]], axis=1)
+    if prior is not None:
+        eb = ebgm_scores(sel["n"].to_numpy(), sel["expected"].to_numpy(), prior)[["ebgm", "eb05", "eb95", "qn"]]
+        eb["ebgm_reason"] = pd.Series(pd.NA, index=eb.index, dtype="string")
+    else:
+        eb = pd.DataFrame({k: np.full(len(sel), np.nan) for k in ("ebgm", "eb05", "eb95", "qn")})
+        eb["ebgm_reason"] = pd.Series(f"MGPS prior not estimable: {prior_error}", index=eb.index, dtype="string")
+    table = pd.concat([scores, eb], axis=1)
     if fisher_cols is not None:
         table = pd.concat([table, fisher_cols[keep].reset_index(drop=True)], axis=1)
     if long is not None and len(long):
@@ -231,7 +249,7 @@ def score_counts(counts: pd.DataFrame, cfg: SignalConfig, long: pd.DataFrame | N
     if cfg.sort_by not in SORT_KEYS:
         raise ConfigError(f"sort_by must be one of {', '.join(SORT_KEYS)}; got {cfg.sort_by!r}")
     table = table.sort_values([cfg.sort_by, "n", "drug", "event"], ascending=[False, False, True, True], na_position="last")
-    return table.reset_index(drop=True), {"mgps_prior": fit.to_dict(), "pairs_in_prior_fit": int(len(counts))}
+    return table.reset_index(drop=True), {"mgps_prior": prior_meta, "pairs_in_prior_fit": int(len(counts))}
 
 
 def signals(

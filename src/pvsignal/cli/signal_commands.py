@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
+from rich.markup import escape
 
 from pvsignal.analysis.population import CaseDefinition
 from pvsignal.analysis.signals import SignalConfig, load_config, signals as run_signals
@@ -95,10 +96,15 @@ def signals(
     title = f"{len(t):,} pairs scored (population {res.metadata['population_reports']:,} reports), sorted by {res.config.sort_by}"
     console.print(dataframe_table(signal_view(t, top), title=title, max_rows=top, caption_total=len(t)))
     prior = res.metadata["mgps_prior"]
-    console.print(
+    if "error" in prior:
+        console.print(f"[yellow]MGPS not computed:[/] {escape(prior['error'])}")
+    elif "loglik_full" not in prior:
+        console.print("MGPS prior given: α1={alpha1:.4g} β1={beta1:.4g} α2={alpha2:.4g} β2={beta2:.4g} P={p:.4g}".format(**prior))
+    else:
+        console.print(
         "MGPS prior: α1={alpha1:.4g} β1={beta1:.4g} α2={alpha2:.4g} β2={beta2:.4g} P={p:.4g} "
         "(log L {loglik_full:.6g}, converged {converged})".format(**prior)
-    )
+        )
     if prior.get("at_bound"):
         console.print(
             "[yellow]note:[/] the MGPS prior ended on a parameter bound — the pairs show almost no "
