@@ -712,7 +712,7 @@ def _resolve_group(ctx: _Ctx, groups, meddra) -> None:
                     [name]).fetchall()
                 if rows:
                     ctx.group_pts = sorted({r[0] for r in rows})
-                    ctx.group_source = f"event group '{name}' ({', '.join(sorted({r[1] for r in rows}))} level)"
+                    ctx.group_source = f"the PTs of the event group '{name}' ({', '.join(sorted({r[1] for r in rows}))} level)"
                     return
         except PvsignalError as exc:
             ctx.group_error = str(exc)
@@ -721,8 +721,8 @@ def _resolve_group(ctx: _Ctx, groups, meddra) -> None:
         pts = sorted(set(ctx.adae.loc[m, "AEDECOD"].astype(str).str.strip().str.upper()) - {""})
         if pts:
             ctx.group_pts = pts
-            ctx.group_source = (f"PTs coded to '{name}' (AEBODSYS) in the trial's ADAE — not a full MedDRA group; "
-                                "give --meddra or --groups for the complete list")
+            ctx.group_source = (f"the PTs coded to '{name}' (AEBODSYS) in the trial's ADAE (not a full MedDRA "
+                                "group; give --meddra or --groups for the complete list)")
 
 
 def _need_con(ctx: _Ctx) -> None:
@@ -768,7 +768,7 @@ def _sec_signals(ctx: _Ctx, sec: Section) -> None:
                 "MedDRA release) or --groups FILE.yaml, or ADaM data coding it in AEBODSYS")
             raise _NotAvailable(f"not available: {why}")
         part = s[s["event"].isin(ctx.group_pts)]
-        what = f"PTs of {ctx.group_source}"
+        what = ctx.group_source
         absent = len(set(ctx.group_pts) - set(part["event"]))
     else:
         part = s
@@ -849,7 +849,7 @@ def _sec_onset(ctx: _Ctx, sec: Section) -> None:
                      f"{w.shape_lower:.2f}–{w.shape_upper:.2f}" if w else None,
                      (w.reading if w else (r.weibull_note or ""))])
         if ctx.figures and r.n > 0:
-            title = _fig_title(f"Time to onset: {ctx.key} – {label} (median {r.median_days:g} d)", ctx.synthetic)
+            title = _fig_title(f"Onset of {label} (median {r.median_days:g} d)", ctx.synthetic)
             sec.figures.append(_figure_from(lambda p, r=r, title=title: plots.onset_histogram(r, p, title=title),
                                             title, f"histogram of onset days, {label}", ctx.synthetic))
     sec.tables.append(Table(caption=f"Time to onset of {ctx.key} (days from therapy start to event)",
@@ -1091,6 +1091,7 @@ def _summary(ctx: _Ctx) -> tuple[list[SummaryRow], list[str]]:
         row = SummaryRow(event=key, label_pct=label.get(key))
         if trial is not None:
             t = trial[(trial["level"] == "pt") & (trial["AEDECOD"].astype(str).str.upper() == key)]
+            t = t.sort_values("arm", key=lambda a: a != ctx.treatment_arm, kind="mergesort")  # treatment arm first
             row.trial = [ArmIncidence(arm=str(r.arm), n=int(r.n), N=int(r.N), pct=_num(r.pct), frequency=str(r.frequency))
                          for r in t.itertuples()]
             if ctx.treatment_arm:

@@ -72,7 +72,7 @@ def _num(v: Any, digits: int | None = None) -> str:
         return f"{f:.{digits}f}"
     a = abs(f)
     if a == 0:
-        return "0"
+        return "0.00"
     if a >= 100:
         return f"{f:.1f}"
     if a >= 0.01:
