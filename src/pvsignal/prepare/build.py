@@ -48,7 +48,7 @@ def _with_derived(cases: ir.Table) -> ir.Table:
     return cases.mutate(
         age_years=age_years,
         wt_kg=cases.wt * _factor(cases.wt_cod, WT_FACTORS),
-        receipt_year=cases.init_fda_dt.coalesce(cases.fda_dt).year(),
+        receipt_year=cases.init_fda_dt.coalesce(cases.fda_dt).year().cast("int64"),  # int64 on every engine
     )
 
 

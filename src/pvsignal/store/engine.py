@@ -15,7 +15,8 @@ engine (``tests/spark`` checks this on a generated lake).
   system). Needs ``pip install 'pvsignal[spark]'`` and Java 17 or 21.
 
 An engine that this module started is stopped by :meth:`Engine.close` (or on leaving
-a ``with`` block); a Spark session passed in by the caller is left running.
+a ``with`` block); a Spark session passed in by the caller, or already running in
+this process (``getOrCreate`` reuses it, with its master), is left running.
 """
 
 from __future__ import annotations
@@ -80,7 +81,8 @@ def java_available() -> bool:
     return shutil.which("java") is not None
 
 
-def _spark_session(master: str, conf: Mapping[str, str] | None, app_name: str):
+def _spark_session(master: str, conf: Mapping[str, str] | None, app_name: str) -> tuple[Any, bool]:
+    """A session on ``master`` and whether it is new (a running one is reused, not owned)."""
     try:
         from pyspark.sql import SparkSession
     except ImportError as exc:
@@ -93,6 +95,7 @@ def _spark_session(master: str, conf: Mapping[str, str] | None, app_name: str):
     if master.startswith("local"):
         settings.update(LOCAL_SPARK_CONF)
     settings.update(conf or {})
+    running = SparkSession.getActiveSession()
     builder = SparkSession.builder.master(master).appName(app_name)
     for k, v in settings.items():
         builder = builder.config(k, v)
@@ -101,7 +104,35 @@ def _spark_session(master: str, conf: Mapping[str, str] | None, app_name: str):
     for k, v in settings.items():  # a session reused by getOrCreate keeps its old SQL settings
         if k.startswith("spark.sql."):
             session.conf.set(k, v)
-    return session
+    return session, running is None or session is not running
+
+
+def _spark_literal_split() -> None:
+    """Make Ibis' ``StringValue.split`` split on the literal delimiter on Spark too.
+
+    Ibis 12 compiles ``split`` to Spark's ``split(str, regex)``, whose second argument
+    is a Java regular expression (Spark SQL reference, ``split``): a delimiter such as
+    the ``\\`` between FAERS ``prod_ai`` ingredients is then an invalid pattern and
+    ``.`` or ``|`` would split everywhere. DuckDB's ``string_split`` is literal. Quoting
+    the delimiter as ``\\Q…\\E`` gives Spark the literal meaning (applied once).
+    """
+    from ibis.backends.sql.compilers.pyspark import PySparkCompiler
+
+    if getattr(PySparkCompiler, "_pvsignal_literal_split", False):
+        return
+
+    def visit_StringSplit(self, op, *, arg, delimiter):
+        return self.f.split(arg, self.f.concat(_sql_string("\\Q"), delimiter, _sql_string("\\E")))
+
+    PySparkCompiler.visit_StringSplit = visit_StringSplit
+    PySparkCompiler._pvsignal_literal_split = True
+
+
+def _sql_string(value: str):
+    """A SQL string literal node (SQLGlot) for compiler rules."""
+    import sqlglot.expressions as sge
+
+    return sge.convert(value)
 
 
 @dataclass
@@ -219,9 +250,12 @@ def open_engine(
     name = check_engine(engine)
     if name == "duckdb":
         return Engine("duckdb", ibis.duckdb.connect(database))
-    owns = spark_session is None
-    session = spark_session if spark_session is not None else _spark_session(spark_master, spark_conf, app_name)
+    if spark_session is not None:
+        session, owns = spark_session, False
+    else:
+        session, owns = _spark_session(spark_master, spark_conf, app_name)
     try:
+        _spark_literal_split()
         backend = ibis.pyspark.connect(session)
     except Exception:
         if owns:
