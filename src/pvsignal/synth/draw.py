@@ -2,16 +2,26 @@
 
 Per report: drugs ``1 + NegBin(r=0.35)`` with a mean rising from 2.6 (2004) to 4.25
 (2024) per report (median 1–2, tail to dozens; FACTS-2 §7: mean 3.18 overall), PTs
-``1 + NegBin(r=0.6)`` with a mean from 2.9 to 3.25 (FACTS-2 §7: mean 2.98), drawn
-independently of each other from Zipf–Mandelbrot weights ``1/(rank+q)^s`` over
-:mod:`~pvsignal.synth.vocab` (drugs s=1.1, q=5; PTs s=1.0, q=12). Duplicate drugs in a
-report are kept (FAERS has them); duplicate PTs are dropped and PTs sorted
-alphabetically, as in FAERS REAC files. Dates are integer days since 1970-01-01.
+``1 + NegBin(r=0.6)`` with a mean from 2.9 to 3.25 (FACTS-2 §7: mean 2.98), from
+Zipf–Mandelbrot weights ``1/(rank+q)^s`` over :mod:`~pvsignal.synth.vocab` (drugs
+s=1.1, q=5; PTs s=1.0, q=12). Drugs are drawn independently of each other, roles
+(PS first, then SS / C / I) independently of the ingredient.
+
+PTs depend on the report's suspect drugs through the pair-level relative reporting
+ratios λ of :mod:`~pvsignal.synth.pairs` (:func:`draw_events`): PT e is drawn with
+probability ∝ w_e·Π λ_de over the report's distinct suspect (PS, SS) ingredients d.
+Concomitant and interacting drugs (C, I) do not move the PTs. With
+``Plan.pair_heterogeneity=False`` PTs are drawn independently of drugs (every pair
+λ = 1), with the same random stream as before λ existed.
+
+Duplicate drugs in a report are kept (FAERS has them); duplicate PTs are dropped and PTs
+sorted alphabetically, as in FAERS REAC files. Dates are integer days since 1970-01-01.
 """
 
 from __future__ import annotations
 
 import numpy as np
+from scipy import sparse
 
 from pvsignal.synth import vocab
 from pvsignal.synth.batch import Batch, ranges
@@ -26,6 +36,7 @@ DRUG_W /= DRUG_W.sum()
 PT_W = vocab.zipf_weights(N_PT, 1.0, 12.0)
 _PT_ALPHA = np.argsort(np.argsort(np.array(vocab.PTS, dtype=object)))  # pt → alphabetical rank
 _PT_FROM_ALPHA = np.argsort(_PT_ALPHA)
+_EVENT_BLOCK = 8192  # reports per block in draw_events (8192 × PTs float64 ≈ 22 MB)
 
 #: drug-name variants: 0 NAME, 1 BRAND, 2 Name, 3 NAME SALT, 4 NAME STRENGTH FORM,
 #: 5 NAME., 6 BRAND (NAME), 7 Brand
@@ -84,8 +95,47 @@ def seq_in_group(rep: np.ndarray) -> np.ndarray:
     return (np.arange(n) - np.repeat(starts, counts) + 1).astype(np.int32)
 
 
-def draw_new(rng: np.random.Generator, n: int, quarter: str, legacy: bool) -> Batch:
-    """``n`` new reports received in ``quarter`` with background (unplanted) content."""
+def draw_events(rng, rep_counts: np.ndarray, drug_rep: np.ndarray, drug_ing: np.ndarray,
+                lam: np.ndarray, order: np.ndarray):
+    """PTs per report when suspect ingredients shift the PT weights; return (rep, pt) sorted.
+
+    Report r with distinct suspect ingredients D_r draws ``rep_counts[r]`` PTs with
+    replacement, PT e with probability w_e·Π_{d∈D_r} λ_de / Z_r (Z_r normalises; it is
+    exactly 1 for one suspect, as λ rows have w-weighted mean 1). Duplicates are dropped
+    and PTs ordered by ``order``, as :func:`draw_sets`. One uniform per draw, like
+    :func:`draw_sets`, so the random stream after it does not depend on λ. Vectorised:
+    the (reports × PTs) log-weights are a sparse–dense product, in blocks of
+    ``_EVENT_BLOCK`` reports to bound memory.
+    """
+    n, n_ing, k = len(rep_counts), lam.shape[0], lam.shape[1]
+    rep = np.repeat(np.arange(n), rep_counts)
+    u = rng.random(len(rep))
+    key = np.unique(drug_rep.astype(np.int64) * n_ing + drug_ing)
+    a = sparse.csr_matrix((np.ones(len(key)), (key // n_ing, key % n_ing)), shape=(n, n_ing))
+    log_lam = np.log(lam)
+    code = np.empty(len(rep), dtype=np.int64)
+    bounds = np.searchsorted(rep, np.arange(0, n + _EVENT_BLOCK, _EVENT_BLOCK))
+    for b0 in range(0, n, _EVENT_BLOCK):
+        b1 = min(b0 + _EVENT_BLOCK, n)
+        w = np.exp(np.asarray(a[b0:b1] @ log_lam)) * PT_W
+        cdf = np.cumsum(w, axis=1)
+        cdf /= cdf[:, -1:]
+        cdf += np.arange(b1 - b0)[:, None]
+        i0, i1 = bounds[b0 // _EVENT_BLOCK], bounds[b0 // _EVENT_BLOCK + 1]
+        r = rep[i0:i1] - b0
+        code[i0:i1] = np.searchsorted(cdf.ravel(), r + u[i0:i1], side="right") - r * k
+    code = np.clip(code, 0, k - 1)
+    key = np.unique(rep.astype(np.int64) * k + order[code])
+    return key // k, np.argsort(order)[key % k]
+
+
+def draw_new(rng: np.random.Generator, n: int, quarter: str, legacy: bool, lam: np.ndarray | None = None) -> Batch:
+    """``n`` new reports received in ``quarter`` with background (unplanted) content.
+
+    ``lam`` (ingredients × PTs, :mod:`~pvsignal.synth.pairs`) makes each report's PTs
+    depend on its suspect ingredients (:func:`draw_events`); ``None``: PTs independent
+    of drugs.
+    """
     year = int(quarter[:4]) + (int(quarter[5]) - 1) / 4
     t = np.clip((year - 2004) / 20, 0, 1)
     q0, qlen = quarter_days(quarter)
@@ -159,7 +209,11 @@ def draw_new(rng: np.random.Generator, n: int, quarter: str, legacy: bool) -> Ba
 
     # reactions
     n_pt = _counts(rng, n, 2.9 + 0.35 * t, 0.6, 80)
-    rrep, pt = draw_sets(rng, n_pt, PT_W, _PT_ALPHA)
+    if lam is None:
+        rrep, pt = draw_sets(rng, n_pt, PT_W, _PT_ALPHA)
+    else:
+        sus = drug["role"] <= 1  # PS, SS
+        rrep, pt = draw_events(rng, n_pt, rep[sus], drug["ing"][sus], lam, _PT_ALPHA)
     reac = {"rep": rrep, "pt": pt.astype(np.int16)}
 
     # outcomes, report sources
@@ -231,4 +285,4 @@ def make_followups(rng: np.random.Generator, src: Batch, quarter: str, legacy: b
     return b
 
 
-__all__ = ["draw_new", "make_followups", "quarter_days", "ranges", "seq_in_group", "draw_sets"]
+__all__ = ["draw_new", "draw_events", "make_followups", "quarter_days", "ranges", "seq_in_group", "draw_sets"]

@@ -22,12 +22,13 @@ from pvsignal.errors import PvsignalError
 from pvsignal.sources.faers_layouts import quarter_index, quarter_range
 from pvsignal.synth import vocab
 from pvsignal.synth.batch import Batch, concat, take
-from pvsignal.synth.draw import make_followups, draw_new, quarter_days
+from pvsignal.synth.draw import DRUG_W, PT_W, VOC, make_followups, draw_new, quarter_days
 from pvsignal.synth.format import DRUGNAMES_FAERS, DRUGNAMES_LEGACY, PROD_AI, Ids, faers_primaryid, table_columns
 from pvsignal.synth.layouts import TABLES, layout_of
+from pvsignal.synth.pairs import draw_lambda
 from pvsignal.synth.plant import HEADACHE, INHIBITORS, TREMOR, Carry, Plan, plant
 from pvsignal.synth.quirks import render_lines
-from pvsignal.synth.truth import SynthTruth, two_by_two
+from pvsignal.synth.truth import SynthTruth, pair_lambda_record, two_by_two
 from pvsignal.synth.write import NOTE, QuarterWriter, deleted_bytes, encode
 
 POOL_DEPTH = 12  # quarters back a follow-up may reach
@@ -103,9 +104,16 @@ def synthesize(
     if not 0 <= compresslevel <= 9:
         raise SynthParameterError(f"compresslevel must be 0–9, got {compresslevel}")
     plan = plan or Plan()
+    _check_plan(plan)
     outdir = Path(outdir)
     outdir.mkdir(parents=True, exist_ok=True)
     rng = np.random.default_rng(seed)
+    lam = elevated = None
+    if plan.pair_heterogeneity:  # own stream: the report stream does not depend on λ
+        lam, elevated = draw_lambda(
+            np.random.default_rng(np.random.SeedSequence(seed).spawn(1)[0]), DRUG_W, PT_W,
+            pair_sd=plan.pair_sd, elevated_share=plan.elevated_share, elevated_median=plan.elevated_median,
+            elevated_sd=plan.elevated_sd, fixed_rows=(VOC,))
     n = reports_per_quarter
     fu_share = min(plan.superseded_share * len(qs) / (len(qs) - 1), 0.6) if len(qs) > 1 else 0.0
 
@@ -143,7 +151,7 @@ def synthesize(
         n_superseded += n_fu
 
         # new cases, planted
-        new = draw_new(rng, n - n_fu, q, lay.legacy)
+        new = draw_new(rng, n - n_fu, q, lay.legacy, lam)
         new.demo["caseid"] = ids.take(rng, "case", new.n, _case_floor(qidx))
         planted = plant(rng, new, plan, carry)
         f = planted["flags"]
@@ -214,9 +222,19 @@ def synthesize(
             on_quarter(q, i)
 
     _finish_truth(truth, plan, reg, deleted_present, n_rows, n_superseded, spanning)
+    truth.pair_lambda = pair_lambda_record(plan, lam, elevated)
     truth_path = outdir / "truth.json"
     truth.write(truth_path)
     return SynthResult(outdir, paths, truth_path, truth)
+
+
+def _check_plan(plan: Plan) -> None:
+    if plan.pair_sd < 0 or plan.elevated_sd < 0:
+        raise SynthParameterError(f"pair_sd and elevated_sd must be ≥ 0, got {plan.pair_sd}, {plan.elevated_sd}")
+    if not 0 <= plan.elevated_share <= 1:
+        raise SynthParameterError(f"elevated_share must be in [0, 1], got {plan.elevated_share}")
+    if not plan.elevated_median > 0:
+        raise SynthParameterError(f"elevated_median must be > 0, got {plan.elevated_median}")
 
 
 def _stamp(q: str) -> tuple:

@@ -9,8 +9,11 @@ content, so the deduplicated corpus keeps what was planted):
 2. Inhibitor co-reporting. ``round(inhibitor_share·n_S)`` S reports get one more drug
    row, a strong CYP3A4 inhibitor (ketoconazole, itraconazole or clarithromycin; role C
    or I). "SI" = S reports listing any of the three (including background draws).
-3. Events. Background PTs are drawn independently of drugs, so a non-S report carries
-   event E with probability p0, measured on this quarter's new non-S reports. For a
+3. Events. Background PTs were drawn given each report's own suspect drugs (pair-level
+   λ, :mod:`pvsignal.synth.pairs`) *before* voclosporin replaced one of them, and the S
+   reports are a uniform random subset, so before planting S and non-S reports carry
+   event E with the same probability p0, measured on this quarter's new non-S reports:
+   voclosporin's own background pairs have λ = 1 (its λ row is 1). For a
    target reporting odds ratio R the S reports need p1 with p1/(1−p1) = R·p0/(1−p0);
    E is *appended* (never replacing another PT, so no other PT is disturbed) to just
    enough S reports lacking it that exactly ``round(n_S·p1)`` S reports carry E.
@@ -26,7 +29,12 @@ content, so the deduplicated corpus keeps what was planted):
 
 The only other associations this creates are by co-reporting: the three inhibitors
 with headache and tremor (they ride along in S reports); they are listed in the truth
-as ``confounded_pairs``. Every other drug–event pair is independent by construction.
+as ``confounded_pairs``. Every other drug–event pair has the relative reporting ratio λ
+drawn for it by :func:`pvsignal.synth.pairs.draw_lambda` (``Plan.pair_*`` and
+``Plan.elevated_*``; defaults: bulk ln λ ~ N(0, 0.35²), 4 % of pairs elevated with
+ln λ ~ N(ln 4, 0.5²), then rescaled so every drug and every PT keeps its share), recorded
+per (ingredient, PT) in ``truth.json`` under ``pair_lambda``. ``pair_heterogeneity=False``
+makes every such pair exactly independent (λ = 1), as before λ existed.
 """
 
 from __future__ import annotations
@@ -60,6 +68,13 @@ class Plan:
     onset_complete: float = 0.8  #: share of voclosporin reports with day-precise onset
     superseded_share: float = 0.17  #: target share of DEMO rows superseded by a later version (FACTS-2 §7)
     deleted_rate: float = 0.003  #: caseids listed as deleted per quarter, per report (from 2019Q1)
+    #: background pairs get a latent relative reporting ratio λ (pvsignal.synth.pairs);
+    #: False: PTs independent of drugs (every unplanted pair λ = 1, MGPS prior degenerates)
+    pair_heterogeneity: bool = True
+    pair_sd: float = 0.35  #: SD of ln λ in the bulk of pairs (median 1 before rescaling)
+    elevated_share: float = 0.04  #: share of (ingredient, PT) pairs drawn from the elevated component
+    elevated_median: float = 4.0  #: median λ of elevated pairs (before rescaling)
+    elevated_sd: float = 0.5  #: SD of ln λ among elevated pairs
 
     def to_dict(self) -> dict:
         return asdict(self)
