@@ -65,9 +65,22 @@ def crossing(tmp_path_factory):
 @pytest.fixture(scope="module")
 def faers_tables(faers):
     """DEMO, DRUG, REAC, THER of all quarters, deleted ids, read with pandas."""
+    return read_tables(faers)
+
+
+@pytest.fixture(scope="module")
+def independent(tmp_path_factory):
+    """The ``faers`` corpus with pair heterogeneity off: every unplanted pair exactly λ = 1."""
+    out = tmp_path_factory.mktemp("independent")
+    res = synthesize(out, "2023Q1:2024Q4", 3000, seed=11, quirks=False,
+                     plan=Plan(voclosporin_rate=0.03, pair_heterogeneity=False))
+    return res, read_tables(res)
+
+
+def read_tables(res):
     out = {k: [] for k in ("demo", "drug", "reac", "ther")}
     deleted = []
-    for p in faers.paths:
+    for p in res.paths:
         m = members(p)
         q = p.name[12:18]
         for k in out:
@@ -330,6 +343,119 @@ def test_onset_is_weibull_with_the_planted_shape_and_scale(faers, faers_tables):
     # n ≈ 500: SE(shape) ≈ 0.03, SE(scale) ≈ 7 days
     assert shape == pytest.approx(0.8, abs=0.12)
     assert scale == pytest.approx(120, rel=0.2)
+
+
+# --- pair-level heterogeneity (true λ per ingredient–PT pair) --------------------------------
+
+def pair_table(tabs, deleted, truth: SynthTruth) -> tuple[pd.DataFrame, int]:
+    """Every (ingredient, PT) pair of the λ truth with n (cases with the ingredient as PS/SS
+    and the PT), margins and E = n_i·n_j/N over deduplicated cases (zero counts kept)."""
+    cases, drug, reac, _ = exposure(tabs, deleted, truth)
+    drug = drug[drug.role_cod.isin(["PS", "SS"])]
+    ing = drug.prod_ai.where(drug.prod_ai != "", drug.drugname.map(truth.drug_names))
+    dr = pd.DataFrame({"primaryid": drug.primaryid, "drug": ing}).drop_duplicates()
+    ev = pd.DataFrame({"primaryid": reac.primaryid, "event": reac.pt.str.upper()}).drop_duplicates()
+    ev = ev[ev.primaryid.isin(set(dr.primaryid))]
+    n_cases = dr.primaryid.nunique()
+    n = dr.merge(ev, on="primaryid").groupby(["drug", "event"]).size().rename("n").reset_index()
+    t = truth.pair_lambda_table()
+    t = t.join(dr.groupby("drug").size().rename("ni"), on="drug").join(ev.groupby("event").size().rename("nj"), on="event")
+    t = t.dropna(subset=["ni", "nj"]).merge(n, on=["drug", "event"], how="left").fillna({"n": 0})
+    t["E"] = t.ni * t.nj / n_cases
+    a, b, c = t.n, t.ni - t.n, t.nj - t.n
+    t["ror"] = a * (n_cases - t.ni - t.nj + t.n) / (b * c)
+    return t, n_cases
+
+
+def prior_sd(prior) -> float:
+    """SD of λ under the two-gamma mixture prior (Gamma(α, rate β): mean α/β, var α/β²)."""
+    m = np.array([prior.alpha1 / prior.beta1, prior.alpha2 / prior.beta2])
+    v = np.array([prior.alpha1 / prior.beta1 ** 2, prior.alpha2 / prior.beta2 ** 2])
+    w = np.array([prior.p, 1 - prior.p])
+    mean = w @ m
+    return float(np.sqrt(w @ (v + m ** 2) - mean ** 2))
+
+
+def test_true_lambda_is_recorded_normalised_and_drawn_as_documented(faers):
+    from pvsignal.synth import vocab
+    from pvsignal.synth.draw import DRUG_W, PT_W
+
+    pl = SynthTruth.read(faers.truth_path).pair_lambda  # round trip through truth.json
+    lam = np.array(pl["lambda"])
+    assert lam.shape == (len(vocab.INGREDIENTS), len(vocab.PTS)) and pl["drugs"][0] == vocab.INGREDIENTS[0].name
+    assert lam.tolist() == faers.truth.pair_lambda["lambda"]
+    voc = pl["drugs"].index("VOCLOSPORIN")
+    assert (lam[voc] == 1).all()
+    free = np.arange(len(lam)) != voc
+    # rescaled so every drug and every PT keeps its share (3 significant digits: ≤ 0.05 %)
+    assert np.abs(lam[free] @ PT_W - 1).max() < 2e-3
+    assert np.abs(DRUG_W @ lam - 1).max() < 2e-3
+    # mixture: 4 % elevated (SE 0.07 % over 78 648 pairs), ln λ ~ N(ln 4, 0.5²) before rescaling
+    elevated = np.zeros(lam.size, dtype=bool)
+    elevated[pl["elevated"]] = True
+    elevated = elevated.reshape(lam.shape)[free]
+    assert elevated.mean() == pytest.approx(0.04, abs=0.003)
+    bulk, high = np.log(lam[free][~elevated]), np.log(lam[free][elevated])
+    scale = np.median(bulk)  # the common rescaling, ln(1/1.2) or so
+    assert -0.3 < scale < -0.1
+    assert np.std(bulk) == pytest.approx(0.35, abs=0.03)
+    assert np.median(high) - scale == pytest.approx(np.log(4), abs=0.05)
+    assert np.std(high) == pytest.approx(0.5, abs=0.05)
+
+
+def test_observed_disproportionality_follows_true_lambda(faers, faers_tables):
+    t, _ = pair_table(*faers_tables, faers.truth)
+    bg = t[t.kind == "background"]
+    assert len(bg) > 70_000
+
+    def band(lo, hi):
+        return bg[(bg.true_lambda >= lo) & (bg.true_lambda < hi)]
+
+    # pooled observed/expected over all pairs of a band (zero counts included) ≈ λ; high λ
+    # is attenuated a little (a PT counts once per report). Measured (seed 11): 0.59, 1.00, 3.78
+    assert band(0, 0.7).n.sum() / band(0, 0.7).E.sum() < 0.7
+    assert band(0.9, 1.1).n.sum() / band(0.9, 1.1).E.sum() == pytest.approx(1.0, abs=0.08)
+    high = band(3, np.inf)
+    assert high.n.sum() / high.E.sum() > 3.0
+    # observed ROR of pairs with large true λ (n ≥ 3): median 5.2 against 1.3 for λ ≈ 1
+    null = band(0.9, 1.1)
+    assert high[high.n >= 3].ror.median() > 3.0
+    assert high[high.n >= 3].ror.median() > 2.5 * null[null.n >= 3].ror.median()
+    assert (high[high.n >= 3].ror > 1).mean() > 0.9
+
+
+def test_mgps_prior_is_heterogeneous_and_no_longer_at_a_bound(faers, faers_tables, independent):
+    from pvsignal.analysis.mgps import ebgm_scores, fit_prior
+
+    def fit(tabs, deleted, truth):
+        t, _ = pair_table(tabs, deleted, truth)
+        t = t[t.n >= 1]
+        f = fit_prior(t.n.to_numpy(), t.E.to_numpy())
+        head = t[(t.drug == "VOCLOSPORIN") & (t.event == "HEADACHE")]
+        return f, ebgm_scores(head.n.to_numpy(), head.E.to_numpy(), f.prior).iloc[0]
+
+    het, het_head = fit(*faers_tables, faers.truth)
+    res, tabs = independent
+    ind, ind_head = fit(*tabs, res.truth)
+    # heterogeneous pairs: interior optimum, a prior with real spread (measured SD 0.62),
+    # and the planted voclosporin–headache (ROR 3.8, n ≈ 100, E ≈ 33) survives shrinkage
+    assert not het.at_bound and 0.01 < het.prior.p < 0.99
+    assert prior_sd(het.prior) > 0.3
+    assert het_head.eb05 > 2.0
+    # exactly independent pairs: the prior collapses onto λ ≈ 1 and shrinks the signal away
+    assert res.truth.pair_lambda["lambda"] is None and (res.truth.pair_lambda_table().query(
+        "kind == 'background'").true_lambda == 1).all()
+    assert prior_sd(ind.prior) < 0.05
+    assert ind_head.ebgm < 1.1
+
+
+def test_pair_heterogeneity_parameters_are_checked(tmp_path):
+    with pytest.raises(SynthParameterError, match="elevated_share"):
+        synthesize(tmp_path, "2020Q1", 10, plan=Plan(elevated_share=1.5))
+    with pytest.raises(SynthParameterError, match="pair_sd"):
+        synthesize(tmp_path, "2020Q1", 10, plan=Plan(pair_sd=-0.1))
+    with pytest.raises(SynthParameterError, match="elevated_median"):
+        synthesize(tmp_path, "2020Q1", 10, plan=Plan(elevated_median=0))
 
 
 # --- shape of the corpus (FACTS-2 §7) -------------------------------------------------------
