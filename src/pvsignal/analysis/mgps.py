@@ -18,7 +18,7 @@ Canida & Ihrie, R Journal 2017, RJ-2017-063):
   EB05 / EB95 = 5th / 95th percentiles of the posterior mixture.
 
 Speed. The fit runs on squashed data (``squashing.auto_squash``) when the table is large,
-with an analytic gradient in log/logit coordinates (L-BFGS-B, several starts). The
+with an analytic gradient in log/logit coordinates (SLSQP, several starts). The
 quantiles are solved in u = ln λ by a bracketed, masked Newton iteration on the mixture
 CDF. Its starting point comes from a cubic spline of the exact quantile over ln E, built
 per distinct count n on a small grid (n takes few values), so most points need a single
@@ -303,8 +303,12 @@ def fit_prior(
         truncated there); None keeps every count, zeros included, untruncated.
     refine : after a squashed fit, polish the estimate on the unsquashed pairs.
 
-    Each start is optimised by L-BFGS-B on (ln α, ln β, logit P) within α, β ∈ [1e-6, 1e6],
-    P ∈ [1e-7, 1 − 1e-7], with the analytic gradient (numerical for n_star ≥ 2). The start
+    Truncation is per component, as openEBGM (P f1* + (1−P) f2*); vigipy and open-altio
+    instead condition the whole mixture on n ≥ N*, a different likelihood.
+
+    Each start is optimised by SLSQP (L-BFGS-B as fallback) on (ln α, ln β, logit P) within
+    α, β ∈ [1e-6, 1e6], P ∈ [1e-7, 1 − 1e-7], with the analytic gradient (numerical for
+    n_star ≥ 2). The start
     with the lowest −log L among the converged ones wins (among all if none converged).
     """
     pts = as_points(n, E, weight)
