@@ -211,6 +211,11 @@ def test_deleted_lists(faers, faers_tables):
     caseids = set(tabs["demo"].caseid.astype(int))
     present = {x for d in faers.truth.deleted.values() for x in d["present"]}
     assert present <= caseids and not (deleted - present) & caseids
+    # rows removed by each dedup step: every version of a deleted case; older versions of the rest
+    ids = tabs["demo"].caseid.astype(int)
+    assert faers.truth.cases["deleted_case_rows"] == int(ids.isin(deleted).sum()) > len(present)
+    assert faers.truth.cases["superseded_rows_of_kept_cases"] == (
+        len(ids) - faers.truth.cases["deleted_case_rows"] - faers.truth.cases["cases_after_dedup"])
     raw = members(faers.paths[0])["Deleted/DELETE23Q1.txt"]
     assert raw.endswith(b"\r\n") and all(ln.isdigit() for ln in raw.split(b"\r\n")[:-1])
 

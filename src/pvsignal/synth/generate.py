@@ -126,6 +126,7 @@ def synthesize(
     paths: list[Path] = []
     n_rows = n_superseded = 0
     spanning: list[np.ndarray] = []
+    fu_caseids: list[np.ndarray] = []
 
     for i, q in enumerate(qs):
         lay = layout_of(q)
@@ -145,6 +146,7 @@ def synthesize(
                 s.latest[pick] = False
                 src = take(s.batch, pick)
                 fus.append(make_followups(rng, src, q, lay.legacy, np.full(k, s.legacy)))
+                fu_caseids.append(src.demo["caseid"])
                 if s.legacy and not lay.legacy:
                     spanning.append(src.demo["caseid"])
                 n_fu += k
@@ -221,7 +223,7 @@ def synthesize(
         if on_quarter:
             on_quarter(q, i)
 
-    _finish_truth(truth, plan, reg, deleted_present, n_rows, n_superseded, spanning)
+    _finish_truth(truth, plan, reg, deleted_present, n_rows, n_superseded, spanning, fu_caseids)
     truth.pair_lambda = pair_lambda_record(plan, lam, elevated)
     truth_path = outdir / "truth.json"
     truth.write(truth_path)
@@ -243,16 +245,20 @@ def _stamp(q: str) -> tuple:
     return (end.year, end.month, end.day, 0, 0, 0)
 
 
-def _finish_truth(truth, plan, reg, deleted_present, n_rows, n_superseded, spanning) -> None:
+def _finish_truth(truth, plan, reg, deleted_present, n_rows, n_superseded, spanning, fu_caseids) -> None:
     r = {k: np.concatenate(v) if v else np.zeros(0) for k, v in reg.items()}
     dele = np.concatenate(deleted_present) if deleted_present else np.zeros(0, dtype=np.int64)
     keep = ~np.isin(r["caseid"], dele)
     s, si, h, t = (r[k].astype(bool)[keep] for k in ("S", "SI", "H", "T"))
     span = np.unique(np.concatenate(spanning)) if spanning else np.zeros(0, dtype=np.int64)
+    n_fu_deleted = int(np.isin(np.concatenate(fu_caseids), dele).sum()) if fu_caseids else 0
     truth.cases = {
         "demo_rows": int(n_rows), "cases": int(len(r["caseid"])), "superseded_rows": int(n_superseded),
         "superseded_share": n_superseded / n_rows if n_rows else 0.0,
         "deleted_cases_present": int(len(dele)), "cases_after_dedup": int(keep.sum()),
+        # every DEMO row (all versions) of the deleted cases; superseded rows of the other cases
+        "deleted_case_rows": int(len(dele) + n_fu_deleted),
+        "superseded_rows_of_kept_cases": int(n_superseded - n_fu_deleted),
         "era_spanning_cases": int(len(span)), "era_spanning_caseids": span[:1000].tolist(),
         "dedup_rule": "latest version per caseid (highest caseversion / latest fda_dt), deleted caseids removed",
     }
