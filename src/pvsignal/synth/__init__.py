@@ -6,7 +6,11 @@ one zip per quarter exactly as the FDA publishes them (``aers_ascii_2004q1.zip``
 ``truth.json`` describing what was planted: voclosporin–headache (ROR 3.8) and
 voclosporin–tremor (ROR 5) with a CYP3A4-inhibitor interaction on tremor, Weibull
 onset (shape 0.8, scale 120 days), follow-up versions, deleted cases and file quirks.
-The mechanism is documented in :mod:`pvsignal.synth.plant`. Everything is synthetic and
+Every other (ingredient, PT) pair has a latent relative reporting ratio λ drawn from a
+two-component log-normal mixture (:mod:`pvsignal.synth.pairs`; ``Plan.pair_heterogeneity``),
+recorded per pair in ``truth.json`` (``SynthTruth.pair_lambda_table()``), so that the
+background is heterogeneous like real FAERS. The mechanism is documented in
+:mod:`pvsignal.synth.plant` and :mod:`pvsignal.synth.draw`. Everything is synthetic and
 labelled so (``SYNTHETIC.txt`` in every zip).
 """
 

@@ -133,8 +133,9 @@ def pair_lambda_record(plan, lam: np.ndarray | None, elevated: np.ndarray | None
         "enabled": lam is not None,
         "definition": "lambda[i][j] = P(PT j drawn | ingredient i the only suspect) / P(PT j drawn), per PT draw; "
                       "a report's PT weights are w_j * prod(lambda[i][j]) over its distinct suspect (PS, SS) "
-                      "ingredients, renormalised. Report-level ratios are slightly lower for common PTs "
-                      "(a PT is counted once per report). Planted and confounded pairs: see signals, "
+                      "ingredients, renormalised. Report-level ratios (cases with the PT) are somewhat lower at "
+                      "high lambda (a PT is counted once per report; pooled n/E about 0.85*lambda for "
+                      "lambda >= 3). Planted and confounded pairs: see signals, "
                       "confounded_pairs.",
         "roles": ["PS", "SS"],
         "distribution": {
