@@ -364,7 +364,8 @@ def pair_table(tabs, deleted, truth: SynthTruth) -> tuple[pd.DataFrame, int]:
     n_cases = dr.primaryid.nunique()
     n = dr.merge(ev, on="primaryid").groupby(["drug", "event"]).size().rename("n").reset_index()
     t = truth.pair_lambda_table()
-    t = t.join(dr.groupby("drug").size().rename("ni"), on="drug").join(ev.groupby("event").size().rename("nj"), on="event")
+    t = t.join(dr.groupby("drug").size().rename("ni"), on="drug")
+    t = t.join(ev.groupby("event").size().rename("nj"), on="event")
     t = t.dropna(subset=["ni", "nj"]).merge(n, on=["drug", "event"], how="left").fillna({"n": 0})
     t["E"] = t.ni * t.nj / n_cases
     a, b, c = t.n, t.ni - t.n, t.nj - t.n

@@ -163,7 +163,8 @@ def pair_lambda_record(plan, lam: np.ndarray | None, elevated: np.ndarray | None
     v, e = lam[free], elevated[free]
     rec["summary"] = {
         "pairs": int(v.size), "elevated_pairs": int(e.sum()),
-        "median_lambda_bulk": float(np.median(v[~e])), "median_lambda_elevated": float(np.median(v[e])) if e.any() else None,
+        "median_lambda_bulk": float(np.median(v[~e])),
+        "median_lambda_elevated": float(np.median(v[e])) if e.any() else None,
         "share_lambda_ge_1_5": float((v >= 1.5).mean()), "share_lambda_ge_2": float((v >= 2).mean()),
         "quantiles_lambda": {str(q): float(np.quantile(v, q)) for q in (0.01, 0.1, 0.5, 0.9, 0.99)},
     }
