@@ -6,7 +6,8 @@ Writes (once, reused) a synthetic FAERS 2014Q3+ quarter of ``--reports`` reports
 extracted folder, then times, each in a fresh subprocess (wall time and peak RSS):
 
 * floor  — DuckDB converting every table file to Parquet with no checks at all
-           (``read_csv(delim='$', quote='', all_varchar)`` → ``COPY … TO parquet``);
+           (``read_csv(delim='$', quote='', all_varchar, ignore_errors)`` → ``COPY … TO parquet``:
+           malformed lines are silently dropped, which is exactly what pvsignal must not do);
 * pandas — ``pandas.read_csv(sep='$', dtype=str)`` of the same files, nothing written;
 * pvsignal ingest — validated, typed, with rejects and the lake written (no dedup);
 * pvsignal prepare — deduplication and drug normalisation of the ingested lake.
@@ -33,7 +34,7 @@ out.mkdir(parents=True, exist_ok=True)
 con = duckdb.connect()
 for f in sorted(src.rglob('*.txt')):
     if f.name.upper().startswith(('DEMO','DRUG','REAC','OUTC','RPSR','THER','INDI')):
-        con.execute(f"COPY (SELECT * FROM read_csv('{f}', delim='$', quote='', escape='', header=true, all_varchar=true)) TO '{out / (f.stem + '.parquet')}' (FORMAT parquet)")
+        con.execute(f"COPY (SELECT * FROM read_csv('{f}', delim='$', quote='', escape='', header=true, all_varchar=true, strict_mode=false, null_padding=true, ignore_errors=true)) TO '{out / (f.stem + '.parquet')}' (FORMAT parquet)")
 """
 PANDAS = r"""
 import pandas as pd, sys, pathlib, csv
@@ -41,7 +42,7 @@ src = pathlib.Path(sys.argv[1])
 n = 0
 for f in sorted(src.rglob('*.txt')):
     if f.name.upper().startswith(('DEMO','DRUG','REAC','OUTC','RPSR','THER','INDI')):
-        n += len(pd.read_csv(f, sep='$', dtype=str, quoting=csv.QUOTE_NONE, keep_default_na=False, index_col=False))
+        n += len(pd.read_csv(f, sep='$', dtype=str, quoting=csv.QUOTE_NONE, keep_default_na=False, index_col=False, on_bad_lines='skip', encoding_errors='replace'))
 print(n)
 """
 INGEST = r"""
@@ -64,7 +65,9 @@ def run(code: str, *args: str) -> tuple[float, float, str]:
         f"t=time.perf_counter()\nexec(compile({code!r}, 'bench', 'exec'))\n"
         "sys.stderr.write('\\nBENCH %f %f\\n' % (time.perf_counter()-t, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss/1024))\n"
     )
-    p = subprocess.run([sys.executable, "-c", wrapper, *args], capture_output=True, text=True, check=True)
+    p = subprocess.run([sys.executable, "-c", wrapper, *args], capture_output=True, text=True)
+    if p.returncode:
+        raise SystemExit(f"benchmark step failed:\n{p.stderr[-3000:]}")
     line = [x for x in p.stderr.splitlines() if x.startswith("BENCH ")][-1].split()
     return float(line[1]), float(line[2]), p.stdout.strip()
 

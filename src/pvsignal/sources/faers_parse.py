@@ -1,9 +1,11 @@
 """Parse one FAERS/AERS table file into typed rows with DuckDB, keeping every line.
 
-Each line is read whole by the engine (``read_csv`` with one column, no quoting),
-numbered, split on ``$`` and cast to the canonical schema of
-:mod:`pvsignal.store.schema`. Lines whose field count does not match the header go to
-:func:`pvsignal.sources.faers_records.repair_lines`. Every line ends as exactly one of:
+The engine reads the file as ``$``-separated columns (no quoting) straight into the
+canonical schema of :mod:`pvsignal.store.schema` — the fast path, as fast as a plain
+CSV-to-Parquet conversion. Lines it cannot read as a record of the header's width
+(its *rejects*, with their line numbers) and blank lines are taken from the bytes and
+handed to :func:`pvsignal.sources.faers_records.repair_lines`. Every line ends as
+exactly one of:
 
 * landed as is;
 * landed with a note (``action``): ``repaired`` (field-count or byte repair),
@@ -13,21 +15,25 @@ numbered, split on ``$`` and cast to the canonical schema of
 * ``skipped`` (a blank line).
 
 All notes go to the ``issues`` list with the file, line number, original text and reason.
+Line numbers count the header as line 1; an accepted row's line number follows from its
+rank among accepted rows and the sorted numbers of the lines that produced no row.
 """
 
 from __future__ import annotations
 
+import bisect
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
+import numpy as np
 import pyarrow as pa
 
+from pvsignal.errors import InputFileError
 from pvsignal.sources.faers_layouts import Header, parse_header
 from pvsignal.sources.faers_records import repair_lines
 from pvsignal.store.schema import CODES, COLUMNS, DATE, F64, I32, I64
-
-ISSUE_SCHEMA = pa.schema([("line", pa.int64()), ("reason", pa.string()), ("action", pa.string()), ("raw", pa.string())])
 
 _MACROS = r"""
 CREATE OR REPLACE MACRO pv_date(s) AS (
@@ -61,11 +67,14 @@ def _sql_str(s: str) -> str:
     return "'" + s.replace("'", "''") + "'"
 
 
-def _column_exprs(table: str, header: Header) -> tuple[list[str], list[str]]:
-    """SELECT expressions for the canonical columns and the issue expressions."""
+def _column_exprs(table: str, header: Header) -> tuple[list[str], list[tuple[str, str]]]:
+    """SELECT expressions for the canonical columns, and ``(condition, note)`` issue checks.
+
+    A note is ``'<action>|<reason>'``; conditions and notes read the raw columns ``c1…cN``.
+    """
     pos = {name: i + 1 for i, name in enumerate(header.names)}
     selects: list[str] = []
-    issues: list[str] = []
+    issues: list[tuple[str, str]] = []
     for name, typ in COLUMNS[table]:
         if name.endswith("_dt_prec"):
             continue  # emitted with its date column
@@ -74,44 +83,76 @@ def _column_exprs(table: str, header: Header) -> tuple[list[str], list[str]]:
             if typ == DATE:
                 selects.append(f"NULL::VARCHAR AS {name}_prec")
             continue
-        raw = f"nullif(trim(f[{pos[name]}]), '')"
+        raw = f"nullif(trim(c{pos[name]}), '')"
         if typ in (I64, I32):
             cast = "BIGINT" if typ == I64 else "INTEGER"
             selects.append(f"try_cast({raw} AS {cast}) AS {name}")
-            issues.append(
-                f"CASE WHEN {raw} IS NOT NULL AND try_cast({raw} AS {cast}) IS NULL "
-                f"THEN 'nulled|{name} is not a whole number: ' || {raw} END"
-            )
+            issues.append((f"({raw} IS NOT NULL AND try_cast({raw} AS {cast}) IS NULL)",
+                           f"'nulled|{name} is not a whole number: ' || {raw}"))
         elif typ == F64:
             selects.append(f"try_cast({raw} AS DOUBLE) AS {name}")
-            issues.append(
-                f"CASE WHEN {raw} IS NOT NULL AND try_cast({raw} AS DOUBLE) IS NULL "
-                f"THEN 'nulled|{name} is not a number: ' || {raw} END"
-            )
+            issues.append((f"({raw} IS NOT NULL AND try_cast({raw} AS DOUBLE) IS NULL)",
+                           f"'nulled|{name} is not a number: ' || {raw}"))
         elif typ == DATE:
             selects.append(f"CASE WHEN pv_date_ok({raw}) THEN pv_date({raw}) END AS {name}")
             selects.append(
                 f"CASE WHEN pv_date_ok({raw}) THEN (CASE length({raw}) WHEN 8 THEN 'D' WHEN 6 THEN 'M' ELSE 'Y' END) END AS {name}_prec"
             )
-            issues.append(
-                f"CASE WHEN {raw} IS NOT NULL AND NOT pv_date_ok({raw}) "
-                f"THEN 'nulled|{name} is not a valid date (YYYYMMDD, YYYYMM or YYYY): ' || {raw} END"
-            )
+            issues.append((f"({raw} IS NOT NULL AND NOT pv_date_ok({raw}))",
+                           f"'nulled|{name} is not a valid date (YYYYMMDD, YYYYMM or YYYY): ' || {raw}"))
         elif (table, name) in CODES:
             code = f"upper({raw})"
             allowed = ", ".join(_sql_str(c) for c in sorted(CODES[(table, name)]))
             selects.append(f"{code} AS {name}")
-            issues.append(
-                f"CASE WHEN {raw} IS NOT NULL AND {code} NOT IN ({allowed}) "
-                f"THEN 'kept|unknown code in {name}: ' || {raw} END"
-            )
+            issues.append((f"({raw} IS NOT NULL AND {code} NOT IN ({allowed}))",
+                           f"'kept|unknown code in {name}: ' || {raw}"))
         else:
-            selects.append(f"{raw} AS {name}")
+            selects.append(f"nullif(c{pos[name]}, '') AS {name}")
     return selects, issues
 
 
 def _duck_type(typ: pa.DataType) -> str:
     return {I64: "BIGINT", I32: "INTEGER", F64: "DOUBLE", DATE: "DATE"}.get(typ, "VARCHAR")
+
+
+class _Lines:
+    """Line access into the file's bytes: numbers (1-based) → text, and blank lines."""
+
+    def __init__(self, data: bytes):
+        self.data = data
+        self._nl: np.ndarray | None = None
+
+    @property
+    def newlines(self) -> np.ndarray:
+        if self._nl is None:
+            self._nl = np.flatnonzero(np.frombuffer(self.data, dtype=np.uint8) == 10)
+        return self._nl
+
+    def text(self, line: int) -> str:
+        nl = self.newlines
+        start = 0 if line == 1 else int(nl[line - 2]) + 1
+        end = int(nl[line - 1]) if line - 1 < len(nl) else len(self.data)
+        return self.data[start:end].decode("utf-8", errors="replace").rstrip("\r")
+
+    def first_lines(self, k: int) -> list[str]:
+        out, pos = [], 0
+        for _ in range(k):
+            end = self.data.find(b"\n", pos)
+            out.append(self.data[pos:(len(self.data) if end < 0 else end)].decode("utf-8", errors="replace").rstrip("\r"))
+            if end < 0:
+                break
+            pos = end + 1
+        return out
+
+    def blank_lines(self) -> list[int]:
+        """Numbers of empty lines (the engine skips them silently); whitespace-only lines it rejects."""
+        d = self.data
+        if b"\n\n" not in d and b"\n\r\n" not in d:
+            return []
+        offs = [m.start() + 1 for m in re.finditer(rb"\n(?=\r?\n)", d)]
+        nl = self.newlines
+        # the line starting after newline number i (0-based) is line i + 2
+        return [int(np.searchsorted(nl, o - 1)) + 2 for o in offs if o < len(d)]
 
 
 def parse_table_file(
@@ -121,105 +162,110 @@ def parse_table_file(
     *,
     era: str,
     where: str,
+    data: bytes,
     demo_relation: str | None = None,
 ) -> ParsedTable:
-    """Parse ``path`` (a clean UTF-8 file) as ``table`` into a temp table ``typed_<table>``.
+    """Parse ``path`` (clean UTF-8; ``data`` is its content) as ``table`` into ``typed_<table>``.
 
     ``where`` names the file in messages. ``demo_relation`` (a parsed DEMO temp table
     of the same quarter) fills ``caseid`` for legacy tables that lack it.
     """
-    lines_rel = f"lines_{table}"
+    lines = _Lines(data)
+    first = lines.first_lines(2)
+    if not data.strip() or not first or not first[0].strip():
+        raise InputFileError(f"{where} is empty: a FAERS table file starts with a header line")
+    header = parse_header(table, first[0], where=where)
+    w = header.width
+    # legacy rows end with a '$' the header lacks: read it as one more (empty) column
+    trailing = len(first) > 1 and first[1].endswith("$") and first[1].count("$") == w
+    ncols = w + 1 if trailing else w
+    columns = "{" + ", ".join(f"'c{i}': 'VARCHAR'" for i in range(1, ncols + 1)) + "}"
+    selects, checks = _column_exprs(table, header)
+    notes = (
+        f"CASE WHEN {' OR '.join(c for c, _ in checks)} THEN "
+        f"list_filter([{', '.join(f'CASE WHEN {c} THEN {m} END' for c, m in checks)}]::VARCHAR[], lambda x: x IS NOT NULL) END"
+        if checks else "NULL::VARCHAR[]"
+    )
+    filler = f", c{ncols} AS _filler" if trailing else ""
+    typed = f"typed_{table}"
+    rej = f"rej_{table}"
     con.execute(
-        f"CREATE OR REPLACE TEMP TABLE {lines_rel} AS "
-        "SELECT row_number() OVER () AS line_no, line FROM read_csv(?, delim=chr(1), quote='', escape='', "
-        "header=false, columns={'line': 'VARCHAR'}, auto_detect=false, strict_mode=false, "
-        "max_line_size=10000000)",
+        f"CREATE OR REPLACE TEMP TABLE {typed} AS "
+        f"SELECT row_number() OVER () AS k, {', '.join(selects)}, {notes} AS notes{filler} "
+        f"FROM read_csv(?, delim='$', quote='', escape='', header=false, skip=1, columns={columns}, "
+        f"auto_detect=false, ignore_errors=true, store_rejects=true, rejects_table='{rej}', "
+        f"rejects_scan='{rej}_scan', max_line_size=10000000)",
         [str(path)],
     )
-    first = con.execute(f"SELECT line FROM {lines_rel} WHERE line_no = 1").fetchall()
-    head = first[0] if first else None
-    if head is None or head[0] is None:
-        from pvsignal.errors import InputFileError
+    rejected = sorted({r[0] for r in con.execute(f"SELECT DISTINCT line FROM {rej}").fetchall()})
+    con.execute(f"DROP TABLE {rej}")
+    con.execute(f"DROP TABLE {rej}_scan")
+    blank = lines.blank_lines()
+    skipped = sorted(set(rejected) | set(blank))
+    thresholds = [s - 1 - j for j, s in enumerate(skipped)]
 
-        raise InputFileError(f"{where} is empty: a FAERS table file starts with a header line")
-    header = parse_header(table, head[0], where=where)
-    w = header.width
-    # '$' count + 1 = field count; legacy rows carry one trailing '$'
-    nf = "(length(line) - length(replace(line, '$', '')) + 1)"
-    good = f"({nf} = {w} OR ({nf} = {w + 1} AND ends_with(line, '$')))"
-    blank = "(line IS NULL OR trim(line) = '')"
-    n_lines = con.execute(f"SELECT count(*) - 1 FROM {lines_rel}").fetchall()[0][0]
+    def line_of(k: int) -> int:  # k: rank among accepted rows; negative: -line of a repaired row
+        return -k if k < 0 else k + 1 + bisect.bisect_right(thresholds, k)
 
-    issues: list[dict] = []
-    for (no,) in con.execute(f"SELECT line_no FROM {lines_rel} WHERE line_no > 1 AND {blank} ORDER BY line_no").fetchall():
-        issues.append({"line": no, "reason": "blank line", "action": "skipped", "raw": ""})
-    odd = con.execute(
-        f"SELECT line_no, line FROM {lines_rel} WHERE line_no > 1 AND NOT {blank} AND NOT {good} ORDER BY line_no"
-    ).fetchall()
-    fixed, rejected = repair_lines(table, header.names, odd)
-    for r in rejected:
+    issues: list[dict] = [{"line": b, "reason": "blank line", "action": "skipped", "raw": ""} for b in blank]
+    odd: list[tuple[int, str]] = []
+    for ln in rejected:
+        txt = lines.text(ln)
+        if txt.strip():
+            odd.append((ln, txt))
+        else:
+            issues.append({"line": ln, "reason": "blank line", "action": "skipped", "raw": txt})
+    if trailing:  # a legacy-width row whose last field is not empty: one '$' too many somewhere
+        extra = [r[0] for r in con.execute(f"SELECT k FROM {typed} WHERE _filler <> ''").fetchall()]
+        if extra:
+            con.execute(f"DELETE FROM {typed} WHERE _filler <> ''")
+            odd.extend((line_of(k), lines.text(line_of(k))) for k in extra)
+            odd.sort()
+        con.execute(f"ALTER TABLE {typed} DROP COLUMN _filler")
+    fixed, bad = repair_lines(table, header.names, odd)
+    for r in bad:
         issues.append({"line": r.line, "reason": r.reason, "action": "rejected", "raw": r.raw})
     odd_text = dict(odd)
     for fx in fixed:
-        issues.append(
-            {"line": fx.lines[0], "reason": fx.note, "action": "repaired", "raw": "\n".join(odd_text[n] for n in fx.lines)}
-        )
-    repaired = pa.table(
-        {
-            "line_no": pa.array([fx.lines[0] for fx in fixed], pa.int64()),
-            "f": pa.array([fx.fields for fx in fixed], pa.list_(pa.string())),
-        }
-    )
-    con.register(f"repaired_{table}", repaired)
+        issues.append({"line": fx.lines[0], "reason": fx.note, "action": "repaired",
+                       "raw": "\n".join(odd_text[n] for n in fx.lines)})
+    if fixed:
+        rep = pa.table({"k": pa.array([-fx.lines[0] for fx in fixed], pa.int64()),
+                        **{f"c{i + 1}": pa.array([fx.fields[i] for fx in fixed], pa.string()) for i in range(w)}})
+        con.register(f"repaired_{table}", rep)
+        con.execute(f"INSERT INTO {typed} SELECT k, {', '.join(selects)}, {notes} FROM repaired_{table}")
+        con.unregister(f"repaired_{table}")
 
-    selects, issue_exprs = _column_exprs(table, header)
-    issue_list = f"list_filter([{', '.join(issue_exprs)}]::VARCHAR[], lambda x: x IS NOT NULL)" if issue_exprs else "[]::VARCHAR[]"
-    typed = f"typed_{table}"
-    con.execute(
-        f"""CREATE OR REPLACE TEMP TABLE {typed}_pre AS
-        SELECT line_no, {', '.join(selects)}, {issue_list} AS issues
-        FROM (
-          SELECT line_no, string_split(line, '$') AS f FROM {lines_rel}
-          WHERE line_no > 1 AND NOT {blank} AND {good}
-          UNION ALL SELECT line_no, f FROM repaired_{table}
-        )"""
-    )
-    con.unregister(f"repaired_{table}")
     names = [n for n, _ in COLUMNS[table]]
     if era == "aers" and table != "demo" and demo_relation is not None:
         cols = ", ".join(f"t.{n}" if n != "caseid" else "d.caseid AS caseid" for n in names)
         con.execute(
             f"""CREATE OR REPLACE TEMP TABLE {typed} AS
-            SELECT t.line_no, {cols},
+            SELECT t.k, {cols},
               CASE WHEN d.caseid IS NULL AND t.primaryid IS NOT NULL
-                   THEN list_append(t.issues, 'kept|no DEMO record with this ISR in the quarter')
-                   ELSE t.issues END AS issues
-            FROM {typed}_pre t LEFT JOIN (SELECT DISTINCT primaryid, caseid FROM {demo_relation}) d USING (primaryid)"""
+                   THEN list_append(coalesce(t.notes, []::VARCHAR[]), 'kept|no DEMO record with this ISR in the quarter')
+                   ELSE t.notes END AS notes
+            FROM {typed} t LEFT JOIN (SELECT DISTINCT primaryid, caseid FROM {demo_relation}) d USING (primaryid)"""
         )
-        con.execute(f"DROP TABLE {typed}_pre")
-    else:
-        con.execute(f"ALTER TABLE {typed}_pre RENAME TO {typed}")
     if era == "aers" and table == "demo":
         con.execute(f"UPDATE {typed} SET caseversion = 0")  # legacy ISRs carry no version
     key_ok = "primaryid IS NOT NULL" + (" AND caseid IS NOT NULL" if era == "faers" or table == "demo" else "")
-    # rows without a usable key are rejected; the others land (with their notes)
-    for no, raw, why in con.execute(
-        f"""SELECT t.line_no, l.line,
-              CASE WHEN t.primaryid IS NULL THEN 'no usable report id (primaryid/ISR)'
-                   ELSE 'no usable case id (caseid/CASE)' END
-            FROM {typed} t LEFT JOIN {lines_rel} l USING (line_no)
-            WHERE NOT ({key_ok}) ORDER BY t.line_no"""
+    for k, key_good, no_pid, note_list in con.execute(
+        f"SELECT k, {key_ok}, primaryid IS NULL, notes FROM {typed} WHERE NOT ({key_ok}) OR len(notes) > 0 ORDER BY k"
     ).fetchall():
-        issues.append({"line": no, "reason": why, "action": "rejected", "raw": raw or ""})
-    for no, note, raw in con.execute(
-        f"""SELECT t.line_no, unnest(t.issues) AS note, l.line
-            FROM {typed} t LEFT JOIN {lines_rel} l USING (line_no)
-            WHERE len(t.issues) > 0 AND {key_ok.replace('primaryid', 't.primaryid').replace('caseid', 't.caseid')}
-            ORDER BY t.line_no"""
-    ).fetchall():
-        action, _, reason = note.partition("|")
-        issues.append({"line": no, "reason": reason, "action": action, "raw": raw or ""})
+        ln = line_of(k)
+        raw = odd_text.get(ln) or lines.text(ln)
+        if not key_good:
+            why = "no usable report id (primaryid/ISR)" if no_pid else "no usable case id (caseid/CASE)"
+            issues.append({"line": ln, "reason": why, "action": "rejected", "raw": raw})
+            continue
+        for note in note_list:
+            action, _, reason = note.partition("|")
+            issues.append({"line": ln, "reason": reason, "action": action, "raw": raw})
     con.execute(f"DELETE FROM {typed} WHERE NOT ({key_ok})")
-    rows = con.execute(f"SELECT count(*) FROM {typed}").fetchall()[0][0]
-    con.execute(f"DROP TABLE {lines_rel}")
-    return ParsedTable(table, typed, header, n_lines, rows, issues)
+    con.execute(f"ALTER TABLE {typed} DROP COLUMN notes")
+    rows_landed = con.execute(f"SELECT count(*) FROM {typed}").fetchall()[0][0]
+    n_lines = max(0, len(lines.newlines) + (0 if data.endswith(b"\n") else 1) - 1)
+    issues.sort(key=lambda i: i["line"])
+    return ParsedTable(table, typed, header, n_lines, rows_landed, issues)
+

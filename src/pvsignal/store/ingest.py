@@ -105,11 +105,11 @@ def _ingest_quarter(lake: Lake, qi: QuarterInput, run_id: str, scratch: Path, ti
             issues = [
                 {"line": r.line, "reason": r.reason, "action": "repaired", "raw": r.raw} for r in checked.repairs
             ]
-            del checked
             parsed = parse_table_file(
-                con, path, table, era=qi.era, where=member.label,
+                con, path, table, era=qi.era, where=member.label, data=checked.data,
                 demo_relation="typed_demo" if table != "demo" else None,
             )
+            del checked
             if path.parent == scratch:
                 path.unlink()
             issues.extend(parsed.issues)
