@@ -59,11 +59,12 @@ print(build(sys.argv[1])['cases'])
 
 
 def run(code: str, *args: str) -> tuple[float, float, str]:
-    """Wall seconds, peak RSS (MiB) and stdout of ``python -c code args`` in a subprocess."""
+    """Wall seconds, peak RSS (MiB, VmHWM of the child) and stdout of ``python -c code args`` in a subprocess."""
     wrapper = (
-        "import resource, time, runpy, sys\n"
+        "import time, sys\n"
         f"t=time.perf_counter()\nexec(compile({code!r}, 'bench', 'exec'))\n"
-        "sys.stderr.write('\\nBENCH %f %f\\n' % (time.perf_counter()-t, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss/1024))\n"
+        "hwm=[l for l in open('/proc/self/status') if l.startswith('VmHWM')][0].split()[1]\n"
+        "sys.stderr.write('\\nBENCH %f %f\\n' % (time.perf_counter()-t, int(hwm)/1024))\n"
     )
     p = subprocess.run([sys.executable, "-c", wrapper, *args], capture_output=True, text=True)
     if p.returncode:

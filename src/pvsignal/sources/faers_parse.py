@@ -22,7 +22,6 @@ rank among accepted rows and the sorted numbers of the lines that produced no ro
 from __future__ import annotations
 
 import bisect
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -146,13 +145,12 @@ class _Lines:
 
     def blank_lines(self) -> list[int]:
         """Numbers of empty lines (the engine skips them silently); whitespace-only lines it rejects."""
-        d = self.data
-        if b"\n\n" not in d and b"\n\r\n" not in d:
-            return []
-        offs = [m.start() + 1 for m in re.finditer(rb"\n(?=\r?\n)", d)]
         nl = self.newlines
-        # the line starting after newline number i (0-based) is line i + 2
-        return [int(np.searchsorted(nl, o - 1)) + 2 for o in offs if o < len(d)]
+        if len(nl) < 2:
+            return []
+        gap = np.diff(nl)  # line i + 2 runs from nl[i] + 1 to nl[i + 1]
+        empty = (gap == 1) | ((gap == 2) & (np.frombuffer(self.data, dtype=np.uint8)[np.minimum(nl[:-1] + 1, len(self.data) - 1)] == 13))
+        return (np.flatnonzero(empty) + 2).tolist()
 
 
 def parse_table_file(
@@ -191,7 +189,7 @@ def parse_table_file(
     rej = f"rej_{table}"
     con.execute(
         f"CREATE OR REPLACE TEMP TABLE {typed} AS "
-        f"SELECT row_number() OVER () AS k, {', '.join(selects)}, {notes} AS notes{filler} "
+        f"SELECT NULL::BIGINT AS k, {', '.join(selects)}, {notes} AS notes{filler} "
         f"FROM read_csv(?, delim='$', quote='', escape='', header=false, skip=1, columns={columns}, "
         f"auto_detect=false, ignore_errors=true, store_rejects=true, rejects_table='{rej}', "
         f"rejects_scan='{rej}_scan', max_line_size=10000000)",
@@ -204,8 +202,11 @@ def parse_table_file(
     skipped = sorted(set(rejected) | set(blank))
     thresholds = [s - 1 - j for j, s in enumerate(skipped)]
 
-    def line_of(k: int) -> int:  # k: rank among accepted rows; negative: -line of a repaired row
+    def line_of(k: int) -> int:  # k: rank among accepted rows (rowid + 1); negative: -line of a repaired row
         return -k if k < 0 else k + 1 + bisect.bisect_right(thresholds, k)
+
+    # rows keep the file's order (insertion order is preserved), so rowid + 1 is a row's rank
+    rank = "coalesce(k, rowid + 1)"
 
     issues: list[dict] = [{"line": b, "reason": "blank line", "action": "skipped", "raw": ""} for b in blank]
     odd: list[tuple[int, str]] = []
@@ -216,12 +217,11 @@ def parse_table_file(
         else:
             issues.append({"line": ln, "reason": "blank line", "action": "skipped", "raw": txt})
     if trailing:  # a legacy-width row whose last field is not empty: one '$' too many somewhere
-        extra = [r[0] for r in con.execute(f"SELECT k FROM {typed} WHERE _filler <> ''").fetchall()]
+        extra = [r[0] for r in con.execute(f"SELECT {rank} FROM {typed} WHERE _filler <> ''").fetchall()]
         if extra:
             con.execute(f"DELETE FROM {typed} WHERE _filler <> ''")
             odd.extend((line_of(k), lines.text(line_of(k))) for k in extra)
             odd.sort()
-        con.execute(f"ALTER TABLE {typed} DROP COLUMN _filler")
     fixed, bad = repair_lines(table, header.names, odd)
     for r in bad:
         issues.append({"line": r.line, "reason": r.reason, "action": "rejected", "raw": r.raw})
@@ -233,25 +233,25 @@ def parse_table_file(
         rep = pa.table({"k": pa.array([-fx.lines[0] for fx in fixed], pa.int64()),
                         **{f"c{i + 1}": pa.array([fx.fields[i] for fx in fixed], pa.string()) for i in range(w)}})
         con.register(f"repaired_{table}", rep)
-        con.execute(f"INSERT INTO {typed} SELECT k, {', '.join(selects)}, {notes} FROM repaired_{table}")
+        con.execute(f"INSERT INTO {typed} BY NAME SELECT k, {', '.join(selects)}, {notes} AS notes FROM repaired_{table}")
         con.unregister(f"repaired_{table}")
 
-    names = [n for n, _ in COLUMNS[table]]
     if era == "aers" and table != "demo" and demo_relation is not None:
-        cols = ", ".join(f"t.{n}" if n != "caseid" else "d.caseid AS caseid" for n in names)
+        # legacy tables carry no caseid: take it from the quarter's DEMO (UPDATE keeps rowids)
         con.execute(
-            f"""CREATE OR REPLACE TEMP TABLE {typed} AS
-            SELECT t.k, {cols},
-              CASE WHEN d.caseid IS NULL AND t.primaryid IS NOT NULL
-                   THEN list_append(coalesce(t.notes, []::VARCHAR[]), 'kept|no DEMO record with this ISR in the quarter')
-                   ELSE t.notes END AS notes
-            FROM {typed} t LEFT JOIN (SELECT DISTINCT primaryid, caseid FROM {demo_relation}) d USING (primaryid)"""
+            f"""UPDATE {typed} SET caseid = d.caseid
+                FROM (SELECT primaryid, any_value(caseid) AS caseid FROM {demo_relation} GROUP BY primaryid) d
+                WHERE {typed}.primaryid = d.primaryid"""
+        )
+        con.execute(
+            f"""UPDATE {typed} SET notes = list_append(coalesce(notes, []::VARCHAR[]), 'kept|no DEMO record with this ISR in the quarter')
+                WHERE caseid IS NULL AND primaryid IS NOT NULL"""
         )
     if era == "aers" and table == "demo":
         con.execute(f"UPDATE {typed} SET caseversion = 0")  # legacy ISRs carry no version
     key_ok = "primaryid IS NOT NULL" + (" AND caseid IS NOT NULL" if era == "faers" or table == "demo" else "")
     for k, key_good, no_pid, note_list in con.execute(
-        f"SELECT k, {key_ok}, primaryid IS NULL, notes FROM {typed} WHERE NOT ({key_ok}) OR len(notes) > 0 ORDER BY k"
+        f"SELECT {rank}, {key_ok}, primaryid IS NULL, notes FROM {typed} WHERE NOT ({key_ok}) OR len(notes) > 0"
     ).fetchall():
         ln = line_of(k)
         raw = odd_text.get(ln) or lines.text(ln)
@@ -263,7 +263,6 @@ def parse_table_file(
             action, _, reason = note.partition("|")
             issues.append({"line": ln, "reason": reason, "action": action, "raw": raw})
     con.execute(f"DELETE FROM {typed} WHERE NOT ({key_ok})")
-    con.execute(f"ALTER TABLE {typed} DROP COLUMN notes")
     rows_landed = con.execute(f"SELECT count(*) FROM {typed}").fetchall()[0][0]
     n_lines = max(0, len(lines.newlines) + (0 if data.endswith(b"\n") else 1) - 1)
     issues.sort(key=lambda i: i["line"])
