@@ -150,14 +150,13 @@ def omega(
 
 
 def _woolf(a, b, c, d, level: float):
-    z = stats.norm.ppf(0.5 + level / 2)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        ok = (a > 0) & (b > 0) & (c > 0) & (d > 0)
-        est = np.where(ok, (a * d) / (b * c), np.nan)
-        se = np.sqrt(1 / a + 1 / b + 1 / c + 1 / d)
-        lo = np.where(ok, np.exp(np.log(est) - z * se), np.nan)
-        hi = np.where(ok, np.exp(np.log(est) + z * se), np.nan)
-    return est, lo, hi, ok
+    """ROR with its Woolf interval (:func:`pvsignal.analysis.disproportionality.ror`); NaN on a zero cell."""
+    from pvsignal.analysis.disproportionality import ror
+
+    ok = (a > 0) & (b > 0) & (c > 0) & (d > 0)
+    r = ror(a, b, c, d, level=level)
+    nan = np.full(np.shape(a), np.nan)
+    return (np.where(ok, r.ror, nan), np.where(ok, r.ror_lower, nan), np.where(ok, r.ror_upper, nan), ok)
 
 
 def stratified_ror(
