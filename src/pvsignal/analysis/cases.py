@@ -132,7 +132,7 @@ def _check_groups(con: duckdb.DuckDBPyConnection, level: str) -> None:
 
 def _check_event(con: duckdb.DuckDBPyConnection, key: str, level: str) -> None:
     if level == "pt":
-        sql, table, params = "SELECT 1 FROM case_reactions WHERE pt = ? LIMIT 1", "case_reactions", [key]
+        sql, _table, params = "SELECT 1 FROM case_reactions WHERE pt = ? LIMIT 1", "case_reactions", [key]
         near = ("SELECT pt FROM (SELECT DISTINCT pt FROM case_reactions WHERE pt IS NOT NULL) "
                 "ORDER BY jaro_winkler_similarity(pt, ?) DESC, pt LIMIT 5")
         near_params: list[Any] = [key]
@@ -252,7 +252,7 @@ def case_series(
             FROM v WHERE weight_kg > 0 AND weight_kg <= 650)""")
 
     outcomes = q(
-        f"""SELECT o.outc_cod AS value, count(DISTINCT o.caseid) AS n
+        """SELECT o.outc_cod AS value, count(DISTINCT o.caseid) AS n
             FROM (SELECT DISTINCT caseid FROM pop) p JOIN case_outc o USING (caseid)
             GROUP BY 1""")
     serious_n = q(

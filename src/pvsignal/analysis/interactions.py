@@ -23,9 +23,9 @@ from typing import Iterable, Sequence
 
 import numpy as np
 import pandas as pd
-from scipy import special, stats
+from scipy import special
 
-from pvsignal.errors import AnalysisError, UnknownNameError
+from pvsignal.errors import UnknownNameError
 
 #: FAERS role codes that count as exposure by default for Ω (UMC practice: suspect and
 #: interacting drugs; a drug reported only as concomitant falls into the background).

@@ -569,7 +569,6 @@ def build_profile(
     thresholds = thresholds or Thresholds()
 
     own_con = False
-    status: dict[str, Any] | None = None
     marker = None
     if lake is not None:
         lake_path = Path(lake)
@@ -596,7 +595,7 @@ def build_profile(
                 own_con = True
                 from pvsignal.prepare.status import lake_status
 
-                ctx.status = status = lake_status(lake)
+                ctx.status = lake_status(lake)
             except PvsignalError as exc:
                 ctx.lake_error = str(exc)
                 ctx.con = None
