@@ -2,7 +2,8 @@
 
 Order of evidence for a DRUG row:
 
-1. ``prod_ai`` (FAERS 2014Q3+), split on ``\\`` into its ingredients;
+1. ``prod_ai`` (FAERS 2014Q3+), split on ``\\`` into its ingredients, each harmonised
+   through the synonym table (INN → USAN, e.g. RIFAMPICIN → RIFAMPIN);
 2. else ``drugname`` cleaned (upper case, punctuation, dose and form words removed,
    salts removed where configured) and looked up in the synonym table
    (brand → ingredient: the shipped ``data/drug_synonyms.csv``, the user's CSVs, or
@@ -124,6 +125,9 @@ def ingredient_map(
     from_ai = from_ai.mutate(part=from_ai.prod_ai.split("\\").unnest())
     from_ai = from_ai.mutate(ingredient=_clean_ingredient(from_ai.part, salts), ingredient_source=ibis.literal("prod_ai"))
     from_ai = from_ai.filter(from_ai.ingredient.notnull()).select("drugname", "prod_ai", "ingredient", "ingredient_source")
+    # FAERS prod_ai uses INN or USAN names: a synonym (e.g. ACETYLSALICYLIC ACID → ASPIRIN) harmonises them
+    ja = from_ai.left_join(syn, from_ai.ingredient == syn.syn_key)
+    from_ai = ja.select("drugname", "prod_ai", ingredient=ja.ing.coalesce(ja.ingredient), ingredient_source="ingredient_source")
 
     by_name = distinct.filter(~has_ai)
     by_name = by_name.mutate(key=clean_name(by_name.drugname, salts))
