@@ -197,6 +197,7 @@ def parse_class(spec: str) -> ClassSpec:
 def class_label(row) -> str:
     """Human label of one perpetrator row, e.g. 'strong CYP3A4 inhibitor'."""
     t = "CYP3A4" if row["target"] == "CYP3A" else row["target"]
-    s = f"{row['strength']} " if row.get("strength") else ""
+    strength = row.get("strength")
+    s = f"{strength} " if isinstance(strength, str) and strength else ""  # missing: None or NaN
     nti = " (narrow therapeutic index)" if row.get("nti") is True else ""
     return f"{s}{t} {row['role']}{nti}"

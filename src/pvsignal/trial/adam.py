@@ -92,11 +92,15 @@ def _to_datetime(s: pd.Series, col: str) -> pd.Series:
         # a SAS date without a date format: days since 1960-01-01
         return pd.to_datetime(s, unit="D", origin="1960-01-01")
     txt = s.astype("string").str.strip().replace("", pd.NA)
-    parsed = pd.to_datetime(txt, errors="coerce", format="mixed")
+    # ISO 8601 (YYYY-MM-DD[Thh:mm:ss]) or SAS DATE9 (05MAR2024); free-form text is refused
+    parsed = pd.to_datetime(txt, errors="coerce", format="ISO8601")
+    retry = txt.notna() & parsed.isna()
+    if retry.any():
+        parsed = parsed.where(~retry, pd.to_datetime(txt.where(retry).str.upper(), errors="coerce", format="%d%b%Y"))
     bad = txt.notna() & parsed.isna()
     if bad.any():
         examples = txt[bad].unique()[:3].tolist()
-        raise InputFileError(f"{col}: {int(bad.sum())} value(s) are not dates, e.g. {examples}; use ISO 8601 (YYYY-MM-DD)")
+        raise InputFileError(f"{col}: {int(bad.sum())} value(s) are not dates, e.g. {examples}; use ISO 8601 (YYYY-MM-DD) or DATE9 (05MAR2024)")
     return parsed
 
 
