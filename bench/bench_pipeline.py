@@ -147,7 +147,8 @@ def _engine(name: str, master: str):
     from pvsignal.store.engine import open_engine
 
     t = time.perf_counter()
-    eng = open_engine(name, spark_master=master)
+    cfg = json.loads(os.environ.get("PVBENCH_DUCKDB_CONFIG", "{}"))
+    eng = open_engine(name, spark_master=master, duckdb_config=cfg)
     return eng, time.perf_counter() - t
 
 
@@ -257,10 +258,16 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--engines", nargs="+", default=["duckdb", "spark"], choices=["duckdb", "spark"])
     p.add_argument("--spark-master", default="local[*]")
     p.add_argument("--json", type=Path, help="also write every result as JSON here")
+    p.add_argument("--duckdb-memory-limit", help="DuckDB memory_limit for prepare/counts (e.g. 6GB; spills under DATA/duckdb-tmp)")
+    p.add_argument("--stages", nargs="+", default=["prepare", "counts", "stats"], choices=["prepare", "counts", "stats"])
     a = p.parse_args(argv)
     a.data.mkdir(parents=True, exist_ok=True)
+    if a.duckdb_memory_limit:
+        os.environ["PVBENCH_DUCKDB_CONFIG"] = json.dumps(
+            {"memory_limit": a.duckdb_memory_limit, "temp_directory": str(a.data / "duckdb-tmp")})
     results = {"machine": {"cpus": os.cpu_count(), "python": platform.python_version(),
-                           "platform": platform.platform()}, "runs": []}
+                           "platform": platform.platform()},
+               "duckdb_memory_limit": a.duckdb_memory_limit, "runs": []}
     for n in a.reports:
         run = {"reports_requested": n, "stages": []}
         for stage in ("generate", "ingest"):
@@ -268,14 +275,14 @@ def main(argv: list[str] | None = None) -> int:
             run["stages"].append(r)
             print(f"N={n:>10,} {stage:<8} {_fmt(r):<28} peak {r['peak_tree_mib']:>6} MiB", flush=True)
         for engine in a.engines:
-            for stage in ("prepare", "counts", "stats"):
+            for stage in a.stages:
                 args = ["_stage", stage, str(a.data), str(n), "--engine", engine, "--master", a.spark_master]
                 r = run_measured(args)
                 run["stages"].append(r)
                 extra = {k: r[k] for k in ("reports", "cases", "pairs", "population") if k in r}
                 print(f"N={n:>10,} {stage:<8} {engine:<6} {_fmt(r):<28} peak {r['peak_tree_mib']:>6} MiB "
                       f"(largest process {r['max_rss_mib']} MiB) {extra}", flush=True)
-        if len(a.engines) > 1:
+        if len(a.engines) > 1 and "counts" in a.stages:
             run["parity"] = compare(a.data, n, a.engines)
             print(f"N={n:>10,} parity {run['parity']}", flush=True)
         results["runs"].append(run)

@@ -239,9 +239,14 @@ def open_engine(
     spark_conf: Mapping[str, str] | None = None,
     spark_session: Any = None,
     database: str = ":memory:",
+    duckdb_config: Mapping[str, str] | None = None,
     app_name: str = "pvsignal",
 ) -> Engine:
     """Start an engine: ``duckdb`` (``database`` file or memory) or ``spark``.
+
+    ``duckdb_config`` sets DuckDB options, e.g. ``{"memory_limit": "6GB",
+    "temp_directory": "/fast/disk/tmp"}`` to cap memory (DuckDB spills what does not
+    fit; its default limit is 80 % of RAM).
 
     For Spark, pass ``spark_session`` to reuse a running session (it is not stopped on
     close), or ``spark_master`` (``local[*]``, ``local[2]``, ``spark://host:7077``,
@@ -249,7 +254,7 @@ def open_engine(
     """
     name = check_engine(engine)
     if name == "duckdb":
-        return Engine("duckdb", ibis.duckdb.connect(database))
+        return Engine("duckdb", ibis.duckdb.connect(database, **dict(duckdb_config or {})))
     if spark_session is not None:
         session, owns = spark_session, False
     else:
