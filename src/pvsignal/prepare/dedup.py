@@ -36,17 +36,25 @@ def latest_versions(demo: ir.Table) -> ir.Table:
     return ranked.filter(ranked._rank == 0).drop("_rank")
 
 
+def _set_signature(t: ir.Table, col: str, name: str) -> ir.Table:
+    """Per caseid, an order-free signature of the set of distinct ``col`` values.
+
+    XOR of the values' 64-bit hashes plus the set size (cheap on any engine, unlike
+    sorting and joining strings); two different sets collide with probability ~2⁻⁶⁴.
+    Signatures are compared only within one run of one engine.
+    """
+    d = t.filter(t[col].notnull()).select("caseid", col).distinct()
+    g = d.group_by("caseid").agg(_h=d[col].hash().bit_xor(), _n=d[col].count())
+    return g.select("caseid", **{name: g._h.cast("string") + ":" + g._n.cast("string")})
+
+
 def probable_duplicates(cases: ir.Table, drugs: ir.Table, reactions: ir.Table) -> ir.Table:
     """``caseid, probable_duplicate, duplicate_of, duplicate_rule`` for every case.
 
     ``drugs`` needs ``caseid, ingredient``; ``reactions`` needs ``caseid, pt``.
     """
-    dsets = drugs.filter(drugs.ingredient.notnull()).group_by("caseid").agg(
-        drug_set=drugs.ingredient.collect(distinct=True).sort().join("|")
-    )
-    rsets = reactions.filter(reactions.pt.notnull()).group_by("caseid").agg(
-        pt_set=reactions.pt.collect(distinct=True).sort().join("|")
-    )
+    dsets = _set_signature(drugs, "ingredient", "drug_set")
+    rsets = _set_signature(reactions, "pt", "pt_set")
     sig = cases.select("caseid", "era", "fda_dt", "primaryid", "event_dt", "age", "sex", "reporter_country", "mfr_num", "mfr_sndr")
     j = sig.left_join(dsets, sig.caseid == dsets.caseid)
     sig = j.select([j[c] for c in sig.columns] + [j.drug_set])
