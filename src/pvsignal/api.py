@@ -42,9 +42,16 @@ def ingest(
     return IngestResult(rep.lake, rep.ingest_id, rep.quarters, tally)
 
 
-def prepare(lake: str | Path = DEFAULT_LAKE, *, synonyms: list[str | Path] | None = None, strip_salts: bool = True) -> dict[str, Any]:
-    """Rebuild the deduplicated, normalised tables (e.g. after adding synonyms)."""
-    return _build(lake, synonyms=synonyms, strip_salts=strip_salts)
+def prepare(
+    lake: str | Path = DEFAULT_LAKE,
+    *,
+    synonyms: list[str | Path] | None = None,
+    strip_salts: bool = True,
+    engine: str = "duckdb",
+    spark_master: str = "local[*]",
+) -> dict[str, Any]:
+    """Rebuild the deduplicated, normalised tables (e.g. after adding synonyms), on DuckDB or Spark."""
+    return _build(lake, synonyms=synonyms, strip_salts=strip_salts, engine=engine, spark_master=spark_master)
 
 
 def connect(lake: str | Path = DEFAULT_LAKE, *, drop_probable_duplicates: bool = False):

@@ -28,6 +28,7 @@ from pvsignal.store.engine import (
     register_prepared,
     register_raw,
 )
+from pvsignal.store.engine import default_memory_limit
 from pvsignal.store.lake import Lake, new_id, sql_list
 from pvsignal.store.schema import PREPARED_VIEWS
 
@@ -198,7 +199,7 @@ def connect(
     if not prepared or prepared.get("quarters") != sorted(manifest["quarters"]):
         build(lake_dir)
         prepared = lake.manifest()["prepared"]
-    con = duckdb.connect(database)
+    con = duckdb.connect(database, config={"memory_limit": default_memory_limit()})
     for name in PREPARED_VIEWS:
         path = str(lake.root / prepared["files"][name])
         sel = f"SELECT * FROM read_parquet({sql_list([path])})"

@@ -24,6 +24,7 @@ import pyarrow.parquet as pq
 from pvsignal.sources.faers_bytes import check_bytes
 from pvsignal.sources.faers_files import Member, QuarterInput, discover
 from pvsignal.sources.faers_parse import install_macros, parse_table_file
+from pvsignal.store.engine import default_memory_limit
 from pvsignal.store.lake import Lake, new_id
 from pvsignal.store.schema import COLUMNS, REJECT_COLUMNS, TABLES
 
@@ -87,7 +88,7 @@ def _ingest_quarter(lake: Lake, qi: QuarterInput, run_id: str, scratch: Path, ti
     files: dict[str, str] = {}
     inputs: dict[str, dict] = {}
     rejects: list[dict] = []
-    con = duckdb.connect()
+    con = duckdb.connect(config={"memory_limit": default_memory_limit()})
     try:
         con.execute(f"SET temp_directory = '{_q(scratch)}'")
         install_macros(con)
