@@ -11,6 +11,7 @@ manifest replace (see :mod:`pvsignal.store.lake`).
 from __future__ import annotations
 
 import hashlib
+from concurrent.futures import ThreadPoolExecutor
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -83,6 +84,45 @@ def _deleted_caseids(member: Member, data: bytes) -> tuple[list[int], list[dict]
     return ids, issues
 
 
+def _load(qi: QuarterInput, table: str, scratch: Path):
+    """Read, hash and byte-check one table file; write it to scratch when needed."""
+    member = qi.tables[table]
+    data = member.read_bytes()
+    meta = {"name": member.label, "bytes": len(data), "sha256": hashlib.sha256(data).hexdigest()}
+    checked = check_bytes(data)
+    del data
+    if member.member is not None or checked.changed:
+        path = scratch / f"{qi.quarter}-{table}.txt"
+        path.write_bytes(checked.data)
+    else:
+        path = member.path
+    return member, checked, path, meta
+
+
+def _parse_one(con, lake: Lake, qi: QuarterInput, run_id: str, scratch: Path, table: str, member: Member,
+               checked, path: Path, files: dict, rep: QuarterReport, rejects: list) -> None:
+    """Parse one checked table file and write its Parquet part; record counts and issues."""
+    issues = [
+        {"line": r.line, "reason": r.reason, "action": "repaired", "raw": r.raw} for r in checked.repairs
+    ]
+    parsed = parse_table_file(
+        con, path, table, era=qi.era, where=member.label, data=checked.data,
+        demo_relation="typed_demo" if table != "demo" else None,
+    )
+    if path.parent == scratch:
+        path.unlink()
+    issues.extend(parsed.issues)
+    out = lake.part_path(table, qi.quarter, run_id)
+    _write_parquet(con, parsed.relation, [c for c, _ in COLUMNS[table]], out, qi.quarter, qi.era)
+    files[table] = str(out.relative_to(lake.root))
+    if table != "demo":
+        con.execute(f"DROP TABLE {parsed.relation}")
+    rep.lines[table] = parsed.lines
+    rep.rows[table] = parsed.rows
+    rep.issues[table] = dict(Counter(i["action"] for i in issues))
+    rejects.extend({"table": table, "file": member.label, **i} for i in issues)
+
+
 def _ingest_quarter(lake: Lake, qi: QuarterInput, run_id: str, scratch: Path, tick: Callable[[str], None]) -> tuple[QuarterReport, dict]:
     rep = QuarterReport(qi.quarter, qi.era, qi.source)
     files: dict[str, str] = {}
@@ -92,38 +132,16 @@ def _ingest_quarter(lake: Lake, qi: QuarterInput, run_id: str, scratch: Path, ti
     try:
         con.execute(f"SET temp_directory = '{_q(scratch)}'")
         install_macros(con)
-        for table in TABLES:
-            member = qi.tables[table]
-            data = member.read_bytes()
-            inputs[table] = {"name": member.label, "bytes": len(data), "sha256": hashlib.sha256(data).hexdigest()}
-            checked = check_bytes(data)
-            del data
-            if member.member is not None or checked.changed:
-                path = scratch / f"{qi.quarter}-{table}.txt"
-                path.write_bytes(checked.data)
-            else:
-                path = member.path
-            issues = [
-                {"line": r.line, "reason": r.reason, "action": "repaired", "raw": r.raw} for r in checked.repairs
-            ]
-            parsed = parse_table_file(
-                con, path, table, era=qi.era, where=member.label, data=checked.data,
-                demo_relation="typed_demo" if table != "demo" else None,
-            )
-            del checked
-            if path.parent == scratch:
-                path.unlink()
-            issues.extend(parsed.issues)
-            out = lake.part_path(table, qi.quarter, run_id)
-            _write_parquet(con, parsed.relation, [c for c, _ in COLUMNS[table]], out, qi.quarter, qi.era)
-            files[table] = str(out.relative_to(lake.root))
-            if table != "demo":
-                con.execute(f"DROP TABLE {parsed.relation}")
-            rep.lines[table] = parsed.lines
-            rep.rows[table] = parsed.rows
-            rep.issues[table] = dict(Counter(i["action"] for i in issues))
-            rejects.extend({"table": table, "file": member.label, **i} for i in issues)
-            tick(f"{qi.quarter} {table.upper()}")
+        # byte work for the next table runs in a thread while the engine parses this one
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            pending = pool.submit(_load, qi, TABLES[0], scratch)
+            for i, table in enumerate(TABLES):
+                member, checked, path, inputs[table] = pending.result()
+                if i + 1 < len(TABLES):
+                    pending = pool.submit(_load, qi, TABLES[i + 1], scratch)
+                _parse_one(con, lake, qi, run_id, scratch, table, member, checked, path, files, rep, rejects)
+                del checked
+                tick(f"{qi.quarter} {table.upper()}")
         # deleted-case lists (FAERS 2019Q1+)
         del_ids: list[int] = []
         del_issues: list[dict] = []
