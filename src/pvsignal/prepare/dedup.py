@@ -39,13 +39,17 @@ def latest_versions(demo: ir.Table) -> ir.Table:
 def _set_signature(t: ir.Table, col: str, name: str) -> ir.Table:
     """Per caseid, an order-free signature of the set of distinct ``col`` values.
 
-    XOR of the values' 64-bit hashes plus the set size (cheap on any engine, unlike
-    sorting and joining strings); two different sets collide with probability ~2⁻⁶⁴.
-    Signatures are compared only within one run of one engine.
+    Set size plus the minimum, maximum and sum (of hash mod 2³¹ − 1, so the sum cannot
+    overflow) of the values' hashes: aggregates every engine has, far cheaper than
+    sorting and joining strings; two different sets sharing all four is vanishingly
+    unlikely. Signatures are compared only within one run of one engine.
     """
     d = t.filter(t[col].notnull()).select("caseid", col).distinct()
-    g = d.group_by("caseid").agg(_h=d[col].hash().bit_xor(), _n=d[col].count())
-    return g.select("caseid", **{name: g._h.cast("string") + ":" + g._n.cast("string")})
+    d = d.mutate(_h=d[col].hash())
+    d = d.mutate(_m=(d._h % 2147483647).cast("int64"))
+    g = d.group_by("caseid").agg(_n=d[col].count(), _lo=d._h.min(), _hi=d._h.max(), _s=d._m.sum())
+    sig = g._n.cast("string") + ":" + g._lo.cast("string") + ":" + g._hi.cast("string") + ":" + g._s.cast("string")
+    return g.select("caseid", **{name: sig})
 
 
 def probable_duplicates(cases: ir.Table, drugs: ir.Table, reactions: ir.Table) -> ir.Table:
