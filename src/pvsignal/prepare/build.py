@@ -89,6 +89,8 @@ def build(
     eng, owned = _open(engine, spark_master)
     try:
         scratch = lake.scratch(run_id)
+        if eng.name == "duckdb" and owned:  # spill inside the lake, never into the working folder
+            eng.backend.raw_sql(f"SET temp_directory = '{str(scratch).replace(chr(39), chr(39) * 2)}'")
         files, tally = _build(eng, lake, run_id, scratch, syn_frame, strip_salts)
     finally:
         if owned:
