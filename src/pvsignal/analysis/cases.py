@@ -36,14 +36,12 @@ import duckdb
 import pandas as pd
 
 from pvsignal.errors import AnalysisError, ConfigError, UnknownNameError
+from pvsignal.prepare.build import AGE_FACTORS, WT_FACTORS
 from pvsignal.store.schema import CODE_LABELS, CODES
 
 SUSPECT_ROLES: tuple[str, ...] = ("PS", "SS")
 EVENT_LEVELS = ("pt", "hlt", "hlgt", "soc", "smq_narrow", "smq_broad", "group")
 
-AGE_FACTORS = {"DEC": 10.0, "YR": 1.0, "YEAR": 1.0, "MON": 1 / 12, "WK": 1 / 52, "WEEK": 1 / 52,
-               "DY": 1 / 365, "DAY": 1 / 365, "HR": 1 / 8760, "HOUR": 1 / 8760}
-WEIGHT_FACTORS = {"KG": 1.0, "LBS": 0.45359237, "GMS": 0.001}
 AGE_GROUPS = ("<18", "18-64", "65-85", ">85")
 WEIGHT_GROUPS = ("<50", "50-79", "80-99", ">=100")
 REPT_LABELS = {"EXP": "Expedited (15-day)", "PER": "Periodic", "DIR": "Direct",
@@ -221,7 +219,7 @@ def case_series(
     raw = lambda col: q(f"SELECT c.{col} AS value, count(*) AS n {P} GROUP BY 1")  # noqa: E731
 
     age_expr = _factor_case("c.age_cod", AGE_FACTORS, "c.age")
-    wt_expr = _factor_case("c.wt_cod", WEIGHT_FACTORS, "c.wt")
+    wt_expr = _factor_case("c.wt_cod", WT_FACTORS, "c.wt")
     age_group = q(
         f"""SELECT CASE
               WHEN c.age IS NULL THEN 'missing'
