@@ -133,8 +133,8 @@ def demo(
 ) -> DemoResult:
     """Synthesise a small FAERS set (labelled synthetic), ingest it and score ``drug``'s pairs.
 
-    Writes ``folder/faers`` (quarterly zips), ``folder/lake`` and, when the profile
-    report is available, ``folder/<drug>-profile.html``.
+    Writes ``folder/faers`` (quarterly zips), ``folder/lake`` and, with ``profile``,
+    ``folder/<drug>-profile.html``.
     """
     from pvsignal.analysis.signals import signals as _signals
     from pvsignal.synth import synthesize
@@ -146,11 +146,9 @@ def demo(
     res = _signals(lake, drug=drug, min_count=3)
     out = DemoResult(folder, lake, res.table, getattr(syn, "truth", None))
     if profile:
-        try:
-            from pvsignal.report.profile import build_profile
-            from pvsignal.report.render import render
-        except ImportError:  # the profile report is optional in this build
-            return out
+        from pvsignal.report.profile import build_profile
+        from pvsignal.report.render import render
+
         prof = build_profile(drug, events=["headache", "tremor"], lake=lake)
         out.profile = Path(render(prof, folder / f"{drug}-profile.html"))
     return out

@@ -111,11 +111,7 @@ def signals(
             "heterogeneity beyond chance, so EBGM shrinks towards one prior mean; read EB05 with care."
         )
     if out:
-        import json
-
-        side = res.sidecar()
-        write_table(t, out, metadata=side, sheets={"mgps_prior": _kv(prior)})
-        json.dumps(side)
+        write_table(t, out, metadata=res.sidecar(), sheets={"mgps_prior": _kv(prior)})
         console.print(f"written: {out} and {out.name}.json (a valid --config)")
 
 
