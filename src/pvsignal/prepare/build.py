@@ -11,6 +11,8 @@ The same Ibis expressions run on either engine.
 
 from __future__ import annotations
 
+import logging
+import time
 from pathlib import Path
 from typing import Any
 
@@ -24,11 +26,11 @@ from pvsignal.store.engine import (
     DEFAULT_ENGINE,
     DEFAULT_SPARK_MASTER,
     Engine,
+    default_memory_limit,
     open_engine,
     register_prepared,
     register_raw,
 )
-from pvsignal.store.engine import default_memory_limit
 from pvsignal.store.lake import Lake, new_id, sql_list
 from pvsignal.store.schema import PREPARED_VIEWS
 
@@ -36,6 +38,8 @@ AGE_FACTORS = {"DEC": 10.0, "YR": 1.0, "YEAR": 1.0, "MON": 1 / 12, "WK": 1 / 52,
                "DY": 1 / 365, "DAY": 1 / 365, "HR": 1 / 8760, "HOUR": 1 / 8760}
 WT_FACTORS = {"KG": 1.0, "LBS": 0.45359237, "GMS": 0.001}
 MAX_AGE_YEARS = 120.0
+
+log = logging.getLogger("pvsignal.prepare")
 
 
 def _factor(code: ir.StringValue, table: dict[str, float]) -> ir.FloatingValue:
@@ -55,8 +59,23 @@ def _with_derived(cases: ir.Table) -> ir.Table:
 
 def _keyed(table: ir.Table, keys: ir.Table) -> ir.Table:
     """Rows of a report table belonging to the kept (quarter, primaryid), with the caseid."""
-    j = table.drop("caseid").join(keys, ["quarter", "primaryid"])
-    return j
+    return table.drop("caseid").join(keys, ["quarter", "primaryid"])
+
+
+#: DEMO columns the choice of the kept version needs (:func:`~pvsignal.prepare.dedup.latest_versions`).
+_KEY_COLUMNS = ("quarter", "primaryid", "caseid", "era", "fda_dt")
+
+
+class _Clock:
+    """Logs the seconds each build step took (``pvsignal.prepare`` logger, INFO)."""
+
+    def __init__(self) -> None:
+        self.t = time.perf_counter()
+
+    def __call__(self, step: str) -> None:
+        now = time.perf_counter()
+        log.info("prepare: %s %.1f s", step, now - self.t)
+        self.t = now
 
 
 def _open(engine: str | Engine, spark_master: str) -> tuple[Engine, bool]:
@@ -115,7 +134,15 @@ def build(
 def _build(
     eng: Engine, lake: Lake, run_id: str, scratch: Path, syn_frame, strip_salts: bool
 ) -> tuple[dict[str, str], dict[str, Any]]:
-    """The prepared tables of ``lake`` written by ``eng``: (manifest file map, tally)."""
+    """The prepared tables of ``lake`` written by ``eng``: (manifest file map, tally).
+
+    Only narrow tables are held by the engine (the kept report keys, the ingredient map,
+    the duplicate flags); every wide table streams from the raw Parquet into its prepared
+    file, and the probable-duplicate pass reads the drug and reaction files just written.
+    Nothing grows with the lake beyond the keys (≈ 17 M rows at full FAERS scale), so a
+    20 M-report lake is prepared without spilling.
+    """
+    clock = _Clock()
     raw = register_raw(eng, lake, ("demo", "drug", "reac", "outc", "rpsr", "ther", "indi", "deleted"))
     if "deleted" not in raw:  # an older lake without the deleted table: nothing deleted
         raw["deleted"] = ibis.memtable({"caseid": []}, schema={"caseid": "int64"})
@@ -123,55 +150,58 @@ def _build(
     salts = DEFAULT_SALTS if strip_salts else None
     demo = raw["demo"]
     kept_demo = without_deleted(demo, raw["deleted"])
-    latest = eng.stage("latest", latest_versions(kept_demo), scratch=scratch)
-    keys = latest.select("quarter", "primaryid", "caseid")
+    keys = eng.stage("latest_keys", latest_versions(kept_demo.select(*_KEY_COLUMNS)).select(
+        "quarter", "primaryid", "caseid"), scratch=scratch)
+    clock("kept report keys")
 
-    drug = _keyed(raw["drug"], keys)
     syn = ibis.memtable(syn_frame)
     imap = eng.stage("imap", ingredient_map(raw["drug"], syn, salts=salts), scratch=scratch)
-    drugs = drug.left_join(imap, (drug.drugname.identical_to(imap.drugname)) & (drug.prod_ai.identical_to(imap.prod_ai)))
-    drugs = drugs.select(
-        "caseid", "primaryid", "quarter", "drug_seq", "role_cod", "drugname", "prod_ai",
-        "ingredient", ingredient_source=drugs.ingredient_source.coalesce("missing"),
-        route="route", dechal="dechal", rechal="rechal", dose_vbm="dose_vbm",
-    )
-    case_drugs = eng.stage("case_drugs_t", drugs, scratch=scratch)
-    reac = _keyed(raw["reac"], keys)
-    reac = reac.mutate(pt=reac.pt.strip().upper())
-    case_reactions = eng.stage("case_reactions_t", reac.select("caseid", "primaryid", "pt", "drug_rec_act"), scratch=scratch)
+    clock("ingredient map")
 
-    dups = probable_duplicates(latest, case_drugs, case_reactions)
-    cases = _with_derived(latest).join(dups, "caseid")
-
-    out: dict[str, ir.Table] = {
-        "cases": cases,
-        "case_drugs": case_drugs,
-        "case_reactions": case_reactions,
-        "case_ther": _keyed(raw["ther"], keys).select("caseid", "primaryid", "dsg_drug_seq", "start_dt", "start_dt_prec", "end_dt", "end_dt_prec", "dur", "dur_cod"),
-        "case_indi": _keyed(raw["indi"], keys).select("caseid", "primaryid", "indi_drug_seq", "indi_pt"),
-        "case_outc": _keyed(raw["outc"], keys).select("caseid", "primaryid", "outc_cod"),
-        "case_rpsr": _keyed(raw["rpsr"], keys).select("caseid", "primaryid", "rpsr_cod"),
-    }
     files: dict[str, str] = {}
-    for name, expr in out.items():
+
+    def write(name: str, expr: ir.Table) -> ir.Table:
         path = lake.root / "prepared" / f"{name}-{run_id}.parquet"
         eng.write_parquet(expr, path, scratch=scratch)
         files[name] = str(path.relative_to(lake.root))
+        clock(name)
+        return eng.read_parquet(f"_prepared_{name}", [path])
 
-    written = eng.read_parquet("_prepared_cases", [lake.root / files["cases"]])
+    drug = _keyed(raw["drug"], keys)
+    drugs = drug.left_join(imap, (drug.drugname.identical_to(imap.drugname)) & (drug.prod_ai.identical_to(imap.prod_ai)))
+    case_drugs = write("case_drugs", drugs.select(
+        "caseid", "primaryid", "quarter", "drug_seq", "role_cod", "drugname", "prod_ai",
+        "ingredient", ingredient_source=drugs.ingredient_source.coalesce("missing"),
+        route="route", dechal="dechal", rechal="rechal", dose_vbm="dose_vbm",
+    ))
+    reac = _keyed(raw["reac"], keys)
+    case_reactions = write("case_reactions", reac.select("caseid", "primaryid", pt=reac.pt.strip().upper(), drug_rec_act="drug_rec_act"))
+    write("case_ther", _keyed(raw["ther"], keys).select("caseid", "primaryid", "dsg_drug_seq", "start_dt", "start_dt_prec", "end_dt", "end_dt_prec", "dur", "dur_cod"))
+    write("case_indi", _keyed(raw["indi"], keys).select("caseid", "primaryid", "indi_drug_seq", "indi_pt"))
+    write("case_outc", _keyed(raw["outc"], keys).select("caseid", "primaryid", "outc_cod"))
+    write("case_rpsr", _keyed(raw["rpsr"], keys).select("caseid", "primaryid", "rpsr_cod"))
+
+    latest = _keyed(demo, keys)
+    latest = latest.select(*demo.columns)  # the raw column order, caseid from the keys
+    dups = eng.stage("duplicate_flags", probable_duplicates(latest, case_drugs, case_reactions), scratch=scratch)
+    clock("probable duplicates")
+    written = write("cases", _with_derived(latest).join(dups, "caseid"))
+
     counts = ibis.memtable({"k": [0]}).select(
         reports=demo.count().as_scalar(),
         after_deleted=kept_demo.count().as_scalar(),
-        cases=latest.count().as_scalar(),
+        cases=keys.count().as_scalar(),
         probable_duplicates=written.count(where=written.probable_duplicate).as_scalar(),
     )
     n = eng.backend.execute(counts).iloc[0]
-    per_case = demo.group_by("caseid").aggregate(n_eras=demo.era.nunique())
-    eras = eng.backend.execute(per_case.filter(per_case.n_eras == 2).count())
+    faers = demo.filter(demo.era == "faers").select("caseid").distinct()
+    aers = demo.filter(demo.era != "faers").select("caseid").distinct()
+    eras = eng.backend.execute(faers.semi_join(aers, "caseid").count())
     by_src = case_drugs.group_by("ingredient_source").aggregate(n=case_drugs.count())
     src = eng.backend.execute(by_src)
     unmapped = case_drugs.filter(case_drugs.ingredient_source == "unmapped")
     unmapped_names = eng.backend.execute(unmapped.drugname.nunique())
+    clock("tally")
     tally = {
         "reports": int(n["reports"]),
         "removed_deleted": int(n["reports"] - n["after_deleted"]),

@@ -36,52 +36,67 @@ def latest_versions(demo: ir.Table) -> ir.Table:
     return ranked.filter(ranked._rank == 0).drop("_rank")
 
 
-def _set_signature(t: ir.Table, col: str, name: str) -> ir.Table:
+def _set_signature(t: ir.Table, col: str, prefix: str) -> ir.Table:
     """Per caseid, an order-free signature of the set of distinct ``col`` values.
 
-    Set size plus the minimum, maximum and sum (of hash mod 2³¹ − 1, so the sum cannot
-    overflow) of the values' hashes: aggregates every engine has, far cheaper than
-    sorting and joining strings; two different sets sharing all four is vanishingly
-    unlikely. Signatures are compared only within one run of one engine.
+    Four integers: set size, and the minimum, maximum and sum (of hash mod 2³¹ − 1, so
+    the sum cannot overflow) of the values' hashes: aggregates every engine has, far
+    cheaper than sorting and joining strings; two different sets sharing all four is
+    vanishingly unlikely. Signatures are compared only within one run of one engine.
     """
     d = t.filter(t[col].notnull()).select("caseid", col).distinct()
     d = d.mutate(_h=d[col].hash())
     d = d.mutate(_m=(d._h % 2147483647).cast("int64"))
-    g = d.group_by("caseid").agg(_n=d[col].count(), _lo=d._h.min(), _hi=d._h.max(), _s=d._m.sum())
-    sig = g._n.cast("string") + ":" + g._lo.cast("string") + ":" + g._hi.cast("string") + ":" + g._s.cast("string")
-    return g.select("caseid", **{name: sig})
+    return d.group_by("caseid").agg(**{
+        f"{prefix}_n": d[col].count(), f"{prefix}_lo": d._h.min(),
+        f"{prefix}_hi": d._h.max(), f"{prefix}_sum": d._m.sum(),
+    })
+
+
+def _in_shared_groups(t: ir.Table, keys: list[str]) -> ir.Table:
+    """Rows of ``t`` with every key non-missing whose key values another row shares."""
+    t = t.filter([t[k].notnull() for k in keys])
+    shared = t.group_by(keys).agg(_k=t.count())
+    shared = shared.filter(shared._k > 1).select(*keys)
+    return t.semi_join(shared, keys)
+
+
+def _flag(t: ir.Table, keys: list[str], rule: str) -> ir.Table:
+    """``caseid, duplicate_of, duplicate_rule`` of every row but the first (rule-2 order) of each key group."""
+    w = ibis.window(group_by=[t[k] for k in keys], order_by=_order(t))
+    t = t.mutate(_rank=ibis.row_number().over(w), _kept=t.caseid.first().over(w))
+    t = t.filter(t._rank > 0)
+    return t.select("caseid", duplicate_of=t._kept, duplicate_rule=ibis.literal(rule))
 
 
 def probable_duplicates(cases: ir.Table, drugs: ir.Table, reactions: ir.Table) -> ir.Table:
     """``caseid, probable_duplicate, duplicate_of, duplicate_rule`` for every case.
 
-    ``drugs`` needs ``caseid, ingredient``; ``reactions`` needs ``caseid, pt``.
+    ``drugs`` needs ``caseid, ingredient``; ``reactions`` needs ``caseid, pt``. Only
+    cases sharing event date, age, sex and country with another case get drug and PT
+    set signatures, and only groups of two or more are ranked, so the cost follows the
+    number of candidate duplicates, not the size of the lake.
     """
-    dsets = _set_signature(drugs, "ingredient", "drug_set")
-    rsets = _set_signature(reactions, "pt", "pt_set")
     sig = cases.select("caseid", "era", "fda_dt", "primaryid", "event_dt", "age", "sex", "reporter_country", "mfr_num", "mfr_sndr")
-    j = sig.left_join(dsets, sig.caseid == dsets.caseid)
-    sig = j.select([j[c] for c in sig.columns] + [j.drug_set])
-    j = sig.left_join(rsets, sig.caseid == rsets.caseid)
-    sig = j.select([j[c] for c in sig.columns] + [j.pt_set])
-
-    def flag(t: ir.Table, keys: list[str], rule: str) -> ir.Table:
-        t = t.filter([t[k].notnull() for k in keys])
-        w = ibis.window(group_by=[t[k] for k in keys], order_by=_order(t))
-        t = t.mutate(_rank=ibis.row_number().over(w), _kept=t.caseid.first().over(w))
-        t = t.filter(t._rank > 0)
-        return t.select("caseid", duplicate_of=t._kept, duplicate_rule=ibis.literal(rule))
-
-    a = flag(sig, ["event_dt", "age", "sex", "reporter_country", "drug_set", "pt_set"], "same event date, age, sex, country, drugs and events")
-    b = flag(sig, ["mfr_num", "mfr_sndr"], "same manufacturer control number and sender")
+    demo_keys = ["event_dt", "age", "sex", "reporter_country"]
+    cand = _in_shared_groups(sig, demo_keys)
+    ids = cand.select("caseid")
+    dsets = _set_signature(drugs.semi_join(ids, "caseid"), "ingredient", "drug")
+    rsets = _set_signature(reactions.semi_join(ids, "caseid"), "pt", "pt")
+    cand = cand.join(dsets, "caseid").join(rsets, "caseid")
+    set_keys = [c for c in cand.columns if c.startswith(("drug_", "pt_"))]
+    a = _flag(_in_shared_groups(cand, demo_keys + set_keys), demo_keys + set_keys,
+              "same event date, age, sex, country, drugs and events")
+    mfr_keys = ["mfr_num", "mfr_sndr"]
+    b = _flag(_in_shared_groups(sig, mfr_keys), mfr_keys, "same manufacturer control number and sender")
     flagged = a.union(b)
     w = ibis.window(group_by=flagged.caseid, order_by=[flagged.duplicate_rule])
     flagged = flagged.mutate(_rank=ibis.row_number().over(w))
     flagged = flagged.filter(flagged._rank == 0).drop("_rank")
-    ids = cases.select("caseid")
-    out = ids.left_join(flagged, ids.caseid == flagged.caseid)
+    all_ids = cases.select("caseid")
+    out = all_ids.left_join(flagged, all_ids.caseid == flagged.caseid)
     return out.select(
-        caseid=ids.caseid,
+        caseid=all_ids.caseid,
         probable_duplicate=out.duplicate_of.notnull(),
         duplicate_of=out.duplicate_of,
         duplicate_rule=out.duplicate_rule,
