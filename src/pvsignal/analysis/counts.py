@@ -90,10 +90,10 @@ def _report_strata(rows: ir.Table, strata: Sequence[str]) -> tuple[ir.Table, ir.
     return rs, keys
 
 
-def _margins(rd: ir.Table, re: ir.Table) -> tuple[ir.Table, ir.Table, ir.Table]:
+def _margins(rd: ir.Table, re: ir.Table, pop: ir.Table | None) -> tuple[ir.Table, ir.Table, ir.Table]:
     drugs = rd.group_by("drug").aggregate(n_drug=rd.count())
     events = re.group_by("event").aggregate(n_event=re.count())
-    total = rd.aggregate(n_total=rd.report_id.nunique())
+    total = rd.aggregate(n_total=rd.report_id.nunique()) if pop is None else pop.aggregate(n_total=pop.count())
     return drugs, events, total
 
 
@@ -111,13 +111,26 @@ def _with_cells(t: ir.Table, expected: ir.Value | None = None) -> ir.Table:
 
 
 def _counts(
-    rd: ir.Table, re: ir.Table, rs: ir.Table | None, min_count: int
+    rd: ir.Table,
+    re: ir.Table,
+    rs: ir.Table | None,
+    min_count: int,
+    *,
+    pairs_from: tuple[ir.Table, ir.Table] | None = None,
+    pop: ir.Table | None = None,
 ) -> tuple[ir.Table, ir.Table | None]:
-    """Pair counts with crude margins; with strata also the per-stratum long table."""
+    """Pair counts with crude margins; with strata also the per-stratum long table.
+
+    ``rd``/``re`` are the (report, drug) and (report, event) sets of the population;
+    ``pairs_from`` optionally gives supersets whose join yields the same pairs (a join
+    keeps only reports having both, so the population filter can be skipped there);
+    ``pop`` the population's distinct report ids (default: counted from ``rd``).
+    """
     if min_count < 1:
         raise ValueError("min_count must be at least 1 (only reported pairs are counted)")
-    drugs, events, total = _margins(rd, re)
-    joined = rd.inner_join(re, "report_id")
+    drugs, events, total = _margins(rd, re, pop)
+    jd, je = pairs_from or (rd, re)
+    joined = jd.inner_join(je, "report_id")
     if rs is None:
         pairs = joined.group_by(["drug", "event"]).aggregate(n=joined.count())
         long = None
@@ -131,9 +144,9 @@ def _counts(
         .select("drug", "event", "n", "n_drug", "n_event", "n_total")
     )
     if rs is not None:
-        rds = rd.inner_join(rs, "report_id")
+        rds = jd.inner_join(rs, "report_id")  # rs lists only population reports
         drug_s = rds.group_by(["drug", "stratum_id"]).aggregate(n_drug_s=rds.count())
-        res = re.inner_join(rs, "report_id")
+        res = je.inner_join(rs, "report_id")
         event_s = res.group_by(["event", "stratum_id"]).aggregate(n_event_s=res.count())
         n_s = rs.group_by("stratum_id").aggregate(n_total_s=rs.count())
         lj = (
@@ -238,16 +251,18 @@ def pair_counts_from_sets(
     _require(drugs, ["report_id", "drug"], "drugs relation")
     _require(events, ["report_id", "event"], "events relation")
     _check_strata(strata)
-    rd = drugs.filter(drugs.report_id.notnull() & drugs.drug.notnull()).select("report_id", "drug").distinct()
-    re = events.filter(events.report_id.notnull() & events.event.notnull()).select("report_id", "event").distinct()
-    pop = rd.select("report_id").distinct().inner_join(re.select("report_id").distinct(), "report_id")
-    pop = pop.select("report_id")
-    rd = rd.semi_join(pop, "report_id")
-    re = re.semi_join(pop, "report_id")
+    rd0 = drugs.filter(drugs.report_id.notnull() & drugs.drug.notnull()).select("report_id", "drug").distinct()
+    re0 = events.filter(events.report_id.notnull() & events.event.notnull()).select("report_id", "event").distinct()
+    with_drug = rd0.select("report_id").distinct()
+    with_event = re0.select("report_id").distinct()
+    pop = with_drug.semi_join(with_event, "report_id")
+    rd = rd0.semi_join(with_event, "report_id")
+    re = re0.semi_join(with_drug, "report_id")
+    sets = {"pairs_from": (rd0, re0), "pop": pop}
     if not strata:
         if long:
             raise ValueError("long=True needs strata")
-        crude, _ = _counts(rd, re, None, min_count)
+        crude, _ = _counts(rd, re, None, min_count, **sets)
         return _with_cells(crude)
     if report_strata is None:
         raise ValueError("strata given without a report_strata table")
@@ -255,7 +270,7 @@ def pair_counts_from_sets(
     rows = pop.left_join(report_strata.select("report_id", *strata), "report_id")
     rows = rows.select("report_id", *strata)
     rs, keys = _report_strata(rows, strata)
-    crude, lt = _counts(rd, re, rs, min_count)
+    crude, lt = _counts(rd, re, rs, min_count, **sets)
     return _long_cells(lt, keys, strata) if long else _stratified(crude, lt)
 
 

@@ -116,7 +116,12 @@ def population(con: duckdb.DuckDBPyConnection, definition: CaseDefinition) -> tu
     ids = cases.select(report_id=cases.caseid, **{s: cases[s] for s in definition.strata})
     d = ib.table("case_drugs")
     d = d.filter(d.role_cod.isin(list(ROLE_SETS[definition.roles])) & d.ingredient.notnull())
-    drugs = d.select(report_id=d.caseid, drug=d.ingredient).semi_join(ids, "report_id")
+    # every case_drugs/case_reactions row belongs to a case: only a case filter needs the semi join
+    filtered = bool(definition.drop_probable_duplicates or definition.quarters or definition.sex
+                    or definition.age_groups or definition.years)
+    drugs = d.select(report_id=d.caseid, drug=d.ingredient)
+    if filtered:
+        drugs = drugs.semi_join(ids, "report_id")
     r = ib.table("case_reactions")
     events = r.select(report_id=r.caseid, event=r.pt)
     if definition.event_level != "pt":
@@ -128,7 +133,8 @@ def population(con: duckdb.DuckDBPyConnection, definition: CaseDefinition) -> tu
         # reports with no grouped PT stay in the population under a placeholder event
         others = events.select("report_id").distinct().anti_join(grouped, "report_id")
         events = grouped.union(others.mutate(event=ibis.literal(NO_GROUP_EVENT)))
-    events = events.semi_join(ids, "report_id")
+    if filtered:
+        events = events.semi_join(ids, "report_id")
     return drugs, events, ids
 
 
