@@ -12,7 +12,8 @@ from pvsignal.analysis.pair_table import pair_table
 from pvsignal.analysis.population import CaseDefinition, population
 from pvsignal.errors import ConfigError, LakeError
 from pvsignal.store import engine as engine_mod
-from pvsignal.store.engine import engine_session, open_engine, prepared_files, register_prepared, register_raw
+from pvsignal.prepare.views import prepared_files, register_prepared
+from pvsignal.store.engine import engine_session, open_engine, register_raw
 
 
 @pytest.fixture

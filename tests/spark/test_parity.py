@@ -16,8 +16,8 @@ import pytest
 from pvsignal.analysis.disproportionality import classic_scores
 from pvsignal.analysis.pair_table import pair_table
 from pvsignal.analysis.population import CaseDefinition
-from pvsignal.prepare.build import build, tally
-from pvsignal.store.engine import prepared_files
+from pvsignal.prepare.build import build, connect, tally
+from pvsignal.prepare.views import prepared_files
 from pvsignal.store.schema import PREPARED_VIEWS
 
 pytestmark = pytest.mark.spark
@@ -37,10 +37,25 @@ def built(lakes, spark_engine):
 
 
 def _read(lake, name: str) -> pd.DataFrame:
-    path = prepared_files(lake)[name]
-    with duckdb.connect() as con:
-        df = con.execute("SELECT * FROM read_parquet(?)", [str(path)]).df()
+    """A prepared view of ``lake`` (over the files the build wrote), sorted."""
+    con = connect(lake)
+    try:
+        df = con.execute(f"SELECT * FROM {name}").df()
+    finally:
+        con.close()
     return df.sort_values(list(df.columns), ignore_index=True, na_position="first")
+
+
+@pytest.mark.parametrize("name", ["keys", "ingredient_map"])
+def test_prepared_files_are_identical(built, name):
+    duck, spark, *_ = built
+    frames = []
+    for lake in (duck, spark):
+        with duckdb.connect() as con:
+            df = con.execute("SELECT * FROM read_parquet(?)", [str(prepared_files(lake)[name])]).df()
+        frames.append(df.sort_values(list(df.columns), ignore_index=True, na_position="first"))
+    assert len(frames[0]) > 0
+    pd.testing.assert_frame_equal(*frames, check_exact=True)
 
 
 def test_both_builds_give_the_same_tally(built):

@@ -36,7 +36,7 @@ import duckdb
 import pandas as pd
 
 from pvsignal.errors import AnalysisError, ConfigError, UnknownNameError
-from pvsignal.prepare.build import AGE_FACTORS, WT_FACTORS
+from pvsignal.prepare.views import AGE_FACTORS, WT_FACTORS
 from pvsignal.store.schema import CODE_LABELS, CODES
 
 SUSPECT_ROLES: tuple[str, ...] = ("PS", "SS")

@@ -16,6 +16,8 @@ Rules, in order (FACTS.md §1.5):
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import ibis
 import ibis.expr.types as ir
 
@@ -69,17 +71,26 @@ def _flag(t: ir.Table, keys: list[str], rule: str) -> ir.Table:
     return t.select("caseid", duplicate_of=t._kept, duplicate_rule=ibis.literal(rule))
 
 
-def probable_duplicates(cases: ir.Table, drugs: ir.Table, reactions: ir.Table) -> ir.Table:
+def probable_duplicates(
+    cases: ir.Table,
+    drugs: ir.Table,
+    reactions: ir.Table,
+    stage: Callable[[str, ir.Table], ir.Table] | None = None,
+) -> ir.Table:
     """``caseid, probable_duplicate, duplicate_of, duplicate_rule`` for every case.
 
     ``drugs`` needs ``caseid, ingredient``; ``reactions`` needs ``caseid, pt``. Only
     cases sharing event date, age, sex and country with another case get drug and PT
     set signatures, and only groups of two or more are ranked, so the cost follows the
-    number of candidate duplicates, not the size of the lake.
+    number of candidate duplicates, not the size of the lake. ``stage(name, expr)``, if
+    given, materialises the candidates once (e.g. :meth:`Engine.stage`), which the
+    engine would otherwise compute for each of their three uses.
     """
     sig = cases.select("caseid", "era", "fda_dt", "primaryid", "event_dt", "age", "sex", "reporter_country", "mfr_num", "mfr_sndr")
     demo_keys = ["event_dt", "age", "sex", "reporter_country"]
     cand = _in_shared_groups(sig, demo_keys)
+    if stage is not None:
+        cand = stage("duplicate_candidates", cand)
     ids = cand.select("caseid")
     dsets = _set_signature(drugs.semi_join(ids, "caseid"), "ingredient", "drug")
     rsets = _set_signature(reactions.semi_join(ids, "caseid"), "pt", "pt")

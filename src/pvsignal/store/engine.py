@@ -35,7 +35,7 @@ import ibis.expr.types as ir
 
 from pvsignal.errors import ConfigError, LakeError
 from pvsignal.store.lake import Lake, sql_list
-from pvsignal.store.schema import PREPARED_VIEWS, TABLES
+from pvsignal.store.schema import TABLES
 
 ENGINES = ("duckdb", "spark")
 DEFAULT_ENGINE = "duckdb"
@@ -310,38 +310,4 @@ def register_raw(eng: Engine, lake: Lake | str | Path, tables: Sequence[str] = R
         files = lake.files(t)
         if files:
             out[t] = eng.read_parquet(f"raw_{t}", files)
-    return out
-
-
-def prepared_files(lake: Lake | str | Path) -> dict[str, Path]:
-    """The prepared table files of an up-to-date build, or a :class:`LakeError`."""
-    lake = lake if isinstance(lake, Lake) else Lake(Path(lake))
-    manifest = lake.require()
-    prepared = manifest.get("prepared")
-    if not prepared or prepared.get("quarters") != sorted(manifest["quarters"]):
-        raise LakeError(f"the prepared tables of {lake.root} are missing or stale: run `pvsignal prepare --lake {lake.root}`")
-    return {name: lake.root / prepared["files"][name] for name in PREPARED_VIEWS}
-
-
-def register_prepared(
-    eng: Engine, lake: Lake | str | Path, *, drop_probable_duplicates: bool = False
-) -> dict[str, ir.Table]:
-    """The prepared views (:data:`~pvsignal.store.schema.PREPARED_VIEWS`) in ``eng``.
-
-    With ``drop_probable_duplicates`` every view leaves out the flagged cases.
-    """
-    files = prepared_files(lake)
-    out: dict[str, ir.Table] = {}
-    if not drop_probable_duplicates:
-        for name, path in files.items():
-            out[name] = eng.read_parquet(name, [path])
-        return out
-    all_cases = eng.read_parquet("_all_cases", [files["cases"]])
-    cases = eng.view("cases", all_cases.filter(~all_cases.probable_duplicate))
-    out["cases"] = cases
-    keep = cases.select("caseid")
-    for name, path in files.items():
-        if name != "cases":
-            t = eng.read_parquet(f"_all_{name}", [path])
-            out[name] = eng.view(name, t.semi_join(keep, "caseid"))
     return out

@@ -117,8 +117,8 @@ def arrow_schema(table: str) -> pa.Schema:
     return pa.schema([*COLUMNS[table], ("era", S)])
 
 
-#: Prepared (deduplicated) views that :func:`pvsignal.prepare.dedup.prepare` creates
-#: in a DuckDB connection over the lake; later analyses read only these.
+#: Prepared (deduplicated) views over the lake (:mod:`pvsignal.prepare.views`, built by
+#: :func:`pvsignal.prepare.build.build`); later analyses read only these.
 #:
 #: ``cases``           one row per case (latest version): caseid, primaryid, quarter, era,
 #:                     every DEMO column, ``age_years``, ``wt_kg``, ``receipt_year``,
