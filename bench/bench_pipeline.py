@@ -1,7 +1,7 @@
 """Pipeline benchmark at FAERS scale: ingest, dedup, all-pair counts and statistics, DuckDB vs Spark.
 
     python bench/bench_pipeline.py --data /big/disk/pvbench --reports 1000000 5000000 20000000 \\
-        [--engines duckdb spark] [--spark-master 'local[*]'] [--json results.json]
+        [--engines duckdb spark] [--spark-master 'local[*]'] [--json results.json] [--tail]
 
 For each size N the script writes (once, then reuses) synthetic FAERS quarters of
 ≈ 400 000 reports each (the real size of a recent quarter) ending at 2024Q4, so 20 M
@@ -23,6 +23,14 @@ Each stage reports wall time (engine start-up for Spark shown apart) and peak me
 + Spark JVM), sampled every 0.2 s from /proc; ``max_rss_mib`` = the largest single
 process (``wait4`` rusage). The count tables of the engines are compared (integer
 columns must be identical). Generated data never goes into the repository.
+
+``--tail`` generates the corpus with the calibrated long tail of rare drugs and rare
+events (:data:`pvsignal.synth.tail.FAERS_TAIL`: 2 000 tail ingredients, 20 000 tail PTs,
+the other ``Plan.tail_*`` at their defaults), so that the count query meets a realistic
+number of pairs: about 2 million distinct (suspect ingredient, PT) pairs at 20 M reports
+(≈ 163 000 without it), about half of them with one or two cases, for 0.26 more drug rows
+and 0.24 more PTs per report. Its data live apart: ``DATA/zips-N-tail``,
+``DATA/lake-N-tail`` and ``DATA/results/counts-N-tail-ENGINE.parquet``.
 """
 
 from __future__ import annotations
@@ -40,6 +48,12 @@ from pathlib import Path
 
 QUARTER_SIZE = 400_000
 LAST_QUARTER = "2024Q4"
+#: "-tail" under --tail: the generated folders and result files of a tail corpus get names of their own
+SUFFIX = ""
+
+
+def _tagged(n: int) -> str:
+    return f"{n}{SUFFIX}"
 
 
 # ----------------------------------------------------------------------------- memory
@@ -116,26 +130,29 @@ def _quarters(n_reports: int) -> tuple[str, int]:
 
 
 def stage_generate(data: Path, n: int) -> dict:
-    from pvsignal.synth import synthesize
+    from pvsignal.synth import Plan, synthesize
+    from pvsignal.synth.tail import FAERS_TAIL
 
-    out = data / f"zips-{n}"
+    out = data / f"zips-{_tagged(n)}"
     marker = out / "truth.json"
     quarters, per = _quarters(n)
+    tail = bool(SUFFIX)
     if marker.exists():
-        return {"stage": "generate", "reused": True, "quarters": quarters, "per_quarter": per}
+        return {"stage": "generate", "reused": True, "quarters": quarters, "per_quarter": per, "tail": tail}
     t = time.perf_counter()
-    synthesize(out, quarters=quarters, reports_per_quarter=per, seed=20261125)
-    return {"stage": "generate", "seconds": time.perf_counter() - t, "quarters": quarters, "per_quarter": per}
+    synthesize(out, quarters=quarters, reports_per_quarter=per, seed=20261125, plan=Plan(**FAERS_TAIL) if tail else None)
+    return {"stage": "generate", "seconds": time.perf_counter() - t, "quarters": quarters, "per_quarter": per,
+            "tail": tail}
 
 
 def stage_ingest(data: Path, n: int) -> dict:
     from pvsignal.store.ingest import ingest
 
-    lake = data / f"lake-{n}"
+    lake = data / f"lake-{_tagged(n)}"
     record = lake / "bench-ingest.json"
     if record.exists():
         return {**json.loads(record.read_text()), "reused": True}
-    zips = sorted((data / f"zips-{n}").glob("*.zip"))
+    zips = sorted((data / f"zips-{_tagged(n)}").glob("*.zip"))
     t = time.perf_counter()
     ingest(zips, lake)
     res = {"stage": "ingest", "engine": "duckdb", "seconds": time.perf_counter() - t, "quarters": len(zips)}
@@ -158,7 +175,7 @@ def stage_prepare(data: Path, n: int, engine: str, master: str) -> dict:
     eng, start = _engine(engine, master)
     try:
         t = time.perf_counter()
-        tally = build(data / f"lake-{n}", engine=eng)
+        tally = build(data / f"lake-{_tagged(n)}", engine=eng)
         secs = time.perf_counter() - t
     finally:
         eng.close()
@@ -173,11 +190,11 @@ def stage_counts(data: Path, n: int, engine: str, master: str) -> dict:
     eng, start = _engine(engine, master)
     try:
         t = time.perf_counter()
-        counts = pair_table(data / f"lake-{n}", CaseDefinition(), engine=eng)
+        counts = pair_table(data / f"lake-{_tagged(n)}", CaseDefinition(), engine=eng)
         secs = time.perf_counter() - t
     finally:
         eng.close()
-    out = data / "results" / f"counts-{n}-{engine}.parquet"
+    out = data / "results" / f"counts-{_tagged(n)}-{engine}.parquet"
     out.parent.mkdir(parents=True, exist_ok=True)
     counts.to_parquet(out, index=False)
     return {"stage": "counts", "engine": engine, "startup": start, "seconds": secs, "pairs": len(counts),
@@ -190,7 +207,7 @@ def stage_stats(data: Path, n: int, engine: str) -> dict:
     from pvsignal.analysis.disproportionality import classic_scores
     from pvsignal.analysis.mgps import ebgm_scores, fit_prior
 
-    counts = pd.read_parquet(data / "results" / f"counts-{n}-{engine}.parquet")
+    counts = pd.read_parquet(data / "results" / f"counts-{_tagged(n)}-{engine}.parquet")
     t = time.perf_counter()
     classic = classic_scores(counts)
     t_classic = time.perf_counter() - t
@@ -207,7 +224,7 @@ def stage_stats(data: Path, n: int, engine: str) -> dict:
 def compare(data: Path, n: int, engines: list[str]) -> dict:
     import pandas as pd
 
-    frames = {e: pd.read_parquet(data / "results" / f"counts-{n}-{e}.parquet") for e in engines}
+    frames = {e: pd.read_parquet(data / "results" / f"counts-{_tagged(n)}-{e}.parquet") for e in engines}
     base = frames[engines[0]]
     ints = [c for c in base.columns if c not in ("expected", "expected_crude")]
     out = {}
@@ -233,6 +250,7 @@ def _fmt(r: dict) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
+    global SUFFIX
     argv = sys.argv[1:] if argv is None else argv
     if argv and argv[0] == "_stage":
         p = argparse.ArgumentParser()
@@ -241,7 +259,9 @@ def main(argv: list[str] | None = None) -> int:
         p.add_argument("n", type=int)
         p.add_argument("--engine", default="duckdb")
         p.add_argument("--master", default="local[*]")
+        p.add_argument("--tail", action="store_true")
         a = p.parse_args(argv[1:])
+        SUFFIX = "-tail" if a.tail else ""
         fn = {
             "generate": lambda: stage_generate(a.data, a.n),
             "ingest": lambda: stage_ingest(a.data, a.n),
@@ -260,23 +280,28 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--json", type=Path, help="also write every result as JSON here")
     p.add_argument("--duckdb-memory-limit", help="DuckDB memory_limit for prepare/counts (e.g. 6GB; spills under DATA/duckdb-tmp)")
     p.add_argument("--stages", nargs="+", default=["prepare", "counts", "stats"], choices=["prepare", "counts", "stats"])
+    p.add_argument("--tail", action="store_true",
+                   help="corpus with the calibrated long tail of rare drugs and events (~2 M pairs at 20 M reports); "
+                        "data in DATA/zips-N-tail, DATA/lake-N-tail")
     a = p.parse_args(argv)
+    SUFFIX = "-tail" if a.tail else ""
+    tail_arg = ["--tail"] if a.tail else []
     a.data.mkdir(parents=True, exist_ok=True)
     if a.duckdb_memory_limit:
         os.environ["PVBENCH_DUCKDB_CONFIG"] = json.dumps(
             {"memory_limit": a.duckdb_memory_limit, "temp_directory": str(a.data / "duckdb-tmp")})
     results = {"machine": {"cpus": os.cpu_count(), "python": platform.python_version(),
                            "platform": platform.platform()},
-               "duckdb_memory_limit": a.duckdb_memory_limit, "runs": []}
+               "duckdb_memory_limit": a.duckdb_memory_limit, "tail": a.tail, "runs": []}
     for n in a.reports:
         run = {"reports_requested": n, "stages": []}
         for stage in ("generate", "ingest"):
-            r = run_measured(["_stage", stage, str(a.data), str(n)])
+            r = run_measured(["_stage", stage, str(a.data), str(n), *tail_arg])
             run["stages"].append(r)
             print(f"N={n:>10,} {stage:<8} {_fmt(r):<28} peak {r['peak_tree_mib']:>6} MiB", flush=True)
         for engine in a.engines:
             for stage in a.stages:
-                args = ["_stage", stage, str(a.data), str(n), "--engine", engine, "--master", a.spark_master]
+                args = ["_stage", stage, str(a.data), str(n), "--engine", engine, "--master", a.spark_master, *tail_arg]
                 r = run_measured(args)
                 run["stages"].append(r)
                 extra = {k: r[k] for k in ("reports", "cases", "pairs", "population") if k in r}

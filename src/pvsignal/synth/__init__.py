@@ -9,7 +9,10 @@ onset (shape 0.8, scale 120 days), follow-up versions, deleted cases and file qu
 Every other (ingredient, PT) pair has a latent relative reporting ratio λ drawn from a
 two-component log-normal mixture (:mod:`pvsignal.synth.pairs`; ``Plan.pair_heterogeneity``),
 recorded per pair in ``truth.json`` (``SynthTruth.pair_lambda_table()``), so that the
-background is heterogeneous like real FAERS. The mechanism is documented in
+background is heterogeneous like real FAERS. An optional long tail of rare synthetic drugs
+and events (``Plan.tail_ingredients``, ``Plan.tail_pts``; off by default, calibrated sizes
+in :data:`pvsignal.synth.tail.FAERS_TAIL`) brings the number of distinct drug–event pairs
+to FAERS scale (:mod:`pvsignal.synth.tail`). The mechanism is documented in
 :mod:`pvsignal.synth.plant` and :mod:`pvsignal.synth.draw`. Everything is synthetic and
 labelled so (``SYNTHETIC.txt`` in every zip).
 """

@@ -49,6 +49,16 @@ OUTC_W = np.array([0.07, 0.05, 0.30, 0.04, 0.01, 0.02, 0.51])
 RPSR_CODES = ("FGN", "SDY", "LIT", "CSM", "HP", "UF", "CR", "DT", "OTH")
 RPSR_W = np.array([0.30, 0.10, 0.05, 0.15, 0.30, 0.03, 0.05, 0.01, 0.01])
 
+#: drugs per report: ``1 + NegBin`` with mean ``a + b·t`` (t: 0 in 2004 … 1 in 2024), r, cap
+DRUG_COUNT = (2.6, 1.65, 0.35, 150)
+#: PTs per report (draws before duplicates are dropped), as :data:`DRUG_COUNT`
+PT_COUNT = (2.9, 0.35, 0.6, 80)
+#: roles of drug rows after the first (PS): SS, C, I
+ROLE_W_REST = np.array([0.30, 0.65, 0.05])
+DOSE_KIND_W = np.array([0.25, 0.30, 0.15, 0.30])  # '', amt unit freq, UNK, amt unit (…)
+DECHAL_W = np.array([0.10, 0.05, 0.25, 0.20, 0.40])  # Y N U D ''
+RECHAL_W = np.array([0.02, 0.03, 0.30, 0.15, 0.50])
+
 
 def quarter_days(quarter: str) -> tuple[int, int]:
     """First day and length (days) of a quarter, days since 1970-01-01."""
@@ -186,11 +196,11 @@ def draw_new(rng: np.random.Generator, n: int, quarter: str, legacy: bool, lam: 
     demo["i_f"] = legacy_followup if legacy else demo["version"] > 1
 
     # drugs
-    n_drug = _counts(rng, n, 2.6 + 1.65 * t, 0.35, 150)
+    n_drug = _counts(rng, n, DRUG_COUNT[0] + DRUG_COUNT[1] * t, DRUG_COUNT[2], DRUG_COUNT[3])
     rep = np.repeat(np.arange(n), n_drug)
     m = len(rep)
     pos = seq_in_group(rep)
-    role = np.where(pos == 1, 0, _pick(rng, np.array([0.30, 0.65, 0.05]), m) + 1)
+    role = np.where(pos == 1, 0, _pick(rng, ROLE_W_REST, m) + 1)
     drug = {
         "rep": rep,
         "pos": pos,
@@ -198,17 +208,17 @@ def draw_new(rng: np.random.Generator, n: int, quarter: str, legacy: bool, lam: 
         "variant": _pick(rng, VARIANT_W, m).astype(np.int8),
         "role": role.astype(np.int8),
         "route": _pick(rng, vocab.ROUTE_WEIGHTS, m).astype(np.int8),
-        "dose_kind": _pick(rng, np.array([0.25, 0.30, 0.15, 0.30]), m).astype(np.int8),  # '', amt unit freq, UNK, amt unit (…)
+        "dose_kind": _pick(rng, DOSE_KIND_W, m).astype(np.int8),
         "freq": _pick(rng, vocab.FREQ_WEIGHTS, m).astype(np.int8),
-        "dechal": _pick(rng, np.array([0.10, 0.05, 0.25, 0.20, 0.40]), m).astype(np.int8),  # Y N U D ''
-        "rechal": _pick(rng, np.array([0.02, 0.03, 0.30, 0.15, 0.50]), m).astype(np.int8),
+        "dechal": _pick(rng, DECHAL_W, m).astype(np.int8),
+        "rechal": _pick(rng, RECHAL_W, m).astype(np.int8),
         "prod_ai": rng.random(m) < 0.78,
         "val_vbm": (rng.random(m) < (0.3 if legacy else 0.1)).astype(np.int8),  # 0 → '1', 1 → '2'
         "misc": rng.integers(0, 1_000_000, m),  # lot, nda, structured dose, form
     }
 
     # reactions
-    n_pt = _counts(rng, n, 2.9 + 0.35 * t, 0.6, 80)
+    n_pt = _counts(rng, n, PT_COUNT[0] + PT_COUNT[1] * t, PT_COUNT[2], PT_COUNT[3])
     if lam is None:
         rrep, pt = draw_sets(rng, n_pt, PT_W, _PT_ALPHA)
     else:

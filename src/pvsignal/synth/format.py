@@ -41,12 +41,28 @@ def _dose_parts(ing: vocab.Ingredient) -> tuple[str, str, str]:
     return amt, unit, ing.strength_form.split(" ", 1)[-1]
 
 
-DRUGNAMES_FAERS = [v for ing in vocab.INGREDIENTS for v in _variants(ing)]
+def _drug_names(ings) -> list[str]:
+    return [v for ing in ings for v in _variants(ing)]
+
+
+def _prod_ai(ings) -> list[str]:
+    return [f"{i.name} {i.salt}" if i.salt else i.name for i in ings]
+
+
+def _dose_vbm(dose) -> list[str]:
+    return [s for a, u, _ in dose for s in ("", f"{a} {u}, ONCE A DAY", "UNK", f"{a} {u} ({a} {u},1 IN 1 D)")]
+
+
+def _nda(k: int) -> list[str]:
+    return [f"{(20000 + 137 * i) % 220000:06d}" for i in range(k)]
+
+
+DRUGNAMES_FAERS = _drug_names(vocab.INGREDIENTS)
 DRUGNAMES_LEGACY = [v.upper() for v in DRUGNAMES_FAERS]
-PROD_AI = [f"{i.name} {i.salt}" if i.salt else i.name for i in vocab.INGREDIENTS]
+PROD_AI = _prod_ai(vocab.INGREDIENTS)
 _DOSE = [_dose_parts(i) for i in vocab.INGREDIENTS]
-DOSE_VBM = [s for a, u, _ in _DOSE for s in ("", f"{a} {u}, ONCE A DAY", "UNK", f"{a} {u} ({a} {u},1 IN 1 D)")]
-NDA = [f"{(20000 + 137 * k) % 220000:06d}" for k in range(len(vocab.INGREDIENTS))]
+DOSE_VBM = _dose_vbm(_DOSE)
+NDA = _nda(len(vocab.INGREDIENTS))
 _LIT = [
     f"{a} {b}, {c} {d}. {t}. {j}. {2000 + k % 25};{k % 60 + 1}({k % 12 + 1}):{100 + 7 * k}-{104 + 7 * k}"
     for k, (a, b, c, d, t, j) in enumerate(
@@ -79,8 +95,49 @@ def _default_route(ing: vocab.Ingredient) -> int:
 DEFAULT_ROUTE = np.array([_default_route(i) for i in vocab.INGREDIENTS], dtype=np.int8)
 
 
-def _dict(strings: list[str], idx) -> pa.Array:
-    return pa.array(strings, type=STR).take(pa.array(np.asarray(idx, dtype=np.int64)))
+@dataclass(frozen=True)
+class Text:
+    """Per-code text of the drugs and PTs a corpus uses: the head vocabulary, plus the
+    long tail when there is one (:mod:`pvsignal.synth.tail`; tail codes follow the head's)."""
+
+    drugnames_faers: pa.Array  #: ingredient·8 + variant
+    drugnames_legacy: pa.Array
+    prod_ai: pa.Array
+    dose_vbm: pa.Array  #: ingredient·4 + dose kind
+    dose_amt: pa.Array
+    dose_unit: pa.Array
+    dose_form: pa.Array
+    nda: pa.Array
+    default_route: np.ndarray
+    pts_faers: pa.Array
+    pts_legacy: pa.Array
+
+
+def make_text(extra_ingredients=(), extra_pts=()) -> Text:
+    """The text tables of the head vocabulary followed by ``extra_ingredients`` and ``extra_pts``."""
+    ings = [*vocab.INGREDIENTS, *extra_ingredients]
+    dose = [*_DOSE, *(_dose_parts(i) for i in extra_ingredients)]
+    names = [*DRUGNAMES_FAERS, *_drug_names(extra_ingredients)]
+    pts = [*vocab.PTS, *extra_pts]
+
+    def arr(x):
+        return pa.array(x, type=STR)
+
+    return Text(
+        drugnames_faers=arr(names), drugnames_legacy=arr([v.upper() for v in names]), prod_ai=arr(_prod_ai(ings)),
+        dose_vbm=arr(_dose_vbm(dose)), dose_amt=arr([a for a, _, _ in dose]), dose_unit=arr([u for _, u, _ in dose]),
+        dose_form=arr([f for _, _, f in dose]), nda=arr(_nda(len(ings))),
+        default_route=np.array([_default_route(i) for i in ings], dtype=np.int8),
+        pts_faers=arr(pts), pts_legacy=arr([p.upper() for p in pts]),
+    )
+
+
+HEAD_TEXT = make_text()
+
+
+def _dict(strings: list[str] | pa.Array, idx) -> pa.Array:
+    arr = strings if isinstance(strings, pa.Array) else pa.array(strings, type=STR)
+    return arr.take(pa.array(np.asarray(idx, dtype=np.int64)))
 
 
 def _ints(x, empty=None) -> pa.Array:
@@ -186,11 +243,11 @@ def demo_columns(b: Batch, lay: Layout, ids: Ids) -> dict[str, pa.Array]:
     return cols
 
 
-def drug_columns(b: Batch, lay: Layout, ids: Ids) -> dict[str, pa.Array]:
+def drug_columns(b: Batch, lay: Layout, ids: Ids, text: Text = HEAD_TEXT) -> dict[str, pa.Array]:
     r = b.rows["drug"]
     m = len(r["rep"])
     ing, misc = r["ing"].astype(np.int64), r["misc"]
-    names = DRUGNAMES_LEGACY if lay.legacy else DRUGNAMES_FAERS
+    names = text.drugnames_legacy if lay.legacy else text.drugnames_faers
     routes = vocab.ROUTES_LEGACY if lay.legacy else vocab.ROUTES_FAERS
     struct = (misc // 10_000) % 100
     cols = {
@@ -198,13 +255,13 @@ def drug_columns(b: Batch, lay: Layout, ids: Ids) -> dict[str, pa.Array]:
         "drugname": _dict(names, ing * N_VARIANT + r["variant"]),
         "val_vbm": _dict(["1", "2"], r["val_vbm"]),
         # route draw 0 ('Oral', 45 %) stands for the ingredient's usual route
-        "route": _dict(list(routes), np.where(r["route"] == 0, DEFAULT_ROUTE[ing], r["route"])),
-        "dose_vbm": _dict(DOSE_VBM, ing * 4 + r["dose_kind"]),
+        "route": _dict(list(routes), np.where(r["route"] == 0, text.default_route[ing], r["route"])),
+        "dose_vbm": _dict(text.dose_vbm, ing * 4 + r["dose_kind"]),
         "dechal": _dict(["Y", "N", "U", "D", ""], r["dechal"]),
         "rechal": _dict(["Y", "N", "U", "D", ""], r["rechal"]),
         "lot_num": _where(misc % 100 < 8, pc.binary_join_element_wise("L", _ints(misc), "")),
         "exp_dt": _blank(m),
-        "nda_num": _where((misc // 100) % 100 < 45, _dict(NDA, ing)),
+        "nda_num": _where((misc // 100) % 100 < 45, _dict(text.nda, ing)),
     }
     if lay.legacy:
         cols.update(isr=_ints(ids.primaryid[r["rep"]]), drug_seq=_ints(ids.drug_seq))
@@ -212,12 +269,12 @@ def drug_columns(b: Batch, lay: Layout, ids: Ids) -> dict[str, pa.Array]:
     cols.update(
         primaryid=_ints(ids.primaryid[r["rep"]]), caseid=_ints(b.demo["caseid"][r["rep"]]),
         drug_seq=_ints(r["pos"]),
-        prod_ai=_where(r["prod_ai"], _dict(PROD_AI, ing)),
+        prod_ai=_where(r["prod_ai"], _dict(text.prod_ai, ing)),
         cum_dose_chr=_where(misc % 97 < 3, _ints(misc % 5000 + 1)),
         cum_dose_unit=_where(misc % 97 < 3, _dict(["MG"], np.zeros(m, dtype=np.int64))),
-        dose_amt=_where(struct < 40, _dict([a for a, _, _ in _DOSE], ing)),
-        dose_unit=_where(struct < 40, _dict([u for _, u, _ in _DOSE], ing)),
-        dose_form=_where(struct < 50, _dict([f for _, _, f in _DOSE], ing)),
+        dose_amt=_where(struct < 40, _dict(text.dose_amt, ing)),
+        dose_unit=_where(struct < 40, _dict(text.dose_unit, ing)),
+        dose_form=_where(struct < 50, _dict(text.dose_form, ing)),
         dose_freq=_dict(list(vocab.FREQS), r["freq"]),
     )
     cols["lot_nbr"] = cols["lot_num"]
@@ -239,11 +296,11 @@ def _drug_seq_of(b: Batch, table: str, lay: Layout, ids: Ids) -> pa.Array:
     return _ints(ids.drug_seq[row])
 
 
-def child_columns(b: Batch, table: str, lay: Layout, ids: Ids) -> dict[str, pa.Array]:
+def child_columns(b: Batch, table: str, lay: Layout, ids: Ids, text: Text = HEAD_TEXT) -> dict[str, pa.Array]:
     r = b.rows[table]
     cols = _key(b, table, lay, ids)
     if table == "reac":
-        pts = [p.upper() for p in vocab.PTS] if lay.legacy else list(vocab.PTS)
+        pts = text.pts_legacy if lay.legacy else text.pts_faers
         cols.update(pt=_dict(pts, r["pt"]), drug_rec_act=_blank(len(r["rep"])))
     elif table == "outc":
         cols["outc_cod"] = cols["outc_code"] = _dict(list(OUTC_CODES), r["code"])
@@ -265,12 +322,13 @@ def child_columns(b: Batch, table: str, lay: Layout, ids: Ids) -> dict[str, pa.A
     return cols
 
 
-def table_columns(b: Batch, table: str, lay: Layout, ids: Ids) -> list[pa.Array]:
-    """The columns of ``table`` in the header order of ``lay``."""
+def table_columns(b: Batch, table: str, lay: Layout, ids: Ids, text: Text = HEAD_TEXT) -> list[pa.Array]:
+    """The columns of ``table`` in the header order of ``lay``; ``text``: the drug and PT
+    text tables (head vocabulary, or head and tail, :func:`make_text`)."""
     if table == "demo":
         cols = demo_columns(b, lay, ids)
     elif table == "drug":
-        cols = drug_columns(b, lay, ids)
+        cols = drug_columns(b, lay, ids, text)
     else:
-        cols = child_columns(b, table, lay, ids)
+        cols = child_columns(b, table, lay, ids, text)
     return [cols[h.lower()] for h in lay.header(table)]

@@ -23,11 +23,14 @@ from pvsignal.sources.faers_layouts import quarter_index, quarter_range
 from pvsignal.synth import vocab
 from pvsignal.synth.batch import Batch, concat, take
 from pvsignal.synth.draw import DRUG_W, PT_W, VOC, make_followups, draw_new, quarter_days
-from pvsignal.synth.format import DRUGNAMES_FAERS, DRUGNAMES_LEGACY, PROD_AI, Ids, faers_primaryid, table_columns
+from pvsignal.synth.format import (DRUGNAMES_FAERS, DRUGNAMES_LEGACY, HEAD_TEXT, PROD_AI, Ids, _variants,
+                                   faers_primaryid, make_text, table_columns)
 from pvsignal.synth.layouts import TABLES, layout_of
 from pvsignal.synth.pairs import draw_lambda
 from pvsignal.synth.plant import HEADACHE, INHIBITORS, TREMOR, Carry, Plan, plant
 from pvsignal.synth.quirks import render_lines
+from pvsignal.synth.tail import (MAX_TAIL_INGREDIENTS, MAX_TAIL_PTS, TAIL_VARIANT_W, add_tail, make_tail,
+                                 tail_streams, truth_record)
 from pvsignal.synth.truth import SynthTruth, pair_lambda_record, two_by_two
 from pvsignal.synth.write import NOTE, QuarterWriter, deleted_bytes, encode
 
@@ -114,6 +117,10 @@ def synthesize(
             np.random.default_rng(np.random.SeedSequence(seed).spawn(1)[0]), DRUG_W, PT_W,
             pair_sd=plan.pair_sd, elevated_share=plan.elevated_share, elevated_median=plan.elevated_median,
             elevated_sd=plan.elevated_sd, fixed_rows=(VOC,))
+    tail = make_tail(seed, plan)  # None with the tail off: nothing drawn, same bytes as before
+    text = make_text(tail.ingredients, tail.pts) if tail else HEAD_TEXT
+    tail_rng = np.random.default_rng(tail_streams(seed)[2]) if tail else None
+    tail_stats: list[dict] = []
     n = reports_per_quarter
     fu_share = min(plan.superseded_share * len(qs) / (len(qs) - 1), 0.6) if len(qs) > 1 else 0.0
 
@@ -157,6 +164,9 @@ def synthesize(
         new.demo["caseid"] = ids.take(rng, "case", new.n, _case_floor(qidx))
         planted = plant(rng, new, plan, carry)
         f = planted["flags"]
+        if tail:  # after planting, from its own stream: tail pairs are independent (λ = 1)
+            tail_stats.append({"quarter": q, "n_new": new.n,
+                               **add_tail(tail_rng, new, plan, tail, lay.legacy, no_ps=f["S"])})
         reg["caseid"].append(new.demo["caseid"])
         for k in ("S", "SI", "H", "T", "onset"):
             reg[k].append(f[k])
@@ -204,7 +214,7 @@ def synthesize(
         rows_written = {}
         for table in TABLES:
             header = lay.header(table)
-            cols = table_columns(batch, table, lay, qids)
+            cols = table_columns(batch, table, lay, qids, text)
             lines, recs = render_lines(rng, table, header, cols, lay.legacy, quirks, "isr" if lay.legacy else "primaryid")
             member = lay.member(table)
             w.add(member, encode(header, lines))
@@ -225,6 +235,13 @@ def synthesize(
 
     _finish_truth(truth, plan, reg, deleted_present, n_rows, n_superseded, spanning, fu_caseids)
     truth.pair_lambda = pair_lambda_record(plan, lam, elevated)
+    if tail:
+        truth.tail = truth_record(plan, tail, tail_stats)
+        used = np.flatnonzero(TAIL_VARIANT_W > 0)
+        for ing in tail.ingredients:
+            variants = _variants(ing)
+            for j in used:
+                truth.drug_names[variants[j]] = truth.drug_names[variants[j].upper()] = ing.name
     truth_path = outdir / "truth.json"
     truth.write(truth_path)
     return SynthResult(outdir, paths, truth_path, truth)
@@ -237,6 +254,18 @@ def _check_plan(plan: Plan) -> None:
         raise SynthParameterError(f"elevated_share must be in [0, 1], got {plan.elevated_share}")
     if not plan.elevated_median > 0:
         raise SynthParameterError(f"elevated_median must be > 0, got {plan.elevated_median}")
+    if not 0 <= plan.tail_ingredients <= MAX_TAIL_INGREDIENTS or not 0 <= plan.tail_pts <= MAX_TAIL_PTS:
+        raise SynthParameterError(f"tail_ingredients must be in [0, {MAX_TAIL_INGREDIENTS}] and tail_pts in "
+                                  f"[0, {MAX_TAIL_PTS}], got {plan.tail_ingredients}, {plan.tail_pts}")
+    for name in ("tail_drug_rate", "tail_ps_share", "tail_pt_rate"):
+        if not 0 <= getattr(plan, name) <= 1:
+            raise SynthParameterError(f"{name} must be in [0, 1], got {getattr(plan, name)}")
+    for name in ("tail_drug_extra", "tail_pt_extra", "tail_drug_q", "tail_pt_q"):
+        if not getattr(plan, name) >= 0:
+            raise SynthParameterError(f"{name} must be ≥ 0, got {getattr(plan, name)}")
+    if not (plan.tail_drug_zipf > 0 and plan.tail_pt_zipf > 0):
+        raise SynthParameterError(f"tail_drug_zipf and tail_pt_zipf must be > 0, got {plan.tail_drug_zipf}, "
+                                  f"{plan.tail_pt_zipf}")
 
 
 def _stamp(q: str) -> tuple:

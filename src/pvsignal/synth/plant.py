@@ -75,9 +75,32 @@ class Plan:
     elevated_share: float = 0.04  #: share of (ingredient, PT) pairs drawn from the elevated component
     elevated_median: float = 4.0  #: median λ of elevated pairs (before rescaling)
     elevated_sd: float = 0.5  #: SD of ln λ among elevated pairs
+    #: long tail of rare drugs and events (pvsignal.synth.tail): sizes 0 = off (the default);
+    #: calibrated sizes for a FAERS-like 20 M-report corpus: pvsignal.synth.tail.FAERS_TAIL
+    tail_ingredients: int = 0  #: synthetic tail ingredients (INN-like names), λ = 1 with every PT
+    tail_pts: int = 0  #: synthetic tail PTs (MedDRA-style names), λ = 1 with every drug
+    tail_drug_rate: float = 0.20  #: share of new reports with tail drugs
+    tail_drug_extra: float = 0.3  #: tail drug rows in such a report: 1 + Poisson(extra)
+    tail_ps_share: float = 0.25  #: share of those reports whose first tail drug is the PS
+    tail_drug_zipf: float = 1.2  #: Zipf–Mandelbrot exponent s of tail drug popularity
+    tail_drug_q: float = 300.0  #: … and its offset q (weights 1/(rank + q)^s)
+    tail_pt_rate: float = 0.16  #: share of new reports with tail PTs
+    tail_pt_extra: float = 0.5  #: tail PT draws in such a report: 1 + Poisson(extra)
+    tail_pt_zipf: float = 1.9  #: Zipf–Mandelbrot exponent s of tail PT popularity
+    tail_pt_q: float = 100.0  #: … and its offset q
+
+    @property
+    def tail(self) -> bool:
+        """Is the long tail on (any tail size > 0)?"""
+        return self.tail_ingredients > 0 or self.tail_pts > 0
 
     def to_dict(self) -> dict:
-        return asdict(self)
+        """All fields; the ``tail_*`` ones only when the tail is on, so that the truth of a
+        corpus without tail is byte-for-byte what it was before the tail existed."""
+        d = asdict(self)
+        if not self.tail:
+            d = {k: v for k, v in d.items() if not k.startswith("tail_")}
+        return d
 
 
 def _odds_to_p(o: float) -> float:

@@ -10,6 +10,12 @@ is a suspect drug (PS or SS) and as an event report when the PT is among its rea
 ``events[j]``, one row per ingredient; ``elevated`` lists ``i·len(events) + j`` of the pairs
 drawn from the elevated component. :meth:`SynthTruth.pair_lambda_table` gives it as a
 long table ready to join to a signal table.
+
+``tail`` (only when ``Plan.tail_ingredients`` or ``Plan.tail_pts`` is set; absent
+otherwise, so a corpus without tail keeps its former ``truth.json``) describes the long tail
+of rare synthetic drugs and PTs (:mod:`pvsignal.synth.tail`): its parameters, totals and
+the names in popularity order. Every pair with a tail drug or a tail PT has λ = 1; such
+pairs are not in ``pair_lambda``. ``drug_names`` then maps the tail's drug names too.
 """
 
 from __future__ import annotations
@@ -41,23 +47,30 @@ class SynthTruth:
     quirks: list[dict] = field(default_factory=list)
     drug_names: dict[str, str] = field(default_factory=dict)
     pair_lambda: dict = field(default_factory=dict)
+    #: the long tail of rare drugs and PTs (:mod:`pvsignal.synth.tail`); empty (and left out of
+    #: ``truth.json``) when the tail is off
+    tail: dict = field(default_factory=dict)
     synthetic: bool = True
 
     def to_dict(self) -> dict:
         return asdict(self)
 
     def write(self, path: Path) -> None:
-        """JSON, indented; the λ matrix one line per ingredient (it has ~80 000 numbers)."""
+        """JSON, indented; the λ matrix one line per ingredient (it has ~80 000 numbers), the
+        elevated pairs and the tail's name lists on one line each."""
         d = self.to_dict()
+        if not d["tail"]:
+            del d["tail"]  # a corpus without tail keeps the truth.json it had before the tail existed
         compact = {}
-        for key in ("lambda", "elevated"):
-            if d["pair_lambda"].get(key):
+        for key in ("lambda", "elevated", "ingredient_names", "pt_names"):
+            part = "tail" if key.endswith("_names") else "pair_lambda"
+            if d.get(part, {}).get(key):
                 token = f"@@pvsignal-synth-{key}@@"
-                rows = d["pair_lambda"][key]
+                rows = d[part][key]
                 compact[json.dumps(token)] = (
                     "[\n" + ",\n".join(json.dumps(r, separators=(",", ":")) for r in rows) + "\n]"
                     if key == "lambda" else json.dumps(rows, separators=(",", ":")))
-                d["pair_lambda"][key] = token
+                d[part][key] = token
         text = json.dumps(d, indent=1, ensure_ascii=True)
         for token, value in compact.items():
             text = text.replace(token, value, 1)
