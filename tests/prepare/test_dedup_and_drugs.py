@@ -132,3 +132,21 @@ def test_build_map_from_drugsatfda(shared_dir, tmp_path):
     assert path.is_file()
     with pytest.raises(InputFileError):
         api.drugs_build_map(tmp_path / "missing.txt", out=tmp_path / "x.csv")
+
+
+@pytest.mark.parametrize(("raw", "clean"), [
+    ("Diltiazem HCl 120 mg tablets", "DILTIAZEM"),
+    ("ADAPALENE 0.1% GEL", "ADAPALENE"),  # a % strength (was left as "ADAPALENE 0 1")
+    ("hydrocortisone 2,5 % cream", "HYDROCORTISONE"),
+    ("AMOXICILLIN 250MG/5ML SUSPENSION", "AMOXICILLIN"),
+    ("INSULIN GLARGINE 100 UNITS/ML PEN", "INSULIN GLARGINE"),
+    ("VITAMIN B12", "VITAMIN B12"),  # a number that is not a strength stays
+    ("5-FLUOROURACIL", "5-FLUOROURACIL"),
+])
+def test_clean_name_drops_strengths_forms_and_salts(raw, clean):
+    import ibis
+
+    from pvsignal.prepare.drugs import clean_name
+
+    t = ibis.memtable({"name": [raw]})
+    assert ibis.duckdb.connect().execute(t.select(c=clean_name(t.name)))["c"].iloc[0] == clean

@@ -46,7 +46,10 @@ FORM_WORDS: tuple[str, ...] = (
     "AUTOINJECTOR", "INHALER", "INHALATION", "NASAL", "TOPICAL", "OPHTHALMIC", "GENERIC",
 )
 
-_DOSE = r"\b\d+([.,]\d+)?\s*(MG|MCG|UG|G|GM|GRAM|GRAMS|ML|L|IU|UNITS?|MEQ|MMOL|%)(\s*/\s*\d*([.,]\d+)?\s*(ML|L|G|MG|DOSE|H|HR|HOUR|DAY|ACTUATION))?\b"
+#: a strength: number + unit word (whole word) or %, optionally per volume/dose/time
+#: (RE2 and Java regex alike: no look-around; "%" is followed by no word boundary)
+_DOSE = (r"\b\d+([.,]\d+)?\s*((MG|MCG|UG|G|GM|GRAM|GRAMS|ML|L|IU|UNITS?|MEQ|MMOL)\b|%)"
+         r"(\s*/\s*\d*([.,]\d+)?\s*(ML|L|G|MG|DOSE|H|HR|HOUR|DAY|ACTUATION)\b)?")
 
 
 def _salt_pattern(salts: tuple[str, ...]) -> str:
