@@ -170,8 +170,20 @@ def _engine(name: str, master: str):
 
 
 def stage_prepare(data: Path, n: int, engine: str, master: str) -> dict:
+    import logging
+
     from pvsignal.prepare.build import build
 
+    steps: dict[str, float] = {}
+
+    class _Steps(logging.Handler):  # the build logs "prepare: <step> <seconds> s" per step
+        def emit(self, record: logging.LogRecord) -> None:
+            step, secs = record.args
+            steps[str(step)] = round(float(secs), 1)
+
+    log = logging.getLogger("pvsignal.prepare")
+    log.setLevel(logging.INFO)
+    log.addHandler(_Steps())
     eng, start = _engine(engine, master)
     try:
         t = time.perf_counter()
@@ -180,7 +192,7 @@ def stage_prepare(data: Path, n: int, engine: str, master: str) -> dict:
     finally:
         eng.close()
     return {"stage": "prepare", "engine": engine, "startup": start, "seconds": secs,
-            "reports": tally["reports"], "cases": tally["cases"]}
+            "reports": tally["reports"], "cases": tally["cases"], "steps": steps}
 
 
 def stage_counts(data: Path, n: int, engine: str, master: str) -> dict:
