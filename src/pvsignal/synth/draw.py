@@ -139,6 +139,23 @@ def draw_events(rng, rep_counts: np.ndarray, drug_rep: np.ndarray, drug_ing: np.
     return key // k, np.argsort(order)[key % k]
 
 
+def drug_details(rng: np.random.Generator, m: int, legacy: bool) -> dict[str, np.ndarray]:
+    """Route, dose, dechallenge/rechallenge and other per-row attributes of ``m`` DRUG rows.
+
+    Drawn in this order from ``rng`` (the order is part of the generator's output).
+    """
+    return {
+        "route": _pick(rng, vocab.ROUTE_WEIGHTS, m).astype(np.int8),
+        "dose_kind": _pick(rng, DOSE_KIND_W, m).astype(np.int8),
+        "freq": _pick(rng, vocab.FREQ_WEIGHTS, m).astype(np.int8),
+        "dechal": _pick(rng, DECHAL_W, m).astype(np.int8),
+        "rechal": _pick(rng, RECHAL_W, m).astype(np.int8),
+        "prod_ai": rng.random(m) < 0.78,
+        "val_vbm": (rng.random(m) < (0.3 if legacy else 0.1)).astype(np.int8),  # 0 → '1', 1 → '2'
+        "misc": rng.integers(0, 1_000_000, m),  # lot, nda, structured dose, form
+    }
+
+
 def draw_new(rng: np.random.Generator, n: int, quarter: str, legacy: bool, lam: np.ndarray | None = None) -> Batch:
     """``n`` new reports received in ``quarter`` with background (unplanted) content.
 
@@ -207,14 +224,7 @@ def draw_new(rng: np.random.Generator, n: int, quarter: str, legacy: bool, lam: 
         "ing": _pick(rng, DRUG_W, m).astype(np.int16),
         "variant": _pick(rng, VARIANT_W, m).astype(np.int8),
         "role": role.astype(np.int8),
-        "route": _pick(rng, vocab.ROUTE_WEIGHTS, m).astype(np.int8),
-        "dose_kind": _pick(rng, DOSE_KIND_W, m).astype(np.int8),
-        "freq": _pick(rng, vocab.FREQ_WEIGHTS, m).astype(np.int8),
-        "dechal": _pick(rng, DECHAL_W, m).astype(np.int8),
-        "rechal": _pick(rng, RECHAL_W, m).astype(np.int8),
-        "prod_ai": rng.random(m) < 0.78,
-        "val_vbm": (rng.random(m) < (0.3 if legacy else 0.1)).astype(np.int8),  # 0 → '1', 1 → '2'
-        "misc": rng.integers(0, 1_000_000, m),  # lot, nda, structured dose, form
+        **drug_details(rng, m, legacy),
     }
 
     # reactions

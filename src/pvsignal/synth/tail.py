@@ -54,7 +54,7 @@ import numpy as np
 
 from pvsignal.synth import vocab
 from pvsignal.synth.batch import Batch, add_rows, ranges
-from pvsignal.synth.draw import DECHAL_W, DOSE_KIND_W, RECHAL_W, _pick, seq_in_group
+from pvsignal.synth.draw import _pick, drug_details, seq_in_group
 
 #: Tail sizes used by ``bench/bench_pipeline.py --tail`` (rates and shapes: the Plan defaults).
 FAERS_TAIL = {"tail_ingredients": 2000, "tail_pts": 20000}
@@ -347,14 +347,7 @@ def add_tail(rng: np.random.Generator, batch: Batch, plan, tail: Tail, legacy: b
             "rep": ids.drug_rep, "pos": pos, "ing": (tail.ing0 + ids.drug_ing).astype(np.int16),
             "variant": _pick(rng, TAIL_VARIANT_W, m).astype(np.int8),
             "role": ids.drug_role.astype(np.int8),
-            "route": _pick(rng, vocab.ROUTE_WEIGHTS, m).astype(np.int8),
-            "dose_kind": _pick(rng, DOSE_KIND_W, m).astype(np.int8),
-            "freq": _pick(rng, vocab.FREQ_WEIGHTS, m).astype(np.int8),
-            "dechal": _pick(rng, DECHAL_W, m).astype(np.int8),
-            "rechal": _pick(rng, RECHAL_W, m).astype(np.int8),
-            "prod_ai": rng.random(m) < 0.78,
-            "val_vbm": (rng.random(m) < (0.3 if legacy else 0.1)).astype(np.int8),
-            "misc": rng.integers(0, 1_000_000, m),
+            **drug_details(rng, m, legacy),
         }
         add_rows(batch, "drug", {k: new[k] for k in drug}, "pos")
     k = len(ids.pt_rep)
