@@ -92,6 +92,39 @@ def test_drugs_of_the_kept_version_map_to_ingredients(dedup_lake):
     assert pts == [(1, "HEADACHE"), (1, "TREMOR"), (4, "NAUSEA"), (5, "NAUSEA"), (300, "HEADACHE")]
 
 
+def test_prepare_command_rebuilds_with_new_synonyms(dedup_lake, tmp_path):
+    from typer.testing import CliRunner
+
+    from pvsignal.cli import app
+
+    syn = tmp_path / "syn.csv"
+    syn.write_text("name,ingredient\nMYSTERYDRUG,RIVAROXABAN\n")
+    res = CliRunner().invoke(app, ["prepare", "--lake", str(dedup_lake), "--synonyms", str(syn)])
+    assert res.exit_code == 0, res.output
+    out = " ".join(res.output.split())  # Rich wraps lines at the terminal width
+    assert "11 reports → 7 cases" in out and "flagged 2 probable duplicates" in out
+    con = api.connect(dedup_lake)
+    assert con.execute("SELECT ingredient, ingredient_source FROM case_drugs WHERE caseid = 6").fetchall() == [
+        ("RIVAROXABAN", "synonym")]
+    assert api.status(dedup_lake)["drugs"]["unmapped_drug_names"] == 0
+
+
+def test_prepared_tables_of_an_older_layout_are_rebuilt(dedup_lake):
+    """A manifest written by the first build layout (every case table a file) counts as stale."""
+    from pvsignal.errors import LakeError
+    from pvsignal.prepare.views import prepared_files
+    from pvsignal.store.lake import Lake
+
+    lake = Lake(dedup_lake)
+    m = lake.manifest()
+    m["prepared"]["files"] = {"cases": "prepared/cases-old.parquet", "case_drugs": "prepared/case_drugs-old.parquet"}
+    lake.write_manifest(m)
+    with pytest.raises(LakeError, match="missing or stale"):
+        prepared_files(dedup_lake)
+    con = api.connect(dedup_lake)  # rebuilds
+    assert con.execute("SELECT count(*) FROM cases").fetchall() == [(7,)]
+
+
 def test_age_and_weight_in_standard_units(write_quarter, tmp_path):
     # FACTS.md §1.3: DEC ×10, MON /12, WK /52, DY /365; LBS ×0.45359237; ages > 120 y are implausible
     lines = []

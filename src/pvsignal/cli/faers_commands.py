@@ -1,4 +1,4 @@
-"""``pvsignal ingest``, ``status`` and ``drugs …``: the FAERS store commands."""
+"""``pvsignal ingest``, ``prepare``, ``status`` and ``drugs …``: the FAERS store commands."""
 
 from __future__ import annotations
 
@@ -48,13 +48,30 @@ def ingest(
         noted = sum(n for a in q.issues.values() for k, n in a.items() if k != "rejected")
         t.add_row(q.quarter, *(f"{q.rows[n]:,}" for n in TABLES), f"{rej:,}", f"{noted:,}")
     console.print(t)
-    tally = result.tally
+    _print_tally(result.tally)
+
+
+def _print_tally(tally: dict) -> None:
     console.print(
         f"{tally['reports']:,} reports → {tally['cases']:,} cases "
         f"(removed: {tally['removed_old_versions']:,} older versions, {tally['removed_deleted']:,} deleted; "
         f"flagged {tally['probable_duplicates']:,} probable duplicates). "
         "Rejected and repaired lines: `pvsignal status --rejects`."
     )
+
+
+@app.command()
+def prepare(
+    lake: LakeOpt = DEFAULT_LAKE,
+    synonyms: Annotated[Optional[list[Path]], typer.Option("--synonyms", help="Extra brand → ingredient CSV (name, ingredient).")] = None,
+    keep_salts: Annotated[bool, typer.Option("--keep-salts", help="Keep salt words (HYDROCHLORIDE …) in ingredient names.")] = False,
+    engine: Annotated[str, typer.Option("--engine", help="duckdb (default) or spark.")] = "duckdb",
+    spark_master: Annotated[str, typer.Option("--spark-master", help="Spark master URL.")] = "local[*]",
+) -> None:
+    """Rebuild the deduplicated, normalised tables of a lake (e.g. after adding synonyms)."""
+    with console.status(f"deduplicating and normalising drug names on {engine}"):
+        tally = api.prepare(lake, synonyms=synonyms, strip_salts=not keep_salts, engine=engine, spark_master=spark_master)
+    _print_tally(tally)
 
 
 @app.command()
