@@ -28,6 +28,7 @@ outcome row (FAERS records outcomes only for serious reports).
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any, Sequence
@@ -212,99 +213,106 @@ def case_series(
     if n == 0:
         raise AnalysisError(f"no deduplicated case reports {drug.upper()!r} with {event!r} (roles {roles})")
 
-    def q(sql: str, extra: Sequence[Any] = ()) -> pd.DataFrame:
-        return con.execute(ctes + sql, [*params, *extra]).df()
+    # the population's case rows, once: ``cases`` is a view (raw DEMO joined to the kept keys)
+    pop_cases = f"_pop_cases_{uuid.uuid4().hex[:12]}"
+    con.execute(f"CREATE TEMP TABLE {pop_cases} AS " + ctes
+                + "SELECT c.* FROM (SELECT DISTINCT caseid FROM pop) p JOIN cases c USING (caseid)", params)
+    try:
+        def q(sql: str, extra: Sequence[Any] = ()) -> pd.DataFrame:
+            return con.execute(ctes + sql, [*params, *extra]).df()
 
-    P = "FROM (SELECT DISTINCT caseid FROM pop) p JOIN cases c USING (caseid)"
-    raw = lambda col: q(f"SELECT c.{col} AS value, count(*) AS n {P} GROUP BY 1")  # noqa: E731
+        P = f"FROM {pop_cases} c"
+        raw = lambda col: q(f"SELECT c.{col} AS value, count(*) AS n {P} GROUP BY 1")  # noqa: E731
 
-    age_expr = _factor_case("c.age_cod", AGE_FACTORS, "c.age")
-    wt_expr = _factor_case("c.wt_cod", WT_FACTORS, "c.wt")
-    age_group = q(
-        f"""SELECT CASE
-              WHEN c.age IS NULL THEN 'missing'
-              WHEN c.age_cod IS NULL OR trim(c.age_cod) = '' THEN 'missing unit'
-              WHEN {age_expr} IS NULL THEN 'unknown code: ' || c.age_cod
-              WHEN {age_expr} < 0 OR {age_expr} > 120 THEN 'implausible age'
-              WHEN {age_expr} < 18 THEN '<18' WHEN {age_expr} < 65 THEN '18-64'
-              WHEN {age_expr} <= 85 THEN '65-85' ELSE '>85' END AS category, count(*) AS n
-            {P} GROUP BY 1""")
-    weight_group = q(
-        f"""SELECT CASE
-              WHEN c.wt IS NULL THEN 'missing'
-              WHEN c.wt_cod IS NULL OR trim(c.wt_cod) = '' THEN 'missing unit'
-              WHEN {wt_expr} IS NULL THEN 'unknown code: ' || c.wt_cod
-              WHEN {wt_expr} <= 0 OR {wt_expr} > 650 THEN 'implausible weight'
-              WHEN {wt_expr} < 50 THEN '<50' WHEN {wt_expr} < 80 THEN '50-79'
-              WHEN {wt_expr} < 100 THEN '80-99' ELSE '>=100' END AS category, count(*) AS n
-            {P} GROUP BY 1""")
-    summary = q(
-        f"""SELECT * FROM (WITH v AS (SELECT {age_expr} AS age_years, {wt_expr} AS weight_kg {P})
-            SELECT 'age_years' AS variable, count(age_years) AS n, median(age_years) AS median,
-                   quantile_cont(age_years, 0.25) AS q1, quantile_cont(age_years, 0.75) AS q3,
-                   min(age_years) AS min, max(age_years) AS max
-            FROM v WHERE age_years BETWEEN 0 AND 120
-            UNION ALL
-            SELECT 'weight_kg', count(weight_kg), median(weight_kg), quantile_cont(weight_kg, 0.25),
-                   quantile_cont(weight_kg, 0.75), min(weight_kg), max(weight_kg)
-            FROM v WHERE weight_kg > 0 AND weight_kg <= 650)""")
+        age_expr = _factor_case("c.age_cod", AGE_FACTORS, "c.age")
+        wt_expr = _factor_case("c.wt_cod", WT_FACTORS, "c.wt")
+        age_group = q(
+            f"""SELECT CASE
+                  WHEN c.age IS NULL THEN 'missing'
+                  WHEN c.age_cod IS NULL OR trim(c.age_cod) = '' THEN 'missing unit'
+                  WHEN {age_expr} IS NULL THEN 'unknown code: ' || c.age_cod
+                  WHEN {age_expr} < 0 OR {age_expr} > 120 THEN 'implausible age'
+                  WHEN {age_expr} < 18 THEN '<18' WHEN {age_expr} < 65 THEN '18-64'
+                  WHEN {age_expr} <= 85 THEN '65-85' ELSE '>85' END AS category, count(*) AS n
+                {P} GROUP BY 1""")
+        weight_group = q(
+            f"""SELECT CASE
+                  WHEN c.wt IS NULL THEN 'missing'
+                  WHEN c.wt_cod IS NULL OR trim(c.wt_cod) = '' THEN 'missing unit'
+                  WHEN {wt_expr} IS NULL THEN 'unknown code: ' || c.wt_cod
+                  WHEN {wt_expr} <= 0 OR {wt_expr} > 650 THEN 'implausible weight'
+                  WHEN {wt_expr} < 50 THEN '<50' WHEN {wt_expr} < 80 THEN '50-79'
+                  WHEN {wt_expr} < 100 THEN '80-99' ELSE '>=100' END AS category, count(*) AS n
+                {P} GROUP BY 1""")
+        summary = q(
+            f"""SELECT * FROM (WITH v AS (SELECT {age_expr} AS age_years, {wt_expr} AS weight_kg {P})
+                SELECT 'age_years' AS variable, count(age_years) AS n, median(age_years) AS median,
+                       quantile_cont(age_years, 0.25) AS q1, quantile_cont(age_years, 0.75) AS q3,
+                       min(age_years) AS min, max(age_years) AS max
+                FROM v WHERE age_years BETWEEN 0 AND 120
+                UNION ALL
+                SELECT 'weight_kg', count(weight_kg), median(weight_kg), quantile_cont(weight_kg, 0.25),
+                       quantile_cont(weight_kg, 0.75), min(weight_kg), max(weight_kg)
+                FROM v WHERE weight_kg > 0 AND weight_kg <= 650)""")
 
-    outcomes = q(
-        """SELECT o.outc_cod AS value, count(DISTINCT o.caseid) AS n
-            FROM (SELECT DISTINCT caseid FROM pop) p JOIN case_outc o USING (caseid)
-            GROUP BY 1""")
-    serious_n = q(
-        "SELECT count(DISTINCT o.caseid) AS n FROM (SELECT DISTINCT caseid FROM pop) p "
-        "JOIN case_outc o USING (caseid) WHERE o.outc_cod IS NOT NULL").iloc[0, 0]
-    report_source = q(
-        """SELECT r.rpsr_cod AS value, count(DISTINCT r.caseid) AS n
-           FROM (SELECT DISTINCT caseid FROM pop) p JOIN case_rpsr r USING (caseid) GROUP BY 1""")
-    indications = q(
-        """SELECT upper(trim(i.indi_pt)) AS category, count(DISTINCT i.caseid) AS n
-           FROM drug_rows d JOIN (SELECT DISTINCT caseid FROM pop) p USING (caseid)
-           JOIN case_indi i ON i.caseid = d.caseid AND i.indi_drug_seq = d.drug_seq
-           WHERE i.indi_pt IS NOT NULL AND trim(i.indi_pt) <> ''
-           GROUP BY 1 ORDER BY n DESC, category LIMIT ?""", [top_n])
-    co_drugs = q(
-        """SELECT cd.ingredient AS category, count(DISTINCT cd.caseid) AS n
-           FROM (SELECT DISTINCT caseid FROM pop) p JOIN case_drugs cd USING (caseid)
-           WHERE cd.ingredient IS NOT NULL AND cd.ingredient <> ?
-           GROUP BY 1 ORDER BY n DESC, category LIMIT ?""", [drug.strip().upper(), top_n])
+        outcomes = q(
+            """SELECT o.outc_cod AS value, count(DISTINCT o.caseid) AS n
+                FROM (SELECT DISTINCT caseid FROM pop) p JOIN case_outc o USING (caseid)
+                GROUP BY 1""")
+        serious_n = q(
+            "SELECT count(DISTINCT o.caseid) AS n FROM (SELECT DISTINCT caseid FROM pop) p "
+            "JOIN case_outc o USING (caseid) WHERE o.outc_cod IS NOT NULL").iloc[0, 0]
+        report_source = q(
+            """SELECT r.rpsr_cod AS value, count(DISTINCT r.caseid) AS n
+               FROM (SELECT DISTINCT caseid FROM pop) p JOIN case_rpsr r USING (caseid) GROUP BY 1""")
+        indications = q(
+            """SELECT upper(trim(i.indi_pt)) AS category, count(DISTINCT i.caseid) AS n
+               FROM drug_rows d JOIN (SELECT DISTINCT caseid FROM pop) p USING (caseid)
+               JOIN case_indi i ON i.caseid = d.caseid AND i.indi_drug_seq = d.drug_seq
+               WHERE i.indi_pt IS NOT NULL AND trim(i.indi_pt) <> ''
+               GROUP BY 1 ORDER BY n DESC, category LIMIT ?""", [top_n])
+        co_drugs = q(
+            """SELECT cd.ingredient AS category, count(DISTINCT cd.caseid) AS n
+               FROM (SELECT DISTINCT caseid FROM pop) p JOIN case_drugs cd USING (caseid)
+               WHERE cd.ingredient IS NOT NULL AND cd.ingredient <> ?
+               GROUP BY 1 ORDER BY n DESC, category LIMIT ?""", [drug.strip().upper(), top_n])
 
-    def share(df: pd.DataFrame) -> pd.DataFrame:
-        df = df[["category", "n"]].copy()
-        df["n"] = df["n"].astype("int64")
-        df["share"] = df["n"] / n
-        return df.reset_index(drop=True)
+        def share(df: pd.DataFrame) -> pd.DataFrame:
+            df = df[["category", "n"]].copy()
+            df["n"] = df["n"].astype("int64")
+            df["share"] = df["n"] / n
+            return df.reset_index(drop=True)
 
-    serious = pd.DataFrame({"category": ["serious", "non-serious (no outcome recorded)"],
-                            "n": [int(serious_n), int(n - serious_n)]})
-    return CaseSeries(
-        parameters={
-            "drug": drug.strip().upper(), "event": event, "level": level,
-            "roles": list(roles) if roles is not None else "all",
-            "population": "deduplicated cases (view 'cases')"
-                          + (", probable duplicates dropped" if drop_probable_duplicates else ""),
-            "top_n": top_n,
-        },
-        n_cases=int(n),
-        sex=share(_coded(raw("sex"), CODES[("demo", "sex")], CODE_LABELS["sex"], order=("F", "M", "UNK", "NS"))),
-        age_group=share(_ordered(age_group, AGE_GROUPS)),
-        weight_group=share(_ordered(weight_group, WEIGHT_GROUPS)),
-        summary=summary,
-        reporter_occupation=share(_coded(raw("occp_cod"), CODES[("demo", "occp_cod")], CODE_LABELS["occp_cod"])),
-        report_type=share(_coded(raw("rept_cod"), CODES[("demo", "rept_cod")], REPT_LABELS)),
-        report_source=share(_coded(report_source, CODES[("rpsr", "rpsr_cod")], CODE_LABELS["rpsr_cod"],
-                                   keep_zero=False)),
-        reporter_country=share(_free(raw("reporter_country"))),
-        occurrence_country=share(_free(raw("occr_country"))),
-        receipt_year=share(_years(raw("receipt_year"))),
-        seriousness=share(serious),
-        outcomes=share(_coded(outcomes, CODES[("outc", "outc_cod")], CODE_LABELS["outc_cod"],
-                              order=OUTCOME_ORDER, keep_zero=True)),
-        indications=share(indications),
-        co_reported_drugs=share(co_drugs),
-    )
+        serious = pd.DataFrame({"category": ["serious", "non-serious (no outcome recorded)"],
+                                "n": [int(serious_n), int(n - serious_n)]})
+        return CaseSeries(
+            parameters={
+                "drug": drug.strip().upper(), "event": event, "level": level,
+                "roles": list(roles) if roles is not None else "all",
+                "population": "deduplicated cases (view 'cases')"
+                              + (", probable duplicates dropped" if drop_probable_duplicates else ""),
+                "top_n": top_n,
+            },
+            n_cases=int(n),
+            sex=share(_coded(raw("sex"), CODES[("demo", "sex")], CODE_LABELS["sex"], order=("F", "M", "UNK", "NS"))),
+            age_group=share(_ordered(age_group, AGE_GROUPS)),
+            weight_group=share(_ordered(weight_group, WEIGHT_GROUPS)),
+            summary=summary,
+            reporter_occupation=share(_coded(raw("occp_cod"), CODES[("demo", "occp_cod")], CODE_LABELS["occp_cod"])),
+            report_type=share(_coded(raw("rept_cod"), CODES[("demo", "rept_cod")], REPT_LABELS)),
+            report_source=share(_coded(report_source, CODES[("rpsr", "rpsr_cod")], CODE_LABELS["rpsr_cod"],
+                                       keep_zero=False)),
+            reporter_country=share(_free(raw("reporter_country"))),
+            occurrence_country=share(_free(raw("occr_country"))),
+            receipt_year=share(_years(raw("receipt_year"))),
+            seriousness=share(serious),
+            outcomes=share(_coded(outcomes, CODES[("outc", "outc_cod")], CODE_LABELS["outc_cod"],
+                                  order=OUTCOME_ORDER, keep_zero=True)),
+            indications=share(indications),
+            co_reported_drugs=share(co_drugs),
+        )
+    finally:
+        con.execute(f"DROP TABLE IF EXISTS {pop_cases}")
 
 
 # --------------------------------------------------------------------------- helpers

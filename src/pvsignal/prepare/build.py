@@ -26,8 +26,7 @@ from pvsignal.prepare.drugs import DEFAULT_SALTS, ingredient_map, load_synonyms
 from pvsignal.prepare.views import (
     PREPARED_FILES,
     RAW_SOURCES,
-    case_drugs,
-    case_reactions,
+    case_tables,
     create_duckdb_views,
     latest_reports,
     register_prepared,
@@ -127,8 +126,8 @@ def _build(
     """The prepared files of ``lake`` written by ``eng``: (manifest file map, tally).
 
     The engine holds only narrow tables (the kept report keys, the ingredient map, the
-    duplicate candidates); the drug and reaction tables stream from the raw Parquet into
-    their files, and the duplicate pass reads them back.
+    duplicate candidates); the case tables stream from the raw Parquet into their files,
+    and the duplicate pass reads the drug and reaction files back.
     """
     clock = _Clock()
     raw = register_raw(eng, lake, (*RAW_SOURCES, "deleted"))
@@ -152,8 +151,8 @@ def _build(
 
     salts = DEFAULT_SALTS if strip_salts else None
     imap = write("ingredient_map", ingredient_map(raw["drug"], ibis.memtable(syn_frame), salts=salts))
-    drugs = write("case_drugs", case_drugs(raw["drug"], keys, imap))
-    reactions = write("case_reactions", case_reactions(raw["reac"], keys))
+    written_tables = {name: write(name, expr) for name, expr in case_tables(raw, keys, imap).items()}
+    drugs, reactions = written_tables["case_drugs"], written_tables["case_reactions"]
     flags = probable_duplicates(latest_reports(demo, keys), drugs, reactions,
                                 stage=lambda name, e: eng.stage(name, e, scratch=scratch))
     written = write("keys", keys.join(flags, "caseid"))

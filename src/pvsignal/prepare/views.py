@@ -1,21 +1,24 @@
 """The prepared views: deduplicated, normalised case tables defined over the raw lake.
 
-A build (:mod:`pvsignal.prepare.build`) writes four Parquet files:
+A build (:mod:`pvsignal.prepare.build`) writes these Parquet files:
 
 * ``keys`` — one row per kept case: ``quarter, primaryid, caseid`` of its latest report
   version and the probable-duplicate flags (``probable_duplicate, duplicate_of,
   duplicate_rule``); ≈ 17 M rows for all of FAERS;
 * ``ingredient_map`` — each distinct ``(drugname, prod_ai)`` of the lake and its
   ingredient row(s) (:func:`~pvsignal.prepare.drugs.ingredient_map`);
-* ``case_drugs`` and ``case_reactions`` — materialised, because every signal, interaction
-  and duplicate query reads them (measured at 5 M reports: counting all pairs through
-  views over the raw tables took 39 s instead of 12 s).
+* the case tables ``case_drugs``, ``case_reactions``, ``case_ther``, ``case_indi``,
+  ``case_outc`` and ``case_rpsr`` — materialised: signal, interaction and duplicate
+  queries read the first two in full (at 5 M reports, counting all pairs through views
+  over the raw tables took 39 s instead of 12 s), and queries join the others on
+  ``(caseid, drug_seq)``, where a view would let the optimiser pair rows on ``drug_seq``
+  alone before the case key (measured: a 20 M-report case series ran out of disk).
 
-The other case tables (:data:`~pvsignal.store.schema.PREPARED_VIEWS`) are views joining
-a raw Parquet table to ``keys``: ``cases`` is the widest table of the lake and few
-queries read more than a handful of its columns, so a build does not copy it (at 20 M
-reports this saves ≈ 50 s of Parquet writing). The definitions are Ibis expressions, so
-DuckDB and Spark run the same ones.
+``cases`` alone is a view: the raw DEMO rows joined to ``keys`` on ``(quarter,
+primaryid)``. It is the widest table of the lake (≈ 40 columns), queries join it on
+``caseid`` only, and not copying it saves ≈ 30 s of Parquet writing per build at 20 M
+reports; a query on it pays one join (≈ 5 s at 20 M). The definitions are Ibis
+expressions, so DuckDB and Spark run the same ones.
 Derived columns: ``age_years`` (FACTS.md §1.3 units; DEC ×10; kept within 0–120),
 ``wt_kg``, ``receipt_year`` (of ``init_fda_dt``, else ``fda_dt``); ``pt`` is trimmed and
 upper-cased.
@@ -35,7 +38,8 @@ from pvsignal.store.lake import Lake
 from pvsignal.store.schema import PREPARED_VIEWS
 
 #: Files a build writes (manifest ``prepared.files`` keys).
-PREPARED_FILES = ("keys", "ingredient_map", "case_drugs", "case_reactions")
+PREPARED_FILES = ("keys", "ingredient_map", "case_drugs", "case_reactions", "case_ther", "case_indi",
+                  "case_outc", "case_rpsr")
 
 AGE_FACTORS = {"DEC": 10.0, "YR": 1.0, "YEAR": 1.0, "MON": 1 / 12, "WK": 1 / 52, "WEEK": 1 / 52,
                "DY": 1 / 365, "DAY": 1 / 365, "HR": 1 / 8760, "HOUR": 1 / 8760}
@@ -87,6 +91,19 @@ def case_reactions(reac: ir.Table, keys: ir.Table) -> ir.Table:
     return r.select("caseid", "primaryid", pt=r.pt.strip().upper(), drug_rec_act="drug_rec_act")
 
 
+def case_tables(raw: dict[str, ir.Table], keys: ir.Table, imap: ir.Table) -> dict[str, ir.Table]:
+    """The materialised case tables of a build, by name (the views but ``cases``)."""
+    return {
+        "case_drugs": case_drugs(raw["drug"], keys, imap),
+        "case_reactions": case_reactions(raw["reac"], keys),
+        "case_ther": keyed(raw["ther"], keys).select(
+            "caseid", "primaryid", "dsg_drug_seq", "start_dt", "start_dt_prec", "end_dt", "end_dt_prec", "dur", "dur_cod"),
+        "case_indi": keyed(raw["indi"], keys).select("caseid", "primaryid", "indi_drug_seq", "indi_pt"),
+        "case_outc": keyed(raw["outc"], keys).select("caseid", "primaryid", "outc_cod"),
+        "case_rpsr": keyed(raw["rpsr"], keys).select("caseid", "primaryid", "rpsr_cod"),
+    }
+
+
 def prepared_views(
     raw: dict[str, ir.Table], files: dict[str, ir.Table], *, drop_probable_duplicates: bool = False
 ) -> dict[str, ir.Table]:
@@ -97,24 +114,14 @@ def prepared_views(
     flagged cases.
     """
     keys = files["keys"]
-    drugs, reactions = files["case_drugs"], files["case_reactions"]
+    tables = {name: files[name] for name in PREPARED_VIEWS if name != "cases"}
     if drop_probable_duplicates:
         keys = keys.filter(~keys.probable_duplicate)
         kept = keys.select("caseid")
-        drugs, reactions = drugs.semi_join(kept, "caseid"), reactions.semi_join(kept, "caseid")
+        tables = {name: t.semi_join(kept, "caseid") for name, t in tables.items()}
     flags = keys.select("caseid", "probable_duplicate", "duplicate_of", "duplicate_rule")
-    views = {
-        "cases": _with_derived(latest_reports(raw["demo"], keys)).join(flags, "caseid"),
-        "case_drugs": drugs,
-        "case_reactions": reactions,
-        "case_ther": keyed(raw["ther"], keys).select(
-            "caseid", "primaryid", "dsg_drug_seq", "start_dt", "start_dt_prec", "end_dt", "end_dt_prec", "dur", "dur_cod"),
-        "case_indi": keyed(raw["indi"], keys).select("caseid", "primaryid", "indi_drug_seq", "indi_pt"),
-        "case_outc": keyed(raw["outc"], keys).select("caseid", "primaryid", "outc_cod"),
-        "case_rpsr": keyed(raw["rpsr"], keys).select("caseid", "primaryid", "rpsr_cod"),
-    }
-    assert tuple(views) == PREPARED_VIEWS
-    return views
+    views = {"cases": _with_derived(latest_reports(raw["demo"], keys)).join(flags, "caseid"), **tables}
+    return {name: views[name] for name in PREPARED_VIEWS}
 
 
 def prepared_files(lake: Lake | str | Path) -> dict[str, Path]:
