@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pandas as pd
 import pytest
 
@@ -183,3 +185,9 @@ def test_clean_name_drops_strengths_forms_and_salts(raw, clean):
 
     t = ibis.memtable({"name": [raw]})
     assert ibis.duckdb.connect().execute(t.select(c=clean_name(t.name)))["c"].iloc[0] == clean
+
+
+def test_connections_spill_inside_the_lake(dedup_lake):
+    con = api.connect(dedup_lake)
+    temp = con.execute("SELECT current_setting('temp_directory')").fetchone()[0]
+    assert Path(temp) == dedup_lake / ".tmp" / "duckdb"

@@ -198,7 +198,12 @@ def connect(
     manifest = lake.require()
     if not _fresh(manifest):
         build(lake_dir)
-    con = duckdb.connect(database, config={"memory_limit": default_memory_limit()})
+    config = {"memory_limit": default_memory_limit()}
+    try:  # spill inside the lake, never into the working folder (DuckDB's default is ./.tmp)
+        config["temp_directory"] = str(lake.scratch("duckdb"))
+    except OSError:  # a read-only lake: DuckDB's default place
+        pass
+    con = duckdb.connect(database, config=config)
     create_duckdb_views(con, lake, drop_probable_duplicates=drop_probable_duplicates)
     return con
 
