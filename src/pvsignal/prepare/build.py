@@ -1,11 +1,11 @@
 """Build the prepared (deduplicated, normalised) tables of a lake and open them.
 
 :func:`build` runs deduplication (:mod:`~pvsignal.prepare.dedup`) and drug
-normalisation (:mod:`~pvsignal.prepare.drugs`) once and writes their two small results,
-the kept-case keys with duplicate flags and the ingredient map, as Parquet under
-``LAKE/prepared/``; the manifest records them with the deduplication tally and the
-parameters used. The case tables are views over the raw lake and those two
-(:mod:`~pvsignal.prepare.views`). :func:`connect` returns a DuckDB connection with the
+normalisation (:mod:`~pvsignal.prepare.drugs`) once and writes, as Parquet under
+``LAKE/prepared/``, the kept-case keys with their duplicate flags, the ingredient map and
+every case table but ``cases``, which is a view over the raw DEMO rows
+(:mod:`~pvsignal.prepare.views`); the manifest records the files with the deduplication
+tally and the parameters used. :func:`connect` returns a DuckDB connection with the
 views; :func:`open_prepared` an :class:`~pvsignal.store.engine.Engine` (DuckDB or Spark)
 with the same views. The same Ibis expressions run on either engine.
 """
@@ -24,10 +24,10 @@ import ibis.expr.types as ir
 from pvsignal.prepare.dedup import latest_versions, probable_duplicates, without_deleted
 from pvsignal.prepare.drugs import DEFAULT_SALTS, ingredient_map, load_synonyms
 from pvsignal.prepare.views import (
-    PREPARED_FILES,
     RAW_SOURCES,
     case_tables,
     create_duckdb_views,
+    is_current,
     latest_reports,
     register_prepared,
 )
@@ -196,7 +196,7 @@ def connect(
     """
     lake = Lake(Path(lake_dir))
     manifest = lake.require()
-    if not _fresh(manifest):
+    if not is_current(manifest):
         build(lake_dir)
     config = {"memory_limit": default_memory_limit()}
     try:  # spill inside the lake, never into the working folder (DuckDB's default is ./.tmp)
@@ -206,12 +206,6 @@ def connect(
     con = duckdb.connect(database, config=config)
     create_duckdb_views(con, lake, drop_probable_duplicates=drop_probable_duplicates)
     return con
-
-
-def _fresh(manifest: dict[str, Any]) -> bool:
-    prepared = manifest.get("prepared")
-    return bool(prepared) and prepared.get("quarters") == sorted(manifest["quarters"]) \
-        and set(prepared.get("files", {})) == set(PREPARED_FILES)
 
 
 def open_prepared(
@@ -231,7 +225,7 @@ def open_prepared(
     manifest = lake.require()
     eng, owned = _open(engine, spark_master)
     try:
-        if not _fresh(manifest):
+        if not is_current(manifest):
             build(lake_dir, engine=eng)
         register_prepared(eng, lake, drop_probable_duplicates=drop_probable_duplicates)
     except BaseException:

@@ -124,15 +124,20 @@ def prepared_views(
     return {name: views[name] for name in PREPARED_VIEWS}
 
 
+def is_current(manifest: dict) -> bool:
+    """Whether the manifest's prepared build covers its quarters, in the current file layout."""
+    prepared = manifest.get("prepared")
+    return (bool(prepared) and prepared.get("quarters") == sorted(manifest["quarters"])
+            and set(prepared.get("files", {})) == set(PREPARED_FILES))
+
+
 def prepared_files(lake: Lake | str | Path) -> dict[str, Path]:
     """The files of an up-to-date build (:data:`PREPARED_FILES`), or a :class:`LakeError`."""
     lake = lake if isinstance(lake, Lake) else Lake(Path(lake))
     manifest = lake.require()
-    prepared = manifest.get("prepared")
-    if (not prepared or prepared.get("quarters") != sorted(manifest["quarters"])
-            or set(prepared.get("files", {})) != set(PREPARED_FILES)):
+    if not is_current(manifest):
         raise LakeError(f"the prepared tables of {lake.root} are missing or stale: run `pvsignal prepare --lake {lake.root}`")
-    return {name: lake.root / prepared["files"][name] for name in PREPARED_FILES}
+    return {name: lake.root / manifest["prepared"]["files"][name] for name in PREPARED_FILES}
 
 
 def register_prepared(

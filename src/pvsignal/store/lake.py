@@ -4,8 +4,8 @@ Layout (see :mod:`pvsignal.store.schema`)::
 
     LAKE/manifest.json                              which files are live, per quarter
     LAKE/faers/<table>/quarter=<Q>/part-<id>.parquet
-    LAKE/prepared/<name>-<id>.parquet               kept-case keys, ingredient map, drug and
-                                                    reaction tables (pvsignal.prepare.views)
+    LAKE/prepared/<name>-<id>.parquet               kept-case keys, ingredient map and case
+                                                    tables but cases (pvsignal.prepare.views)
 
 Readers use only the files the manifest lists, so a commit is one atomic
 ``os.replace`` of the manifest: an ingest interrupted before it leaves the lake as
