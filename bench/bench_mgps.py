@@ -23,7 +23,7 @@ import time
 
 import numpy as np
 
-from pvsignal.analysis.mgps import ebgm_scores, fit_prior, neg_log_likelihood
+from pvsignal.stats.mgps import ebgm_scores, fit_prior, neg_log_likelihood
 
 
 def make_pairs(size: int, seed: int = 20251125) -> tuple[np.ndarray, np.ndarray]:

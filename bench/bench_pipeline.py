@@ -14,7 +14,7 @@ cases from 2019Q1), ingests them into ``DATA/lake-N`` (once; its time is kept in
 * ``counts``  — case definition (suspect drugs, all quarters) and the count table of
   every reported drug–event pair (:func:`pvsignal.analysis.pair_table.pair_table`);
   only the count table comes back to the driver;
-* ``stats``   — ROR, PRR, χ², IC (:func:`~pvsignal.analysis.disproportionality.classic_scores`)
+* ``stats``   — ROR, PRR, χ², IC (:func:`~pvsignal.stats.ratios.classic_scores`)
   and the MGPS prior fit + EBGM/EB05/EB95 for every pair (numpy; engine-independent,
   run on each engine's count table).
 
@@ -216,8 +216,8 @@ def stage_counts(data: Path, n: int, engine: str, master: str) -> dict:
 def stage_stats(data: Path, n: int, engine: str) -> dict:
     import pandas as pd
 
-    from pvsignal.analysis.disproportionality import classic_scores
-    from pvsignal.analysis.mgps import ebgm_scores, fit_prior
+    from pvsignal.stats.ratios import classic_scores
+    from pvsignal.stats.mgps import ebgm_scores, fit_prior
 
     counts = pd.read_parquet(data / "results" / f"counts-{_tagged(n)}-{engine}.parquet")
     t = time.perf_counter()

@@ -15,9 +15,9 @@ import time
 
 import numpy as np
 
-from pvsignal.analysis.bcpnn import ic
-from pvsignal.analysis.disproportionality import chi_square, prr, ror
-from pvsignal.analysis.fisher import fisher_exact
+from pvsignal.stats.bcpnn import ic
+from pvsignal.stats.ratios import chi_square, prr, ror
+from pvsignal.stats.fisher import fisher_exact
 
 
 def generate(m: int, seed: int = 0) -> dict[str, np.ndarray]:

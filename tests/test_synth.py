@@ -431,7 +431,7 @@ def test_observed_disproportionality_follows_true_lambda(faers, faers_tables):
 
 
 def test_mgps_prior_is_heterogeneous_and_no_longer_at_a_bound(faers, faers_tables, independent):
-    from pvsignal.analysis.mgps import ebgm_scores, fit_prior
+    from pvsignal.stats.mgps import ebgm_scores, fit_prior
 
     def fit(tabs, deleted, truth):
         t, _ = pair_table(tabs, deleted, truth)

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from pvsignal import api
-from pvsignal.analysis.mgps import ebgm_scores, fit_prior
+from pvsignal.stats.mgps import ebgm_scores, fit_prior
 from pvsignal.analysis.signals import OUTPUT_COLUMNS, load_config, signals
 from pvsignal.errors import ConfigError, UnknownNameError
 

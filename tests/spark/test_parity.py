@@ -13,7 +13,7 @@ import ibis
 import pandas as pd
 import pytest
 
-from pvsignal.analysis.disproportionality import classic_scores
+from pvsignal.stats.ratios import classic_scores
 from pvsignal.analysis.pair_table import pair_table
 from pvsignal.analysis.population import CaseDefinition
 from pvsignal.prepare.build import build, connect, tally

@@ -29,11 +29,11 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from pvsignal import __version__
 from pvsignal.analysis.counts import execute, pair_counts, pair_counts_from_sets, read_reports, stratum_counts
-from pvsignal.analysis.fisher import benjamini_hochberg, fisher_exact
-from pvsignal.analysis.stratified import stratified_scores
-from pvsignal.analysis.disproportionality import classic_scores
-from pvsignal.analysis.flags import Thresholds, signal_flags
-from pvsignal.analysis.mgps import GammaMixturePrior, ebgm_scores, fit_prior
+from pvsignal.stats.fisher import benjamini_hochberg, fisher_exact
+from pvsignal.stats.stratified import stratified_scores
+from pvsignal.stats.ratios import classic_scores
+from pvsignal.stats.flags import Thresholds, signal_flags
+from pvsignal.stats.mgps import GammaMixturePrior, ebgm_scores, fit_prior
 from pvsignal.analysis.population import NO_GROUP_EVENT, CaseDefinition, population
 from pvsignal.errors import AnalysisError, ConfigError, UnknownNameError
 

@@ -426,16 +426,16 @@ def signal_scores(con, drug: str, definition=None, *, events: Sequence[str] | No
 
     Adapter over :func:`pvsignal.analysis.population.population`,
     :func:`~pvsignal.analysis.counts.pair_counts_from_sets`,
-    :func:`~pvsignal.analysis.disproportionality.classic_scores` and
-    :class:`~pvsignal.analysis.mgps.MGPS` (prior fitted on all pairs of the population),
-    with :func:`~pvsignal.analysis.flags.signal_flags`. Returns the scores (one row per
+    :func:`~pvsignal.stats.ratios.classic_scores` and
+    :class:`~pvsignal.stats.mgps.MGPS` (prior fitted on all pairs of the population),
+    with :func:`~pvsignal.stats.flags.signal_flags`. Returns the scores (one row per
     event of the drug, with ``a, b, c, d``) and the parameters used.
     Swap for ``pvsignal.analysis.signals`` when that API is the project's one entry point.
     """
     from pvsignal.analysis.counts import pair_counts_from_sets
-    from pvsignal.analysis.disproportionality import classic_scores
-    from pvsignal.analysis.flags import Thresholds, signal_flags
-    from pvsignal.analysis.mgps import MGPS
+    from pvsignal.stats.ratios import classic_scores
+    from pvsignal.stats.flags import Thresholds, signal_flags
+    from pvsignal.stats.mgps import MGPS
     from pvsignal.analysis.population import CaseDefinition, population
 
     definition = definition or CaseDefinition()
@@ -549,13 +549,13 @@ def build_profile(
     default the shipped one for ``drug``), ``rules`` (dose rules; default the shipped set
     named like the drug, if any). ``roles``/``quarters`` define the FAERS case population
     (:class:`~pvsignal.analysis.population.CaseDefinition`); ``thresholds`` the signal
-    criteria (:class:`~pvsignal.analysis.flags.Thresholds`). ``synthetic`` overrides the
+    criteria (:class:`~pvsignal.stats.flags.Thresholds`). ``synthetic`` overrides the
     detection of a synthetic lake; ``trial_synthetic=True`` labels the ADaM-based sections
     synthetic too (ADaM files carry no marker). Raises :class:`PvsignalError` only for unusable
     arguments (no events, unknown lake path); data problems become section notes.
     """
     from pvsignal import __version__
-    from pvsignal.analysis.flags import Thresholds
+    from pvsignal.stats.flags import Thresholds
     from pvsignal.analysis.population import CaseDefinition
 
     if isinstance(events, str):

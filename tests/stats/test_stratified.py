@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from pvsignal.analysis.stratified import (
+from pvsignal.stats.stratified import (
     _expected_a,
     breslow_day,
     mantel_haenszel,

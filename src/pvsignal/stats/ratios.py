@@ -261,7 +261,7 @@ def classic_scores(
     present) then ``ror, ror_lower, ror_upper, prr, prr_lower, prr_upper, chi2,
     chi2_yates, ic, ic025, ic975`` and the ``*_reason`` columns, in the counts' order.
     """
-    from pvsignal.analysis.bcpnn import ic
+    from pvsignal.stats.bcpnn import ic
 
     missing = [c for c in ("a", "b", "c", "d", "expected") if c not in counts.columns]
     if missing:

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pvsignal.analysis.bcpnn import bcpnn_bate, bcpnn_gould, ic
+from pvsignal.stats.bcpnn import bcpnn_bate, bcpnn_gould, ic
 from pvsignal.errors import AnalysisError
 
 

@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy.stats import chi2_contingency, norm
 
-from pvsignal.analysis.disproportionality import (
+from pvsignal.stats.ratios import (
     chi_square,
     classic_scores,
     expected_count,

@@ -23,7 +23,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy import optimize, special, stats
 
-from pvsignal.analysis.mgps import (
+from pvsignal.stats.mgps import (
     MGPS,
     GammaMixturePrior,
     _Likelihood,
@@ -35,7 +35,7 @@ from pvsignal.analysis.mgps import (
     neg_log_likelihood,
     posterior_weight,
 )
-from pvsignal.analysis.squashing import SquashedPoints, auto_squash, squash_data
+from pvsignal.stats.squashing import SquashedPoints, auto_squash, squash_data
 from pvsignal.errors import AnalysisError
 
 REFERENCE = Path("/work/shared/data/reference")

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from scipy.stats import fisher_exact as scipy_fisher
 
-from pvsignal.analysis.fisher import benjamini_hochberg, fisher_exact
+from pvsignal.stats.fisher import benjamini_hochberg, fisher_exact
 
 
 def _random_tables(seed: int, m: int) -> np.ndarray:

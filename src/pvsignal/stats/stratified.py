@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 from scipy.special import chdtrc
 
-from pvsignal.analysis.disproportionality import (
+from pvsignal.stats.ratios import (
     REASON,
     as_counts,
     reason_categorical,

@@ -7,7 +7,7 @@ import pandas as pd
 import pydantic
 import pytest
 
-from pvsignal.analysis.flags import Thresholds, ebgm_flag, ic_flag, prr_flag, ror_flag, signal_flags
+from pvsignal.stats.flags import Thresholds, ebgm_flag, ic_flag, prr_flag, ror_flag, signal_flags
 from pvsignal.errors import AnalysisError
 
 

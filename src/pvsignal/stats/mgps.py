@@ -40,7 +40,7 @@ import numpy as np
 import pandas as pd
 from scipy import optimize, special
 
-from pvsignal.analysis.squashing import SquashedPoints, as_points, auto_squash
+from pvsignal.stats.squashing import SquashedPoints, as_points, auto_squash
 from pvsignal.errors import AnalysisError
 
 __all__ = [
