@@ -20,7 +20,7 @@ import ibis
 import ibis.expr.types as ir
 
 from pvsignal.errors import ConfigError
-from pvsignal.sources.faers_layouts import parse_quarter
+from pvsignal.quarters import parse_quarter
 
 ROLE_SETS = {"suspect": ("PS", "SS"), "primary": ("PS",), "all": ("PS", "SS", "C", "I")}
 #: age bands (years) used for filters and strata: [lower, upper)

@@ -54,5 +54,5 @@ def main(argv: list[str] | None = None) -> None:
     try:
         app(args=argv, prog_name="pvsignal")
     except PvsignalError as exc:
-        console_err.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False)
+        console_err.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
         sys.exit(2)

@@ -24,7 +24,7 @@ def synth(
     import pandas as pd
 
     from pvsignal.synth import synthesize
-    from pvsignal.sources.faers_layouts import quarter_range
+    from pvsignal.quarters import quarter_range
 
     n_q = len(quarter_range(quarters))
     with Progress(

@@ -19,7 +19,7 @@ import numpy as np
 
 from pvsignal import __version__
 from pvsignal.errors import PvsignalError
-from pvsignal.sources.faers_layouts import quarter_index, quarter_range
+from pvsignal.quarters import quarter_index, quarter_range
 from pvsignal.synth import vocab
 from pvsignal.synth.batch import Batch, concat, take
 from pvsignal.synth.draw import DRUG_W, PT_W, VOC, make_followups, draw_new, quarter_days

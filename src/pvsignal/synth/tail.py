@@ -448,7 +448,7 @@ def estimate_pairs(plan, quarters: str, reports_per_quarter: int, seed: int = 0,
     simulated, head only and all), the share of pairs with one or two cases, and mean
     drug rows and PTs per case of the head and of the tail.
     """
-    from pvsignal.sources.faers_layouts import quarter_index, quarter_range
+    from pvsignal.quarters import quarter_index, quarter_range
     from pvsignal.synth.draw import (
         DRUG_COUNT,
         DRUG_W,
