@@ -58,8 +58,11 @@ def test_missing_variables_are_named_with_those_found(tmp_path):
 def test_bad_files_are_clear_errors(tmp_path):
     with pytest.raises(InputFileError, match="does not exist"):
         read_dataset(tmp_path / "nope.xpt")
-    (tmp_path / "x.sas7bdat").write_text("x")
-    with pytest.raises(InputFileError, match="suffix"):
+    (tmp_path / "x.sav").write_text("x")
+    with pytest.raises(InputFileError, match="suffix must be one of .sas7bdat, .xpt"):
+        read_dataset(tmp_path / "x.sav")
+    (tmp_path / "x.sas7bdat").write_text("x")  # .sas7bdat is read (pyreadstat); this one is not SAS
+    with pytest.raises(InputFileError, match="cannot read"):
         read_dataset(tmp_path / "x.sas7bdat")
     (tmp_path / "broken.xpt").write_bytes(b"not a transport file")
     with pytest.raises(InputFileError, match="cannot read"):

@@ -3,9 +3,14 @@
 Counting convention (standard AET02/AET03 shells):
 
 * **Denominator N** — ADSL subjects with ``SAFFL == 'Y'``, by the ADSL arm variable
-  (default ``TRT01A``, actual treatment).
-* **Arm of an event** — taken from ADSL by ``USUBJID`` (not from ADAE ``TRTA``), so that
-  numerator and denominator always use the same assignment.
+  (default ``TRT01A``, actual treatment; ``TRT01P`` when ``arm_var`` is TRTP).
+* **Arm of an event** — with an ADSL arm variable (default): taken from ADSL by ``USUBJID``
+  (ADAE's own copy of TRT01A, SAFFL … is not used: ADSL owns subject-level variables,
+  :func:`pvsignal.trial.adam.join_adsl`), so numerator and denominator use the same
+  assignment. With ``arm_var='TRTA'`` (or TRTP): the event record's own TRTA, as the
+  AET02 shell counts it (FACTS-2 §6.1); the denominator stays ADSL's TRT01A (TRT01P).
+* **Arm order** — as listed in ``arms``; else by the numeric code (TRT01AN …) when ADSL
+  has it; else alphabetical (:func:`pvsignal.trial.adam.arm_order`).
 * **Numerator n** — distinct ``USUBJID`` with at least one ADAE record with
   ``TRTEMFL == 'Y'`` in the safety population, counted once per SOC (``AEBODSYS``),
   once per PT (``AEDECOD``) and once in the overall "any event" row.
@@ -40,7 +45,6 @@ arm, not treatment-emergent.
 
 from __future__ import annotations
 
-import difflib
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Sequence
 
@@ -49,7 +53,8 @@ import pandas as pd
 from scipy import stats
 
 from pvsignal.errors import AnalysisError, UnknownNameError
-from pvsignal.trial.adam import normalise, require
+from pvsignal.suggest import unknown_name
+from pvsignal.trial.adam import arm_order, denominator_arm_var, join_adsl, normalise, require
 
 ANY_EVENT = "Any treatment-emergent adverse event"
 UNCODED = "UNCODED"
@@ -106,39 +111,42 @@ def incidence(
     ``by`` — any of 'soc', 'pt' (the overall row is always present).
     ``control`` — arm to compare every other arm against (Fisher p, RD, RR).
     ``severity`` — 'AESEV' or 'AETOXGR' for counts at maximum severity/grade.
-    ``arms`` — arms to show, in order (default: every non-blank arm in ADSL, sorted);
-    an arm listed here without safety subjects gets N = 0.
+    ``arms`` — arms to show, in order (default: every non-blank arm in ADSL, ordered by its
+    numeric code when present, else by name); an arm listed without safety subjects gets N = 0.
+    ``arm_var`` — an ADSL variable (TRT01A, TRT01P, ACTARM …) or ADAE's TRTA/TRTP.
     """
     arm_var = arm_var.upper()
+    den_var = denominator_arm_var(arm_var)
+    event_arm = arm_var != den_var
     by = _parse_by(by)
     if not 0 < level < 1:
         raise AnalysisError(f"confidence level must be between 0 and 1, got {level}")
     adsl = normalise(adsl)
     adae = normalise(adae)
-    require(adsl, ["USUBJID", "SAFFL", arm_var], dataset="ADSL")
+    require(adsl, ["USUBJID", "SAFFL", den_var], dataset="ADSL")
     sev_var = severity.upper() if severity else None
     if sev_var and sev_var not in ("AESEV", "AETOXGR"):
         raise AnalysisError(f"severity must be AESEV or AETOXGR, got {severity!r}")
-    require(adae, ["USUBJID", "TRTEMFL", "AEBODSYS", "AEDECOD"] + ([sev_var] if sev_var else []), dataset="ADAE")
+    require(adae, ["USUBJID", "TRTEMFL", "AEBODSYS", "AEDECOD"] + ([sev_var] if sev_var else [])
+            + ([arm_var] if event_arm else []), dataset="ADAE")
     dup = adsl["USUBJID"][adsl["USUBJID"].duplicated()]
     if len(dup):
         raise AnalysisError(f"ADSL has {len(dup)} duplicated USUBJID(s), e.g. {dup.iloc[:3].tolist()}; ADSL has one row per subject")
 
-    subj = adsl[["USUBJID", "SAFFL", arm_var]].rename(columns={arm_var: "arm"})
+    subj = adsl[["USUBJID", "SAFFL", den_var]].rename(columns={den_var: "arm"})
     subj["arm"] = subj["arm"].astype(str)
-    arm_list = list(arms) if arms is not None else sorted(a for a in subj["arm"].unique() if a != "")
+    code_var = den_var + "N"
+    arm_list = arm_order(subj["arm"], codes=adsl[code_var] if code_var in adsl.columns else None, arms=arms)
     if control is not None and control not in arm_list:
-        close = difflib.get_close_matches(control, arm_list, n=3)
-        raise UnknownNameError(
-            f"control arm {control!r} is not an arm of {arm_var}; arms: {arm_list}"
-            + (f"; did you mean {close}?" if close else "")
-        )
+        raise UnknownNameError(f"{unknown_name('control arm', control, arm_list)}; arms of {den_var}: {arm_list}")
     safety = subj[(subj["SAFFL"] == "Y") & (subj["arm"] != "")]
     N = safety["arm"].value_counts().reindex(arm_list, fill_value=0).astype(np.int64)
     population = pd.DataFrame({"arm": arm_list, "N": N.to_numpy()})
 
     # classify every ADAE record; the first failing reason wins
-    recs = adae.merge(subj, on="USUBJID", how="left", indicator=True)
+    recs, from_adsl = join_adsl(adae, adsl.rename(columns={den_var: "arm"}), ["SAFFL", "arm"])
+    if event_arm:
+        recs["arm"] = recs[arm_var].astype(str)
     reason = np.select(
         [
             (recs["_merge"] == "left_only").to_numpy(),
@@ -193,7 +201,8 @@ def incidence(
 
     parameters = {
         "arm_var": arm_var,
-        "arm_source": "ADSL, joined to ADAE by USUBJID",
+        "arm_source": f"ADAE {arm_var} (denominator ADSL {den_var})" if event_arm else f"ADSL {den_var}, joined to ADAE by USUBJID",
+        "adae_variables_taken_from_adsl": [v for v in from_adsl if v != "arm"] + ([den_var] if den_var in adae.columns else []),
         "population": "ADSL SAFFL == 'Y'",
         "events": "ADAE TRTEMFL == 'Y'",
         "by": list(by),

@@ -17,13 +17,10 @@ import numpy as np
 import pandas as pd
 
 from pvsignal.errors import AnalysisError
-
-UMOL_PER_MGDL = 88.42
+from pvsignal.trial.units import MGDL, UMOL, UMOL_PER_MGDL, canonical_unit
 
 _FEMALE = {"F", "FEMALE", "W", "WOMAN"}
 _MALE = {"M", "MALE", "MAN"}
-_MGDL = {"mg/dl", "mg/100ml", "mg dl-1"}
-_UMOL = {"umol/l", "µmol/l", "μmol/l", "micromol/l", "umol l-1"}
 
 
 class RenalInputError(AnalysisError):
@@ -32,9 +29,9 @@ class RenalInputError(AnalysisError):
 
 def _unit_is_umol(unit: Any, n: int) -> np.ndarray:
     units = np.broadcast_to(np.asarray(unit, dtype=object), (n,)) if n else np.asarray([], dtype=object)
-    keys = np.array([str(u).strip().lower() for u in units], dtype=object) if n else units
-    umol = np.isin(keys, list(_UMOL))
-    bad = ~(umol | np.isin(keys, list(_MGDL)))
+    keys = np.array([canonical_unit(u) for u in units], dtype=object) if n else units
+    umol = keys == UMOL
+    bad = ~(umol | (keys == MGDL))
     if bad.any():
         found = sorted({str(u) for u in units[bad]})
         raise RenalInputError(
