@@ -124,7 +124,10 @@ def test_egfr_computed_from_creatinine_with_adsl_age_sex(voc):
         assert a["value"].iloc[0] == pytest.approx(71.418, abs=5e-4)  # FACTS §5.2 vector
         assert a["value"].iloc[1] == pytest.approx(egfr(1.5, 55, "M"))  # ≈ 54.6: a 23.5 % fall
         assert a["action"].tolist() == ["start", "reduce"]
-        assert a["value_source"].iloc[0] == "CKD-EPI 2021 from CREAT"
+    # the unit used, and where it came from, is stated on every record
+    src = r.actions.groupby("USUBJID")["value_source"].first()
+    assert src["C1"] == "CKD-EPI 2021 from CREAT in mg/dL, unit from assumed (--creatinine-unit)"
+    assert src["C2"] == "CKD-EPI 2021 from CREAT in umol/L (/ 88.42 to mg/dL), unit from AVALU"
     with pytest.raises(AnalysisError, match="give ADSL"):
         dose_modifications(voc, lab)
 

@@ -35,7 +35,7 @@ from typing import Iterable
 import numpy as np
 import pandas as pd
 
-from pvsignal.errors import InputFileError
+from pvsignal.errors import AnalysisError, InputFileError
 
 DATE_VARS = ("TRTSDT", "TRTEDT", "ASTDT", "AENDT", "ADT", "RANDDT", "BRTHDT")
 
@@ -97,15 +97,17 @@ def normalise(df: pd.DataFrame) -> pd.DataFrame:
     dupes = out.columns[out.columns.duplicated()].tolist()
     if dupes:
         raise InputFileError(f"variables {dupes} occur twice when names are upper-cased")
+    cols = {}
     for col in out.columns:
         s = out[col]
         if col in DATE_VARS:
-            out[col] = _to_datetime(s, col)
+            s = _to_datetime(s, col)
         elif s.dtype == object or pd.api.types.is_string_dtype(s):
             if s.map(lambda v: isinstance(v, (bytes, bytearray))).any():
                 s = s.map(lambda v: v.decode("latin-1") if isinstance(v, (bytes, bytearray)) else v)
-            out[col] = s.astype("string").str.strip().fillna("").astype(object)
-    return out
+            s = s.astype("string").str.strip().fillna("").astype(object)
+        cols[col] = s
+    return pd.DataFrame(cols, index=out.index)  # built at once: no fragmented frame
 
 
 def _to_datetime(s: pd.Series, col: str) -> pd.Series:
@@ -209,6 +211,17 @@ def read_adlb(path: str | Path) -> pd.DataFrame:
     if "ADT" not in df.columns and "ADY" not in df.columns:
         require(df, ["ADT or ADY"], dataset="ADLB", source=str(path))
     return df
+
+
+def require_one_row_per_subject(adsl: pd.DataFrame) -> None:
+    """Raise :class:`~pvsignal.errors.AnalysisError` when ADSL repeats a USUBJID (saying what it looks like)."""
+    dup = adsl["USUBJID"][adsl["USUBJID"].duplicated()]
+    if len(dup):
+        kind = looks_like(adsl)
+        raise AnalysisError(
+            f"ADSL has {len(dup)} duplicated USUBJID(s), e.g. {dup.iloc[:3].tolist()}; ADSL has one row per subject"
+            + (f" (the data given look like {kind})" if kind else "")
+        )
 
 
 def denominator_arm_var(arm_var: str) -> str:

@@ -2,9 +2,14 @@
 
 The series: ADLB records of the rule set's lab parameter (``lab.parameter``, e.g. EGFR).
 A subject without such records but with serum creatinine (``creat_paramcd``, default
-CREAT) gets eGFR by CKD-EPI 2021 (:func:`pvsignal.trial.renal.egfr`) from ADSL AGE and
-SEX (age at baseline is used for every measurement) and the creatinine unit from ADLB
-AVALU when present, else ``creatinine_unit``.
+CREAT) gets eGFR by CKD-EPI 2021 (:func:`pvsignal.trial.renal.egfr`) from AGE and SEX
+(age at baseline is used for every measurement) — ADSL's when ADSL is given (ADSL owns
+them; ADLB's copies are dropped), else ADLB's own. The creatinine unit of each record
+comes from AVALU, PARAM "(unit)", LBSTRESU, else ``creatinine_unit``
+(:mod:`pvsignal.trial.units`); µmol/L is divided by 88.42; a unit that is unknown or
+does not fit the values (median) raises :class:`~pvsignal.trial.units.UnitError`.
+Derived records (``DTYPE`` non-blank: LOV, MAXIMUM, AVERAGE …, copies of measured
+records) are skipped; with several ``BASETYPE`` values the first (alphabetically) is used.
 
 Baseline: the record with ``ABLFL == 'Y'`` (if several, the latest; if none, the first
 record, with a note). The baseline row starts the dose at ``dose.start`` and runs the
@@ -30,8 +35,9 @@ import numpy as np
 import pandas as pd
 
 from pvsignal.errors import AnalysisError
-from pvsignal.trial.adam import normalise, require
+from pvsignal.trial.adam import join_adsl, normalise, require, require_one_row_per_subject
 from pvsignal.trial.renal import egfr, egfr_invalid_reason
+from pvsignal.trial.units import UMOL, check_creatinine, record_units
 from pvsignal.trial.rules import RuleSet
 
 ACTION_COLUMNS = [
@@ -57,6 +63,32 @@ class DosingResult:
         keep = (a["action"] != "none") | (a["flag"] != "") | a["note"].str.contains("late|not found", regex=True)
         return a[keep].reset_index(drop=True)
 
+    def listing(self) -> pd.DataFrame:
+        """One row per subject whose dose changed or who was flagged, with the dated actions.
+
+        Columns: USUBJID, baseline (lab value), measurements, actions (text, one
+        "date action dose_before→dose_after unit (parameter value, pchg %) [rule]" per change, "; "-separated),
+        flag, final_dose. Dates are ADT (ISO), or "day ADY" without dates.
+        """
+        a = self.actions
+        unit = self.rules.dose.unit
+        when = a["ADT"].dt.strftime("%Y-%m-%d") if pd.api.types.is_datetime64_any_dtype(a["ADT"]) else None
+        when = when.where(a["ADT"].notna(), "day " + a["ADY"].map("{:g}".format)) if when is not None \
+            else "day " + a["ADY"].map("{:g}".format)
+        step = a["action"].isin(["reduce", "increase", "hold", "resume", "discontinue", "reinitiate"])
+        text = (when + " " + a["action"] + " " + a["dose_before"].map("{:g}".format) + "→" + a["dose_after"].map("{:g}".format)
+                + f" {unit} ({self.rules.lab.parameter} " + a["value"].map("{:.1f}".format) + ", "
+                + a["pchg"].map("{:+.1f} %".format) + ") [" + a["rule_id"] + "]")
+        g = a.assign(_text=text.where(step, ""), _step=step).groupby("USUBJID", sort=True)
+        out = pd.DataFrame({
+            "baseline": g["baseline"].first(),
+            "measurements": g.size(),
+            "actions": g["_text"].agg(lambda t: "; ".join(x for x in t if x)),
+            "flag": g["flag"].agg(lambda f: "; ".join(x for x in f if x)),
+            "final_dose": g["dose_after"].last(),
+        }).reset_index()
+        return out[(out["actions"] != "") | (out["flag"] != "")].reset_index(drop=True)
+
 
 def lab_series(
     adlb: pd.DataFrame,
@@ -66,7 +98,7 @@ def lab_series(
     creat_paramcd: str = "CREAT",
     creatinine_unit: str = "mg/dL",
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """The lab series to replay: (series, skipped).
+    """The lab series to replay: (series, skipped); see the module docstring.
 
     ``series`` columns: USUBJID, ADT, ADY, ABLFL, value, value_source. Measured values of
     ``parameter`` are used when a subject has any; otherwise, for eGFR, values computed
@@ -80,25 +112,34 @@ def lab_series(
         if col not in adlb.columns:
             adlb[col] = default
     adlb["AVAL"] = pd.to_numeric(adlb["AVAL"], errors="coerce")
+    skipped = []
+    drop = pd.Series(False, index=adlb.index)
+    if "DTYPE" in adlb.columns:
+        derived = adlb["DTYPE"].astype(str) != ""
+        skipped.append(adlb[derived].assign(reason="derived record (DTYPE " + adlb.loc[derived, "DTYPE"].astype(str) + ")"))
+        drop |= derived
+    if "BASETYPE" in adlb.columns and adlb.loc[~drop, "BASETYPE"].nunique() > 1:
+        first = sorted(adlb.loc[~drop, "BASETYPE"].unique())[0]
+        other = ~drop & (adlb["BASETYPE"] != first)
+        skipped.append(adlb[other].assign(reason=f"BASETYPE other than {first!r}"))
+        drop |= other
+    adlb = adlb[~drop]
     measured = adlb[adlb["PARAMCD"] == parameter].copy()
     measured["value"] = measured["AVAL"]
     measured["value_source"] = f"measured {parameter}"
-    skipped = []
     creat = pd.DataFrame()
     if parameter.upper() in ("EGFR", "GFR", "EGFRCR", "GFRE"):
         have = set(measured["USUBJID"])
         creat = adlb[(adlb["PARAMCD"] == creat_paramcd) & ~adlb["USUBJID"].isin(have)].copy()
     if len(creat):
-        if adsl is None:
-            raise AnalysisError(f"ADLB has only creatinine ({creat_paramcd}) for some subjects: give ADSL (AGE, SEX) to compute eGFR")
-        adsl = normalise(adsl)
-        require(adsl, ["USUBJID", "AGE", "SEX"], dataset="ADSL")
-        creat = creat.merge(adsl[["USUBJID", "AGE", "SEX"]], on="USUBJID", how="left")
-        unit = creat["AVALU"].where(creat["AVALU"] != "", creatinine_unit) if "AVALU" in creat else creatinine_unit
+        creat = _with_age_sex(creat, adsl, creat_paramcd)
+        unit, source = record_units(creat, creatinine_unit)
+        check_creatinine(creat["AVAL"], unit, source, label=f"ADLB {creat_paramcd}")
         reason = egfr_invalid_reason(creat["AVAL"], creat["AGE"], creat["SEX"], unit)
         reason = np.where(reason != "", np.char.add("eGFR not computable: ", reason.astype(str)), "")
         creat["value"] = egfr(creat["AVAL"], creat["AGE"], creat["SEX"], unit, invalid="nan").to_numpy()
-        creat["value_source"] = f"CKD-EPI 2021 from {creat_paramcd}"
+        creat["value_source"] = (f"CKD-EPI 2021 from {creat_paramcd} in " + unit
+                                 + np.where(unit == UMOL, " (/ 88.42 to mg/dL)", "") + ", unit from " + source)
         missing_inputs = creat["value"].isna() & (reason == "")
         reason = np.where(missing_inputs, "eGFR not computable: creatinine, AGE or SEX missing", reason)
         bad = reason != ""
@@ -113,6 +154,20 @@ def lab_series(
     cols = ["USUBJID", "ADT", "ADY", "ABLFL", "value", "value_source"]
     sk = pd.concat(skipped, ignore_index=True) if skipped else pd.DataFrame(columns=cols + ["reason"])
     return series[cols].reset_index(drop=True), sk.reset_index(drop=True)
+
+
+def _with_age_sex(creat: pd.DataFrame, adsl: pd.DataFrame | None, creat_paramcd: str) -> pd.DataFrame:
+    """Creatinine records with AGE and SEX: ADSL's (the owner) when given, else ADLB's own."""
+    if adsl is None:
+        if {"AGE", "SEX"} <= set(creat.columns):
+            return creat
+        raise AnalysisError(f"ADLB has only creatinine ({creat_paramcd}) for some subjects and no AGE/SEX: "
+                            "give ADSL (AGE, SEX) to compute eGFR")
+    adsl = normalise(adsl)
+    require(adsl, ["USUBJID", "AGE", "SEX"], dataset="ADSL")
+    require_one_row_per_subject(adsl)
+    joined, _ = join_adsl(creat, adsl, ["AGE", "SEX"])
+    return joined.drop(columns="_merge")
 
 
 def replay(series: pd.DataFrame, rules: RuleSet) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -298,5 +353,6 @@ def dose_modifications(
         "start_dose": rules.dose.start,
         "sources": [s.citation for s in rules.sources],
         "records_skipped": int(len(skipped)),
+        "lab_value_sources": {str(k): int(v) for k, v in series["value_source"].value_counts().items()},
     }
     return DosingResult(actions=actions, skipped=skipped, rules=rules, parameters=params)

@@ -54,7 +54,9 @@ from scipy import stats
 
 from pvsignal.errors import AnalysisError, UnknownNameError
 from pvsignal.suggest import unknown_name
-from pvsignal.trial.adam import arm_order, denominator_arm_var, join_adsl, normalise, require
+from pvsignal.trial.adam import (
+    arm_order, denominator_arm_var, join_adsl, normalise, require, require_one_row_per_subject,
+)
 
 ANY_EVENT = "Any treatment-emergent adverse event"
 UNCODED = "UNCODED"
@@ -81,6 +83,12 @@ class IncidenceResult:
     population: pd.DataFrame
     excluded: pd.DataFrame
     parameters: dict[str, Any] = field(default_factory=dict)
+
+    def wide(self) -> pd.DataFrame:
+        """One row per term, one column block per arm (:func:`pvsignal.trial.tables.wide`)."""
+        from pvsignal.trial.tables import wide
+
+        return wide(self)
 
 
 def cioms_frequency(n: Any, N: Any) -> np.ndarray:
@@ -129,9 +137,7 @@ def incidence(
         raise AnalysisError(f"severity must be AESEV or AETOXGR, got {severity!r}")
     require(adae, ["USUBJID", "TRTEMFL", "AEBODSYS", "AEDECOD"] + ([sev_var] if sev_var else [])
             + ([arm_var] if event_arm else []), dataset="ADAE")
-    dup = adsl["USUBJID"][adsl["USUBJID"].duplicated()]
-    if len(dup):
-        raise AnalysisError(f"ADSL has {len(dup)} duplicated USUBJID(s), e.g. {dup.iloc[:3].tolist()}; ADSL has one row per subject")
+    require_one_row_per_subject(adsl)
 
     subj = adsl[["USUBJID", "SAFFL", den_var]].rename(columns={den_var: "arm"})
     subj["arm"] = subj["arm"].astype(str)
