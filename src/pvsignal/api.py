@@ -120,6 +120,7 @@ class DemoResult:
     signals: pd.DataFrame
     synthetic_truth: Any = None
     profile: Path | None = None
+    trial: Any = None  # the synthetic trial (:class:`pvsignal.synth.trial.TrialSynthResult`)
 
 
 def demo(
@@ -131,25 +132,34 @@ def demo(
     seed: int = 2026,
     profile: bool = True,
 ) -> DemoResult:
-    """Synthesise a small FAERS set (labelled synthetic), ingest it and score ``drug``'s pairs.
+    """Synthesise a small FAERS set and a clinical trial (both labelled synthetic), ingest the
+    FAERS set and score ``drug``'s pairs.
 
-    Writes ``folder/faers`` (quarterly zips), ``folder/lake`` and, with ``profile``,
-    ``folder/<drug>-profile.html``.
+    Writes ``folder/faers`` (quarterly zips), ``folder/lake``, ``folder/trial`` (ADSL, ADAE,
+    ADLB as SAS transport and ``truth.json``: :func:`pvsignal.synth.trial.synthesize_trial`)
+    and, with ``profile``, ``folder/<drug>-profile.html`` whose trial and dose-rule sections
+    use the synthetic trial.
     """
     from pvsignal.analysis.signals import signals as _signals
     from pvsignal.synth import synthesize
+    from pvsignal.synth.trial import synthesize_trial
 
     folder = Path(folder)
     syn = synthesize(folder / "faers", quarters=quarters, reports_per_quarter=reports_per_quarter, seed=seed)
+    trial = synthesize_trial(folder / "trial", seed=seed)
     lake = folder / "lake"
     ingest([folder / "faers"], lake=lake)
     res = _signals(lake, drug=drug, min_count=3)
-    out = DemoResult(folder, lake, res.table, getattr(syn, "truth", None))
+    out = DemoResult(folder, lake, res.table, getattr(syn, "truth", None), trial=trial)
     if profile:
         from pvsignal.report.profile import build_profile
         from pvsignal.report.render import render
 
-        prof = build_profile(drug, events=["headache", "tremor"], lake=lake)
+        # the synthetic trial is of voclosporin: it fills the trial sections of that drug's profile only
+        on_trial = drug.strip().lower() == "voclosporin"
+        trial_inputs = dict(adsl=trial.adsl, adae=trial.adae, adlb=trial.adlb, control_arm=trial.truth["control"],
+                            trial_synthetic=True) if on_trial else {}
+        prof = build_profile(drug, events=["headache", "tremor"], lake=lake, **trial_inputs)
         out.profile = Path(render(prof, folder / f"{drug}-profile.html"))
     return out
 
