@@ -40,14 +40,3 @@ def adae():
     ]
     return pd.DataFrame(rows, columns=["USUBJID", "AEBODSYS", "AEDECOD", "TRTEMFL", "AESEV", "AETOXGR"])
 
-
-@pytest.fixture
-def shared_dir():
-    """``../shared`` as in tests/conftest.py, or ``$PVSIGNAL_SHARED`` (a git worktree is not beside it)."""
-    import os
-    from pathlib import Path
-
-    root = Path(os.environ.get("PVSIGNAL_SHARED") or Path(__file__).resolve().parents[3] / "shared")
-    if not root.is_dir():
-        pytest.skip(f"{root} is absent; these tests need the shared samples")
-    return root
