@@ -4,19 +4,19 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
-from typing import Optional
+from typing import TYPE_CHECKING, Optional
 
-import pandas as pd
 import typer
-from rich.markup import escape
 from rich.table import Table
 
-from pvsignal import trial as api
-from pvsignal.cli import app
-from pvsignal.cli.render import console, dataframe_table
-from pvsignal.report.export import write_table
+from pvsignal import api
+from pvsignal.cli.app import HELP_STYLE, app
+from pvsignal.cli.render import console, dataframe_table, fitted_table, print_line
 
-trial_app = typer.Typer(help="Clinical-trial safety from CDISC ADaM: incidence, eGFR, dose rules.", no_args_is_help=True)
+if TYPE_CHECKING:  # pragma: no cover
+    import pandas as pd
+
+trial_app = typer.Typer(**HELP_STYLE, help="Clinical-trial safety from CDISC ADaM: incidence, eGFR, dose rules.", no_args_is_help=True)
 app.add_typer(trial_app, name="trial")
 
 
@@ -32,50 +32,39 @@ def incidence(
     max_rows: int = typer.Option(60, help="rows shown on screen"),
 ) -> None:
     """Subjects with treatment-emergent AEs by arm, SOC and PT, with CIOMS frequency."""
-    result = api.incidence(
-        api.read_adsl(adsl, arm_var=arm_var), api.read_adae(adae),
-        arm_var=arm_var, by=by, control=control, severity=severity,
-    )
+    result = api.trial_incidence(adsl, adae, arm_var=arm_var, by=by, control=control, severity=severity)
     console.print(csr_table(result, max_rows=max_rows))
     if out:
-        write_table(result.table, out, metadata=result.parameters, sheets={"excluded_records": result.excluded})
-        console.print(f"wrote {escape(str(out))}")
+        api.write_table(result.table, out, metadata=result.parameters, sheets={"excluded_records": result.excluded})
+        print_line(f"wrote {out}")
 
 
-def csr_table(result: "api.IncidenceResult", *, max_rows: int = 60) -> Table:
-    """CSR-shaped table: SOC rows, PTs indented, one column per arm with ``n (pct%) [events]``."""
+def csr_table(result, *, max_rows: int = 60) -> Table:
+    """CSR-shaped table (an ``IncidenceResult``): SOC rows, PTs indented, one column per arm with
+    ``n (pct%) [events]``; fitted to the console (numbers whole, Fisher columns dropped first)."""
     t = result.table
     if "severity" in t.columns:
         t = t[t["severity"] == "ANY"]
     arms = list(result.population["arm"])
     N = dict(zip(result.population["arm"], result.population["N"]))
     control = result.parameters.get("control")
-    table = Table(title=escape("Subjects with treatment-emergent adverse events, n (%) [events]"))
-    table.add_column("System organ class / Preferred term")
-    for a in arms:
-        table.add_column(f"{escape(a)}\n(N={N[a]})", justify="right")
     others = [a for a in arms if control and a != control]
-    for a in others:
-        table.add_column(f"p (Fisher)\n{escape(a)} vs {escape(control)}", justify="right")
+    headers = ["System organ class / Preferred term", *(f"{a}\n(N={N[a]})" for a in arms),
+               *(f"p (Fisher)\n{a} vs {control}" for a in others)]
     keys = t[["level", "AEBODSYS", "AEDECOD"]].drop_duplicates()
-    shown = 0
-    for row in keys.itertuples(index=False):
-        if shown >= max_rows:
-            table.caption = f"{max_rows} of {len(keys)} rows shown; use --out for all"
-            break
+    rows = []
+    for row in keys.head(max_rows).itertuples(index=False):
         sub = t[(t["level"] == row.level) & (t["AEBODSYS"] == row.AEBODSYS) & (t["AEDECOD"] == row.AEDECOD)].set_index("arm")
-        label = escape(row.AEDECOD) if row.level == "pt" else escape(row.AEBODSYS)
-        label = "    " + label if row.level == "pt" else f"[bold]{label}[/]"
-        cells = [_cell(sub.loc[a]) for a in arms]
-        cells += [_p(sub.loc[a, "p_fisher"]) for a in others]
-        table.add_row(label, *cells)
-        shown += 1
-    return table
+        label = "    " + row.AEDECOD if row.level == "pt" else row.AEBODSYS
+        rows.append([label, *(_cell(sub.loc[a]) for a in arms), *(_p(sub.loc[a, "p_fisher"]) for a in others)])
+    caption = f"{max_rows} of {len(keys)} rows shown; use --out for all" if len(keys) > max_rows else None
+    return fitted_table(headers, rows, title="Subjects with treatment-emergent adverse events, n (%) [events]",
+                        caption=caption, numeric=[False] + [True] * (len(headers) - 1))
 
 
-def _cell(r: pd.Series) -> str:
+def _cell(r: "pd.Series") -> str:
     pct = "NE" if math.isnan(r["pct"]) else f"{r['pct']:.1f}%"
-    return f"{int(r['n'])} ({pct}) \\[{int(r['events'])}]"
+    return f"{int(r['n'])} ({pct}) [{int(r['events'])}]"
 
 
 def _p(p: float) -> str:
@@ -93,7 +82,7 @@ def egfr_cmd(
 ) -> None:
     """eGFR (mL/min/1.73 m²) by CKD-EPI 2021 (race-free) and the KDIGO G category."""
     value = api.egfr(creatinine, age, sex, unit=unit)
-    console.print(f"eGFR {value:.1f} mL/min/1.73 m² (CKD-EPI 2021), KDIGO {api.kdigo_category(value)[0]}")
+    print_line(f"eGFR {value:.1f} mL/min/1.73 m² (CKD-EPI 2021), KDIGO {api.kdigo_category(value)[0]}")
 
 
 @trial_app.command()
@@ -107,11 +96,10 @@ def dosing(
     out: Optional[Path] = typer.Option(None, help="write every evaluated measurement (.csv, .parquet or .xlsx)"),
 ) -> None:
     """Replay protocol/label dose rules over each subject's eGFR series."""
-    rule_set = api.load_rules(rules)
-    result = api.dose_modifications(
-        rule_set, api.read_adlb(adlb), api.read_dataset(adsl, name="ADSL") if adsl else None,
-        creat_paramcd=creat_paramcd, creatinine_unit=creatinine_unit,
-    )
+    import pandas as pd
+
+    rule_set = api.trial_rules(rules)
+    result = api.trial_dosing(rules, adlb, adsl, creat_paramcd=creat_paramcd, creatinine_unit=creatinine_unit)
     shown = result.actions if show_all else result.changes()
     cols = ["USUBJID", "ADT", "ADY", "value", "pchg", "action", "dose_before", "dose_after", "rule_id", "reassess_by", "flag"]
     view = shown[cols].copy()
@@ -120,24 +108,26 @@ def dosing(
     console.print(dataframe_table(view.rename(columns={"value": rule_set.lab.parameter, "pchg": "pchg_%"}),
                                   title=f"{rule_set.title or rule_set.id}: dose actions ({rule_set.dose.unit})", max_rows=200, digits=1))
     if len(result.skipped):
-        console.print(f"{len(result.skipped)} record(s) not used (see --out sheet 'skipped_records')")
+        print_line(f"{len(result.skipped)} record(s) not used (see --out sheet 'skipped_records')")
     if out:
-        write_table(result.actions, out, metadata=result.parameters, sheets={"skipped_records": result.skipped})
-        console.print(f"wrote {escape(str(out))}")
+        api.write_table(result.actions, out, metadata=result.parameters, sheets={"skipped_records": result.skipped})
+        print_line(f"wrote {out}")
 
 
 @trial_app.command("rules")
 def rules_cmd(name: Optional[str] = typer.Argument(None, help="rule set name or .yaml file to check and show")) -> None:
     """List shipped dose-rule sets, or validate and show one."""
+    import pandas as pd
+
     if name is None:
-        for n in api.shipped_rule_names():
-            console.print(escape(n))
+        for n in api.trial_rules():
+            print_line(n)
         return
-    rs = api.load_rules(name)
+    rs = api.trial_rules(name)
     rows = pd.DataFrame(
         [{"id": r.id, "states": ",".join(r.applies_in), "when": " and ".join(map(str, r.when)), "action": r.action,
           "by/dose": r.by or r.dose or "", "reassess_days": r.reassess_within_days or ""} for r in rs.rules]
     )
     console.print(dataframe_table(rows, title=f"{rs.id} ({rs.drug}), start {rs.dose.start:g} {rs.dose.unit}", max_rows=100))
     for s in rs.sources:
-        console.print(f"source: {escape(s.citation)}" + (f" {escape(s.url)}" if s.url else ""))
+        print_line(f"source: {s.citation}" + (f" {s.url}" if s.url else ""))
