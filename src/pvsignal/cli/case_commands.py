@@ -77,12 +77,12 @@ def cases(
 def onset(
     drug: opt.Drug,
     event: opt.Event = None,
+    by_event: Annotated[bool, typer.Option("--by-event", help="Instead of --event: one row per PT (or group at --level).")] = False,
     level: opt.Level = "pt",
     lake: opt.Lake = opt.DEFAULT_LAKE,
     meddra: opt.Meddra = None,
     groups: opt.Groups = None,
     roles: opt.Roles = None,
-    by_event: Annotated[bool, typer.Option("--by-event", help="One row per PT (or group at --level).")] = False,
     min_cases: Annotated[int, typer.Option("--min-cases", help="With --by-event: events with at least this many onsets.")] = 3,
     allow_month: Annotated[bool, typer.Option("--allow-month", help="Also use month-precise dates (imputed to the 15th).")] = False,
     zero_days: Annotated[str, typer.Option("--zero-days", help="Day 0 in the Weibull fit: half (as 0.5 day) or exclude.")] = "half",
