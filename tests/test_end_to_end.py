@@ -14,6 +14,9 @@ from pvsignal.analysis.onset import weibull_fit
 from pvsignal.store.lake import connect_raw
 from pvsignal.synth import synthesize
 
+#: the shared corpus (seven years of synthetic quarters, ingested) takes about 50 s to build
+pytestmark = pytest.mark.slow
+
 
 @pytest.fixture(scope="module")
 def corpus(tmp_path_factory):
@@ -126,7 +129,6 @@ def test_planted_onset_shape_is_recovered(corpus):
     assert d["weibull_shape"]["estimate"] == pytest.approx(truth.onset["shape"], abs=0.1)
 
 
-@pytest.mark.slow
 def test_planted_interaction_is_found(tmp_path):
     # 100 000 reports: tremor odds ratio 3 with a strong CYP3A4 inhibitor among voclosporin
     # reports. The generator codes the inhibitor mostly as concomitant (role C), as real

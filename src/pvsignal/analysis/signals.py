@@ -20,7 +20,7 @@ import hashlib
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Callable, Literal
 
 import numpy as np
 import pandas as pd
@@ -263,6 +263,7 @@ def signals(
     config: SignalConfig | str | Path | None = None,
     engine: str = "duckdb",
     spark_master: str = "local[*]",
+    progress: Callable[[int, int, str], None] | None = None,
     **overrides: Any,
 ) -> SignalResult:
     """Score drug–event pairs from a lake or a reports table.
@@ -270,6 +271,7 @@ def signals(
     ``config`` (a :class:`SignalConfig` or a YAML/JSON path) sets every parameter; the
     keyword arguments override it. ``drug``/``event`` select rows (case-insensitive;
     comma-separated names allowed); ``min_count`` drops pairs with fewer reports.
+    ``progress(done, total, label)`` is called as each step starts (counting, scoring).
     """
     cfg = load_config(config) if isinstance(config, (str, Path)) else (config or SignalConfig())
     upd: dict[str, Any] = dict(overrides)
@@ -291,11 +293,15 @@ def signals(
         raise ConfigError("; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())) from exc
     if (cfg.lake is None) == (cfg.reports is None):
         raise ConfigError("give exactly one data source: a lake (--lake DIR) or a reports table (--reports FILE)")
+    if progress:
+        progress(0, 2, "counting drug–event pairs")
     if cfg.lake is not None:
         cfg.case_definition = cfg.definition().to_dict()
         counts, long, source = _counts_from_lake(cfg, engine, spark_master)
     else:
         counts, long, source = _counts_from_reports(cfg)
+    if progress:
+        progress(1, 2, f"fitting the MGPS prior and scoring {len(counts):,} pairs")
     table, fit_meta = score_counts(counts, cfg, long)
     n_total = int(counts["n_total"].iloc[0]) if len(counts) else 0
     meta = {

@@ -8,27 +8,28 @@ from typing import Annotated
 import typer
 
 from pvsignal import api
-from pvsignal.cli import app
-from pvsignal.cli.render import console, dataframe_table
+from pvsignal.cli.app import app
+from pvsignal.cli.render import console, dataframe_table, print_line, progress
 from pvsignal.cli.signal_commands import signal_view
 
 
 @app.command()
 def demo(
     folder: Annotated[Path, typer.Option("--folder", help="Where the demo writes its files.")] = Path("pvsignal-demo"),
-    drug: Annotated[str, typer.Option("--drug")] = "voclosporin",
-    reports_per_quarter: Annotated[int, typer.Option("--reports-per-quarter")] = 5000,
-    seed: Annotated[int, typer.Option("--seed")] = 2026,
+    drug: Annotated[str, typer.Option("--drug", help="Drug whose pairs are scored and profiled.")] = "voclosporin",
+    reports_per_quarter: Annotated[int, typer.Option("--reports-per-quarter", help="Synthetic reports per quarter.")] = 5000,
+    seed: Annotated[int, typer.Option("--seed", help="Random seed; the same seed writes the same data.")] = 2026,
 ) -> None:
     """Synthesise FAERS quarters (SYNTHETIC data), ingest, deduplicate, and score a drug's events."""
-    with console.status("synthesising, ingesting and scoring (synthetic data)…"):
-        res = api.demo(folder, drug=drug, reports_per_quarter=reports_per_quarter, seed=seed)
+    with progress("synthesising, ingesting and scoring (synthetic data)") as bar:
+        res = api.demo(folder, drug=drug, reports_per_quarter=reports_per_quarter, seed=seed, progress=bar)
     st = api.status(res.lake)
     console.print(
         f"[bold yellow]SYNTHETIC DATA[/] — {st['reports']:,} reports in {len(st['quarters'])} quarters → "
-        f"{st['cases']:,} cases after deduplication (lake: {res.lake})"
+        f"{st['cases']:,} cases after deduplication (lake: {res.lake})", highlight=False, soft_wrap=True,
     )
     view = signal_view(res.signals, 15)
-    console.print(dataframe_table(view, title=f"{drug.upper()}: top drug–event pairs by ROR (synthetic)", max_rows=15, caption_total=len(res.signals)))
+    console.print(dataframe_table(view, title=f"{drug.upper()}: top drug–event pairs by ROR (synthetic)", max_rows=15,
+                                  caption_total=len(res.signals), keep=2))
     if res.profile:
-        console.print(f"profile written: {res.profile}")
+        print_line(f"profile written: {res.profile}")

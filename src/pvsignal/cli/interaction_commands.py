@@ -7,17 +7,17 @@ import json
 from pathlib import Path
 from typing import Annotated, Optional
 
-import pandas as pd
 import typer
 
-from pvsignal.cli import app
+from pvsignal import api
+import pvsignal.cli.options as opt
+from pvsignal.cli.app import app
+from pvsignal.cli.render import print_dataframe
 
 
 def _connect(lake: Path):
-    """A DuckDB connection with the lake's prepared views."""
-    from pvsignal.prepare.build import connect
-
-    return connect(lake)
+    """The lake's prepared views (one connection for the command; tests replace it)."""
+    return api.connect(lake)
 
 
 #: Signal table on screen: column → short header (the full table goes to --json / --out).
@@ -29,37 +29,39 @@ _SIGNAL_VIEW = {
 
 
 def _emit(
-    df: pd.DataFrame, *, as_json: bool, out: Path | None, title: str, columns: list[str], meta: dict,
+    df, *, as_json: bool, out: Path | None, title: str, columns: list[str], meta: dict,
     view: dict[str, str] | None = None,
 ) -> None:
-    from pvsignal.cli import render
-
     if out is not None:
-        from pvsignal.report.export import write_table
-
-        write_table(df, out, metadata=meta)
+        api.write_table(df, out, metadata=meta)
     if as_json:
         typer.echo(df.to_json(orient="records", double_precision=6))
     else:
         shown = df.rename(columns=view) if view else df
-        render.print_dataframe(shown, title=title, columns=[c for c in columns if c in shown.columns], digits=3)
+        print_dataframe(shown, title=title, columns=[c for c in columns if c in shown.columns], digits=3)
+
+
+def _codes(roles: str | None) -> str | None:
+    """The shared role vocabulary (suspect, primary, all) → codes; codes pass through."""
+    return None if roles is None else ",".join(api.role_codes(roles))
 
 
 @app.command()
 def interactions(
     drug: Annotated[Optional[str], typer.Argument(help="Drug whose label rules to check (e.g. voclosporin).")] = None,
     with_: Annotated[Optional[str], typer.Option("--with", help="Comma-separated partner drugs (names, brands or synonyms).")] = None,
-    lake: Annotated[Optional[Path], typer.Option(help="FAERS lake folder: report co-reported perpetrators or interaction signals.")] = None,
+    lake: Annotated[Optional[Path], typer.Option("--lake", help="FAERS lake folder: report co-reported perpetrators or interaction signals.")] = None,
     drug_opt: Annotated[Optional[str], typer.Option("--drug", help="Drug (victim) for the lake analyses.")] = None,
-    event: Annotated[Optional[str], typer.Option(help="Comma-separated MedDRA PTs (default: every PT, with --class).")] = None,
+    event: Annotated[Optional[str], typer.Option("--event", help="Comma-separated MedDRA PTs (default: every PT, with --class).")] = None,
     class_: Annotated[Optional[str], typer.Option("--class", help="Perpetrator class (e.g. cyp3a4-inhibitor, strong-cyp3a4-inhibitor, pgp-inhibitor) or one drug.")] = None,
-    roles: Annotated[str, typer.Option(help="Role codes that count as exposure to the drug (and perpetrator).")] = "PS,SS,I",
-    perpetrator_roles: Annotated[Optional[str], typer.Option(help="Role codes for the perpetrator, if different.")] = None,
-    min_cases: Annotated[int, typer.Option(help="With no --event: keep events with at least this many co-exposed cases.")] = 3,
-    allow_unknown: Annotated[bool, typer.Option(help="Report unknown partner names instead of stopping.")] = False,
-    knowledge: Annotated[Optional[Path], typer.Option(help="Knowledge folder replacing the packaged one.")] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print JSON records instead of a table.")] = False,
-    out: Annotated[Optional[Path], typer.Option(help="Also write the table (.csv, .parquet or .xlsx).")] = None,
+    roles: Annotated[str, typer.Option("--roles", help="Roles that count as exposure to the drug (and perpetrator): "
+                                       "suspect, primary, all, or codes such as PS,SS,I.")] = "PS,SS,I",
+    perpetrator_roles: Annotated[Optional[str], typer.Option("--perpetrator-roles", help="Roles for the perpetrator, if different (same vocabulary).")] = None,
+    min_cases: Annotated[int, typer.Option("--min-cases", help="With no --event: keep events with at least this many co-exposed cases.")] = 3,
+    allow_unknown: Annotated[bool, typer.Option("--allow-unknown", help="Report unknown partner names instead of stopping.")] = False,
+    knowledge: Annotated[Optional[Path], typer.Option("--knowledge", help="Knowledge folder replacing the packaged one.")] = None,
+    as_json: opt.Json = False,
+    out: opt.Out = None,
 ) -> None:
     """Drug interactions: label actions per partner, or interaction signals in FAERS.
 
@@ -68,13 +70,11 @@ def interactions(
     pvsignal interactions --lake LAKE --drug voclosporin --event tremor --class cyp3a4-inhibitor
     pvsignal interactions --lake LAKE --drug voclosporin            (co-reported perpetrators)
     """
-    from pvsignal.knowledge import check_interactions
-
     name = drug_opt or drug
     if lake is None:
         if not name or not with_:
             raise typer.BadParameter("give a DRUG and --with PARTNERS, or --lake with --drug", param_hint="DRUG / --with")
-        df = check_interactions(name, with_=with_, allow_unknown=allow_unknown, knowledge=knowledge)
+        df = api.interactions(name, with_, allow_unknown=allow_unknown, knowledge=knowledge)
         _emit(
             df, as_json=as_json, out=out, title=f"Label interactions: {name}",
             columns=["partner", "action", "dose", "mechanism", "source_id"],
@@ -84,11 +84,9 @@ def interactions(
 
     if not name:
         raise typer.BadParameter("--lake needs --drug", param_hint="--drug")
-    from pvsignal.analysis import interactions as ia
-
     con = _connect(lake)
     if class_ is None:
-        co = ia.co_reported_perpetrators(con, name, roles=roles, knowledge=knowledge)
+        co = api.co_reported_perpetrators(name, lake=con, roles=_codes(roles), knowledge=knowledge)
         meta = {"drug": co.drug, "n_drug_cases": co.n_drug_cases, "roles": roles, "lake": str(lake)}
         if as_json:
             typer.echo(json.dumps({
@@ -105,8 +103,8 @@ def interactions(
         return
 
     events = [e for e in (x.strip() for x in event.split(",")) if e] if event else None
-    df = ia.interaction_signals(
-        con, name, class_, events, roles=roles, perpetrator_roles=perpetrator_roles,
+    df = api.interaction_signals(
+        name, class_, events, lake=con, roles=_codes(roles), perpetrator_roles=_codes(perpetrator_roles),
         min_n111=min_cases if events is None else 0, knowledge=knowledge,
     )
     a = df.attrs

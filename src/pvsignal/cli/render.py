@@ -1,52 +1,218 @@
-"""Rich rendering helpers shared by the commands (tables from DataFrames, consoles)."""
+"""Rich output shared by the commands: consoles, messages, tables that fit, progress.
+
+Tables never cut a number: a column whose cells are numbers (or number-like text such as
+``2.31 (1.10–4.85)``) keeps its full width; text columns wrap; when the numbers alone do
+not fit the console, the lowest-priority columns are dropped and the caption names them.
+Messages (errors, notes) are printed soft-wrapped: one line each, whatever the width, so a
+long path or name survives a narrow terminal and a pipe.
+"""
 
 from __future__ import annotations
 
 import math
+import re
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
+from rich.cells import cell_len
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+if TYPE_CHECKING:  # pragma: no cover
+    import pandas as pd
+
 console = Console()
 console_err = Console(stderr=True)
 
+#: characters that may surround digits in a number-like cell: 1,234 · 2.3 (1.1–4.8) · 12 (5.0%) [3] · <0.001
+_NUMBER_LIKE = re.compile(r"^[\s\d.,()\[\]%<>≤≥+\-–—/:×eE]*$|^(NE|inf|-inf|nan)$")
+_OVERHEAD_PER_COLUMN = 3  # padding 1 + 1 and a separator (Rich's default box)
+_MIN_TEXT = 10  # a text column is not squeezed below this (or its widest word, if shorter)
+_WHOLE_WORD = 20  # words up to this long are kept whole when there is room (longer ones, e.g. paths, fold)
 
-def _fmt(v: object, digits: int) -> str:
+
+def print_error(message: str, *, usage: str | None = None, hint: str | None = None) -> None:
+    """``error: message`` on stderr, unwrapped (``usage`` and ``hint`` lines before it)."""
+    for line in (usage, hint):
+        if line:
+            console_err.print(escape(line), highlight=False, soft_wrap=True)
+    console_err.print(f"[bold red]error:[/] {escape(message)}", highlight=False, soft_wrap=True)
+
+
+def print_note(message: str, *, label: str = "note", style: str = "yellow") -> None:
+    """A warning or note on stdout, unwrapped; ``message`` is plain text (never markup)."""
+    console.print(f"[{style}]{escape(label)}:[/] {escape(message)}", highlight=False, soft_wrap=True)
+
+
+def print_line(message: str) -> None:
+    """Plain text on stdout, unwrapped (paths and names survive a narrow console)."""
+    console.print(message, highlight=False, markup=False, soft_wrap=True)
+
+
+def is_number_like(cells: Sequence[str]) -> bool:
+    """True when every non-empty cell is a number, interval or count (no words to wrap)."""
+    filled = [c for c in cells if c and c != "—"]
+    return bool(filled) and all(bool(_NUMBER_LIKE.match(c)) and (any(ch.isdigit() for ch in c) or c in ("NE", "inf", "-inf", "nan"))
+                                for c in filled)
+
+
+def _widest_word(text: str) -> int:
+    return max((cell_len(w) for w in text.split()), default=0)
+
+
+def fit_columns(
+    headers: Sequence[str],
+    cells: Sequence[Sequence[str]],
+    *,
+    width: int,
+    keep: int = 1,
+    numeric: Sequence[bool] | None = None,
+) -> tuple[list[int], list[int | None]]:
+    """Which columns fit in ``width`` cells, and their widths.
+
+    ``cells[j]`` are column ``j``'s plain-text cells. Number-like columns need their
+    widest cell; text columns at least ``min(widest word, 10)``. Columns are dropped from
+    the right (lowest priority) until the rest fit; the first ``keep`` are never dropped.
+    Returns the kept column indexes and, for each, a fixed width (``None``: natural).
+    """
+    n = len(headers)
+    numeric = list(numeric) if numeric is not None else [is_number_like(c) for c in cells]
+    natural, need = [], []
+    for j in range(n):
+        body = max((max((cell_len(x) for x in c.split("\n")), default=0) for c in cells[j]), default=0)
+        head = max((cell_len(x) for x in headers[j].split("\n")), default=0)
+        natural.append(max(body, head, 1))
+        if numeric[j]:
+            need.append(max(body, _widest_word(headers[j]), 1))
+        else:
+            words = max((_widest_word(c) for c in cells[j]), default=0)
+            need.append(max(1, min(natural[j], max(min(words, _MIN_TEXT), min(_widest_word(headers[j]), _MIN_TEXT)))))
+    kept = list(range(n))
+    room = lambda cols: width - 1 - _OVERHEAD_PER_COLUMN * len(cols)  # noqa: E731
+    while sum(need[j] for j in kept) > room(kept) and len(kept) > keep:
+        kept.pop()
+    if sum(natural[j] for j in kept) <= room(kept):
+        return kept, [None] * len(kept)
+    widths = {j: need[j] for j in kept}
+    spare = room(kept) - sum(widths.values())
+    # text columns: first whole words, left (higher priority) columns first; then the rest of
+    # the room shared fairly (max-min) towards each column's natural width
+    for j in kept:
+        if not numeric[j]:
+            words = min(natural[j], _WHOLE_WORD, max(_widest_word(c) for c in [*cells[j], headers[j]]))
+            give = max(0, min(words - widths[j], spare))
+            widths[j] += give
+            spare -= give
+    wanting = sorted((j for j in kept if not numeric[j] and natural[j] > widths[j]), key=lambda j: natural[j] - widths[j])
+    while wanting and spare > 0:
+        share = max(1, spare // len(wanting))
+        j = wanting.pop(0)
+        give = min(natural[j] - widths[j], share, spare)
+        widths[j] += give
+        spare -= give
+    return kept, [widths[j] for j in kept]
+
+
+def fitted_table(
+    headers: Sequence[str],
+    rows: Sequence[Sequence[str]],
+    *,
+    title: str | None = None,
+    caption: str | None = None,
+    numeric: Sequence[bool] | None = None,
+    keep: int = 1,
+    target: Console | None = None,
+) -> Table:
+    """A Rich table of plain-text ``rows`` that fits ``target``'s width without cutting a number.
+
+    Text is escaped (report text is untrusted: never Rich markup). Dropped columns are named
+    in the caption.
+    """
+    width = (target or console).width
+    cols = [[r[j] for r in rows] for j in range(len(headers))]
+    flags = list(numeric) if numeric is not None else [is_number_like(c) for c in cols]
+    kept, widths = fit_columns(headers, cols, width=width, keep=keep, numeric=flags)
+    table = Table(title=escape(title) if title else None)
+    for j, w in zip(kept, widths):
+        table.add_column(escape(headers[j]), justify="right" if flags[j] else "left", width=w, overflow="fold",
+                         no_wrap=flags[j] and w is None)
+    for r in rows:
+        table.add_row(*(escape(r[j]) for j in kept))
+    notes = [caption] if caption else []
+    dropped = [headers[j] for j in range(len(headers)) if j not in kept]
+    if dropped:
+        notes.append("not shown at this width: " + ", ".join(h.replace("\n", " ") for h in dropped)
+                     + " (widen the terminal or use --out/--json)")
+    if notes:
+        table.caption = escape("; ".join(notes))
+    return table
+
+
+def format_value(v: Any, digits: int) -> str:
+    """A cell as plain text: floats to ``digits`` places, missing values empty."""
     if v is None or (isinstance(v, float) and math.isnan(v)):
         return ""
     if isinstance(v, float):
         if math.isinf(v):
             return "inf" if v > 0 else "-inf"
         return f"{v:.{digits}f}"
+    import pandas as pd
+
     if v is pd.NA or v is pd.NaT:
         return ""
-    return escape(str(v))  # report text is untrusted: never Rich markup
+    return str(v)
 
 
 def dataframe_table(
-    df: pd.DataFrame,
+    df: "pd.DataFrame",
     *,
     title: str | None = None,
     columns: list[str] | None = None,
     max_rows: int = 25,
     digits: int = 2,
     caption_total: int | None = None,
+    keep: int = 1,
 ) -> Table:
-    """A Rich table of the first ``max_rows`` rows of ``df`` (numbers right-aligned)."""
+    """A fitted Rich table of the first ``max_rows`` rows of ``df`` (numbers right-aligned).
+
+    Column order is priority order: the rightmost columns are dropped first when the
+    console is too narrow (see :func:`fitted_table`).
+    """
+    import pandas as pd
+
     cols = columns or list(df.columns)
-    table = Table(title=escape(title) if title else None, show_lines=False)
-    for c in cols:
-        numeric = pd.api.types.is_numeric_dtype(df[c]) if c in df else False
-        table.add_column(escape(str(c)), justify="right" if numeric else "left")
-    for row in df[cols].head(max_rows).itertuples(index=False):
-        table.add_row(*(_fmt(v, digits) for v in row))
+    head = df[cols].head(max_rows)
+    rows = [[format_value(v, digits) for v in row] for row in head.itertuples(index=False)]
+    numeric = [pd.api.types.is_numeric_dtype(df[c]) and not pd.api.types.is_bool_dtype(df[c]) or None for c in cols]
+    flags = [bool(f) or is_number_like([r[j] for r in rows]) for j, f in enumerate(numeric)]
     total = len(df) if caption_total is None else caption_total
-    if total > max_rows:
-        table.caption = f"{max_rows} of {total:,} rows shown"
-    return table
+    caption = f"{min(max_rows, len(df))} of {total:,} rows shown" if total > max_rows else None
+    return fitted_table([str(c) for c in cols], rows, title=title, caption=caption, numeric=flags, keep=keep)
 
 
-def print_dataframe(df: pd.DataFrame, **kwargs) -> None:
+def print_dataframe(df: "pd.DataFrame", **kwargs: Any) -> None:
     console.print(dataframe_table(df, **kwargs))
+
+
+Progress = Callable[[int, int, str], None]
+
+
+@contextmanager
+def progress(label: str, *, total: int | None = None) -> Iterator[Progress]:
+    """A live progress display on stderr while a step runs; yields the ``progress`` callback
+    the API accepts (``done, total, label``). Quiet when stdout or stderr is not a terminal."""
+    if not (console.is_terminal and console_err.is_terminal):
+        yield lambda done, total, label: None
+        return
+    from rich.progress import BarColumn, Progress as Bar, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    with Bar(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
+             TimeElapsedColumn(), console=console_err, transient=True) as bar:
+        task = bar.add_task(escape(label), total=total)
+
+        def update(done: int, total: int, what: str) -> None:
+            bar.update(task, completed=done, total=total or None, description=escape(what))
+
+        yield update

@@ -5,10 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from pvsignal.cli import app
-from pvsignal.cli.render import console, dataframe_table
+from pvsignal import api
+from pvsignal.cli.app import app
+from pvsignal.cli.render import console, dataframe_table, print_line, progress
 
 
 @app.command()
@@ -23,19 +23,8 @@ def synth(
     """Write SYNTHETIC FAERS quarters (both eras, follow-ups, deleted cases, planted signals)."""
     import pandas as pd
 
-    from pvsignal.synth import synthesize
-    from pvsignal.quarters import quarter_range
-
-    n_q = len(quarter_range(quarters))
-    with Progress(
-        TextColumn("[bold]synth[/]"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.description}"),
-        TimeElapsedColumn(), console=console, transient=True,
-    ) as bar:
-        task = bar.add_task("", total=n_q)
-        result = synthesize(
-            outdir, quarters, reports_per_quarter, seed, zip_, quirks=quirks,
-            on_quarter=lambda q, i: bar.update(task, advance=1, description=q),
-        )
+    with progress("synthesising quarters") as bar:
+        result = api.synth(outdir, quarters, reports_per_quarter, seed, zip_, quirks=quirks, progress=bar)
     t = result.truth
     rows = [{"quarter": f["quarter"], "layout": f["layout"], "file": f["path"], **f["rows"]} for f in t.files]
     console.print(dataframe_table(pd.DataFrame(rows), title="SYNTHETIC quarters written", digits=0))
@@ -44,9 +33,8 @@ def synth(
           "a": s["expected"]["a"]} for s in t.signals]
     )
     console.print(dataframe_table(sig, title="Planted signals (cases after dedup)", digits=2))
-    console.print(
+    print_line(
         f"{t.cases['demo_rows']:,} reports, {t.cases['superseded_share']:.1%} superseded versions, "
         f"{sum(len(d['listed']) for d in t.deleted.values()):,} deleted ids listed, {len(t.quirks)} quirk lines; "
-        f"truth: {result.truth_path}",
-        highlight=False, markup=False,
+        f"truth: {result.truth_path}"
     )

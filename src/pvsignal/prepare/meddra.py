@@ -325,3 +325,22 @@ def register_pt_groups(con: duckdb.DuckDBPyConnection, groups: pd.DataFrame | It
         raise ConfigError(f"unknown group level(s) {bad}; levels are {list(LEVELS)}")
     con.register("_pvsignal_pt_groups", df)
     con.execute("CREATE OR REPLACE TEMP VIEW pt_groups AS SELECT pt, group_name, level FROM _pvsignal_pt_groups")
+
+
+def register_event_groups(con, level: str = "pt", *, meddra: str | Path | None = None,
+                          groups: str | Path | None = None) -> None:
+    """Register ``pt_groups`` on ``con`` from a MedDRA release (HLT, HLGT, SOC and, when the
+    release has them, SMQs) and/or a groups YAML; every event level but ``pt`` needs one."""
+    frames = []
+    release = load_meddra(meddra) if meddra else None
+    if release is not None:
+        levels = ["hlt", "hlgt", "soc"]
+        if release.smq_list is not None and release.smq_content is not None:
+            levels += ["smq_narrow", "smq_broad"]
+        frames.append(release.pt_groups(levels))
+    if groups:
+        frames.append(load_groups_yaml(groups, release))
+    if frames:
+        register_pt_groups(con, frames)
+    elif level != "pt":
+        raise ConfigError(f"--level {level} needs --meddra (MedDRA levels and SMQs) or --groups (YAML groups)")

@@ -4,6 +4,11 @@ Text from public reports is untrusted: in CSV and Excel output any text cell tha
 spreadsheet would read as a formula (starting with ``=``, ``+``, ``-``, ``@``, tab or
 carriage return) is prefixed with an apostrophe (OWASP "CSV injection" advice).
 Parquet keeps values unchanged (it is not opened by spreadsheets).
+
+Key/value sheets (``parameters``, and any ``sheets`` entry given as a mapping such as the
+MGPS prior) hold one row per parameter, nested keys flattened with dots (``source.tally.cases``):
+numbers and booleans are stored as Excel numbers and booleans, lists as comma-joined text
+(``[1, 2]`` → ``1, 2``), ``None`` as an empty cell.
 """
 
 from __future__ import annotations
@@ -41,13 +46,14 @@ def write_table(
     path: str | Path,
     *,
     metadata: Mapping[str, Any] | None = None,
-    sheets: Mapping[str, pd.DataFrame] | None = None,
+    sheets: Mapping[str, pd.DataFrame | Mapping[str, Any]] | None = None,
 ) -> Path:
     """Write ``df`` to ``path`` (.csv, .parquet or .xlsx).
 
     ``metadata`` (JSON-serialisable) goes to a sidecar ``<path>.json`` for every
-    format and, for Excel, to a second sheet ``parameters`` as key/value rows.
-    ``sheets`` adds further named sheets to an Excel workbook (ignored otherwise).
+    format and, for Excel, to a sheet ``parameters`` of typed key/value rows.
+    ``sheets`` adds further named sheets to an Excel workbook (ignored otherwise): a
+    DataFrame as it is, a mapping as typed key/value rows.
     """
     path = Path(path)
     suffix = path.suffix.lower()
@@ -65,15 +71,33 @@ def write_table(
         with pd.ExcelWriter(path, engine="openpyxl") as xl:
             neutralise_formulas(df).to_excel(xl, sheet_name="results", index=False)
             for name, extra in (sheets or {}).items():
-                neutralise_formulas(extra).to_excel(xl, sheet_name=name[:31], index=False)
+                frame = extra if isinstance(extra, pd.DataFrame) else key_values(extra)
+                neutralise_formulas(frame).to_excel(xl, sheet_name=name[:31], index=False)
             if metadata:
-                flat = _flatten(metadata)
-                meta_df = pd.DataFrame({"parameter": list(flat), "value": [json.dumps(v) for v in flat.values()]})
-                neutralise_formulas(meta_df).to_excel(xl, sheet_name="parameters", index=False)
+                neutralise_formulas(key_values(metadata)).to_excel(xl, sheet_name="parameters", index=False)
     if metadata is not None:
         sidecar = path.with_name(path.name + ".json")
         sidecar.write_text(json.dumps(metadata, indent=2, default=str), encoding="utf-8")
     return path
+
+
+def key_values(d: Mapping[str, Any]) -> pd.DataFrame:
+    """``{"a": {"b": 1.5}, "c": [1, 2]}`` → rows ``(a.b, 1.5)``, ``(c, "1, 2")``: one row per
+    parameter, the ``value`` column of object dtype so each cell keeps its type (number,
+    bool or text) when written to Excel."""
+    flat = _flatten(d)
+    return pd.DataFrame({"parameter": list(flat), "value": pd.Series([_cell(v) for v in flat.values()], dtype=object)})
+
+
+def _cell(v: Any) -> Any:
+    """A parameter value as one spreadsheet cell: numbers and booleans kept, None empty, the rest text."""
+    if v is None or isinstance(v, (bool, int, float, str)):
+        return v
+    if hasattr(v, "item") and callable(v.item):  # numpy scalar
+        return v.item()
+    if isinstance(v, (list, tuple, set)):
+        return ", ".join(str(x) for x in v)
+    return str(v)
 
 
 def _flatten(d: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:

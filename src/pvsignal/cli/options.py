@@ -1,0 +1,94 @@
+"""The options shared by commands: one name, one help text and one vocabulary each.
+
+Values are parsed from strings here (comma lists, ``2019:2023`` year ranges) and passed
+through unchanged to :mod:`pvsignal.api`; the case definition validates them (one place
+decides which roles, sexes and age groups exist).
+
+Vocabularies (the same as :class:`pvsignal.analysis.population.CaseDefinition` accepts):
+
+- roles: ``suspect`` (PS+SS), ``primary`` (PS), ``all`` (PS, SS, C, I) or role codes such
+  as ``PS,SS,I``;
+- sex: ``F``, ``M``, ``female`` or ``male``;
+- age groups: ``<18``, ``18-64``, ``65+`` (comma-separated);
+- quarters: a quarter or range, ``2021Q1:2024Q4``; years: ``2019`` or ``2019:2023``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+#: the default lake folder (same as :data:`pvsignal.store.lake.DEFAULT_LAKE`, not imported: duckdb)
+DEFAULT_LAKE = Path("pvsignal-lake")
+
+ROLES_HELP = "Drug roles counted: suspect (PS+SS, default), primary (PS), all, or codes such as PS,SS,I."
+SEX_HELP = "Only cases of this sex: F, M, female or male."
+AGE_HELP = "Only cases in these age groups (comma-separated): <18, 18-64, 65+."
+LEVELS_HELP = "Event level: pt, hlt, hlgt, soc, smq_narrow, smq_broad (need --meddra) or group (needs --groups)."
+
+Lake = Annotated[Path, typer.Option("--lake", help="Parquet lake folder (from `pvsignal ingest`).")]
+OptionalLake = Annotated[Optional[Path], typer.Option("--lake", help="Parquet lake folder (from `pvsignal ingest`).")]
+Out = Annotated[Optional[Path], typer.Option("--out", help="Write the full table: .csv, .parquet or .xlsx (+ .json sidecar).")]
+Json = Annotated[bool, typer.Option("--json", help="Print JSON instead of tables.")]
+Top = Annotated[int, typer.Option("--top", help="Rows shown on screen.")]
+Drug = Annotated[str, typer.Option("--drug", help="Active ingredient (as in the prepared case_drugs view).")]
+Event = Annotated[Optional[str], typer.Option("--event", help="MedDRA PT, or a group name at --level.")]
+Level = Annotated[str, typer.Option("--level", help=LEVELS_HELP)]
+Meddra = Annotated[Optional[Path], typer.Option("--meddra", help="MedAscii folder of your licensed MedDRA release.")]
+Groups = Annotated[Optional[Path], typer.Option("--groups", help="YAML file of event groups: 'groups: {name: [PT, ...]}'.")]
+Synonyms = Annotated[Optional[list[Path]], typer.Option("--synonyms", help="Extra brand → ingredient CSV (name, ingredient).")]
+KeepSalts = Annotated[bool, typer.Option("--keep-salts", help="Keep salt words (HYDROCHLORIDE …) in ingredient names.")]
+Engine = Annotated[str, typer.Option("--engine", help="duckdb (default) or spark.")]
+SparkMaster = Annotated[str, typer.Option("--spark-master", help="Spark master URL.")]
+
+# --- the case definition -----------------------------------------------------------------
+Roles = Annotated[Optional[str], typer.Option("--roles", help=ROLES_HELP)]
+Quarters = Annotated[Optional[str], typer.Option("--quarters", help="Quarter or range of the cases' kept versions, e.g. 2021Q1:2024Q4.")]
+Years = Annotated[Optional[str], typer.Option("--years", help="Receipt years, e.g. 2019 or 2019:2023.")]
+Sex = Annotated[Optional[str], typer.Option("--sex", help=SEX_HELP)]
+AgeGroups = Annotated[Optional[str], typer.Option("--age-groups", help=AGE_HELP)]
+DropDuplicates = Annotated[bool, typer.Option("--drop-probable-duplicates", help="Leave out cases flagged as probable duplicates.")]
+
+
+def split_list(value: str | None) -> list[str] | None:
+    """``"a, b,,c"`` → ``["a", "b", "c"]``; ``None`` or blank → ``None``."""
+    if value is None:
+        return None
+    items = [v.strip() for v in value.split(",") if v.strip()]
+    return items or None
+
+
+def parse_years(value: str | None) -> list[int] | None:
+    """``"2019"`` → ``[2019, 2019]``; ``"2019:2023"`` → ``[2019, 2023]``."""
+    if value is None or not value.strip():
+        return None
+    parts = [p.strip() for p in value.split(":")]
+    try:
+        years = [int(p) for p in parts]
+    except ValueError:
+        raise typer.BadParameter(f"years must be YYYY or YYYY:YYYY; got {value!r}", param_hint="--years") from None
+    if len(years) == 1:
+        years *= 2
+    if len(years) != 2:
+        raise typer.BadParameter(f"years must be YYYY or YYYY:YYYY; got {value!r}", param_hint="--years")
+    return years
+
+
+def case_filters(
+    *,
+    roles: str | None = None,
+    quarters: str | None = None,
+    years: str | None = None,
+    sex: str | None = None,
+    age_groups: str | None = None,
+    drop_probable_duplicates: bool = False,
+) -> dict:
+    """The case-definition fields the user gave (others keep the definition's defaults)."""
+    given = {
+        "roles": roles, "quarters": quarters, "years": parse_years(years), "sex": sex,
+        "age_groups": split_list(age_groups),
+        "drop_probable_duplicates": True if drop_probable_duplicates else None,
+    }
+    return {k: v for k, v in given.items() if v is not None}
