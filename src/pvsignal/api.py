@@ -19,6 +19,7 @@ from pvsignal.prepare.build import connect as _connect
 from pvsignal.prepare.drugs import build_drugsatfda_map, normalize_names
 from pvsignal.prepare.status import lake_status
 from pvsignal.report.export import write_table
+from pvsignal.sources.faers.source import FAERS
 from pvsignal.store.ingest import IngestReport, Progress
 from pvsignal.store.ingest import ingest as _ingest
 from pvsignal.store.lake import DEFAULT_LAKE, Lake
@@ -37,7 +38,7 @@ def ingest(
     progress: Progress | None = None,
 ) -> IngestResult:
     """Ingest FAERS/AERS quarters into ``lake`` and rebuild the prepared tables."""
-    rep = _ingest(paths, lake, progress=progress)
+    rep = _ingest(paths, lake, source=FAERS, progress=progress)
     tally = _build(lake, synonyms=synonyms)
     return IngestResult(rep.lake, rep.ingest_id, rep.quarters, tally)
 

@@ -14,7 +14,7 @@ from pvsignal import api
 from pvsignal.cli import app
 from pvsignal.cli.render import console, print_dataframe
 from pvsignal.store.lake import DEFAULT_LAKE
-from pvsignal.store.schema import TABLES
+from pvsignal.sources.faers.schema import TABLES
 
 LakeOpt = Annotated[Path, typer.Option("--lake", help="Parquet lake folder.")]
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from pvsignal.errors import InputFileError
-from pvsignal.sources.faers_layouts import DELETED_RE, MEMBER_RE, TABLE_NAMES, era_of, parse_quarter
+from pvsignal.sources.faers.layouts import DELETED_RE, MEMBER_RE, TABLE_NAMES, era_of, parse_quarter
 
 
 @dataclass(frozen=True)
@@ -54,6 +54,11 @@ class QuarterInput:
     tables: dict[str, Member] = field(default_factory=dict)
     deleted: list[Member] = field(default_factory=list)
     synthetic: bool = False  # a SYNTHETIC.txt marker sits beside the tables (pvsignal synth)
+
+    @property
+    def meta(self) -> dict[str, str]:
+        """Manifest fields of the quarter besides the store's own: the ``era``."""
+        return {"era": self.era}
 
 
 def _yyq(yy: str, q: str) -> str:
