@@ -39,7 +39,7 @@ def check_interactions(
     >>> check_interactions("voclosporin", with_=["ketoconazole"]).action[0]
     'contraindicated'
     """
-    from pvsignal.knowledge.label_rules import check
+    from pvsignal.knowledge.interactions import check
 
     if isinstance(with_, str):
         with_ = [w for w in (x.strip() for x in with_.split(",")) if w]

@@ -16,7 +16,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from pvsignal.synth import vocab
+import pvsignal.synth.vocab as vocab
 from pvsignal.synth.batch import Batch, any_per_report
 from pvsignal.synth.draw import N_VARIANT, OUTC_CODES, RPSR_CODES, ROLE_CODES
 from pvsignal.synth.layouts import Layout

@@ -93,7 +93,7 @@ class SynthTruth:
         """
         import pandas as pd
 
-        from pvsignal.synth import vocab
+        import pvsignal.synth.vocab as vocab
 
         pl = self.pair_lambda
         drugs = pl.get("drugs") or [i.name for i in vocab.INGREDIENTS]
@@ -138,7 +138,7 @@ def two_by_two(exposed: np.ndarray, event: np.ndarray) -> dict:
 
 def pair_lambda_record(plan, lam: np.ndarray | None, elevated: np.ndarray | None) -> dict:
     """The ``pair_lambda`` block of the truth: definition, parameters, λ matrix, summary."""
-    from pvsignal.synth import vocab
+    import pvsignal.synth.vocab as vocab
     from pvsignal.synth.pairs import DIGITS
 
     drugs = [i.name for i in vocab.INGREDIENTS]
