@@ -15,7 +15,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from pvsignal.errors import InputFileError
-from pvsignal.sources.faers.layouts import DELETED_RE, MEMBER_RE, TABLE_NAMES, era_of, parse_quarter
+from pvsignal.quarters import parse_quarter
+from pvsignal.sources.faers.layouts import DELETED_RE, MEMBER_RE, era_of
+from pvsignal.sources.faers.schema import TABLES
 
 
 @dataclass(frozen=True)
@@ -133,7 +135,7 @@ def discover(paths: list[str | Path]) -> list[QuarterInput]:
         if set(found) == before:
             raise InputFileError(f"no FAERS quarterly zips or table files found under {p}")
     for qi in found.values():
-        missing = [t.upper() for t in TABLE_NAMES if t not in qi.tables]
+        missing = [t.upper() for t in TABLES if t not in qi.tables]
         if missing:
             have = ", ".join(t.upper() for t in qi.tables) or "none"
             raise InputFileError(
