@@ -47,8 +47,9 @@ print(n)
 """
 INGEST = r"""
 import sys
+from pvsignal.sources.faers.source import FAERS
 from pvsignal.store.ingest import ingest
-r = ingest([sys.argv[1]], sys.argv[2])
+r = ingest([sys.argv[1]], sys.argv[2], source=FAERS)
 print(sum(r.quarters[0].rows.values()))
 """
 PREPARE = r"""

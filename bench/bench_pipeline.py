@@ -146,6 +146,7 @@ def stage_generate(data: Path, n: int) -> dict:
 
 
 def stage_ingest(data: Path, n: int) -> dict:
+    from pvsignal.sources.faers.source import FAERS
     from pvsignal.store.ingest import ingest
 
     lake = data / f"lake-{_tagged(n)}"
@@ -154,7 +155,7 @@ def stage_ingest(data: Path, n: int) -> dict:
         return {**json.loads(record.read_text()), "reused": True}
     zips = sorted((data / f"zips-{_tagged(n)}").glob("*.zip"))
     t = time.perf_counter()
-    ingest(zips, lake)
+    ingest(zips, lake, source=FAERS)
     res = {"stage": "ingest", "engine": "duckdb", "seconds": time.perf_counter() - t, "quarters": len(zips)}
     record.write_text(json.dumps(res))
     return res

@@ -8,7 +8,6 @@ and multiply the distinct (suspect ingredient, PT) pairs as the calibration says
 from __future__ import annotations
 
 import csv
-import hashlib
 import io
 import re
 import zipfile
@@ -17,43 +16,32 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from pvsignal import __version__
 from pvsignal.synth import Plan, SynthParameterError, SynthTruth, synthesize, vocab
-from pvsignal.synth.tail import (
-    _STEMS,
-    FAERS_TAIL,
-    TAIL_VARIANT_W,
-    add_tail,
-    estimate_pairs,
-    make_tail,
-    tail_streams,
-)
+from pvsignal.synth.tail import FAERS_TAIL, TAIL_VARIANT_W, add_tail, make_tail, tail_streams
+from pvsignal.synth.tail_estimate import estimate_pairs
+from pvsignal.synth.tail_names import _STEMS
 
-# Recorded from the generator as committed before the tail existed (commit 259da5c): the
-# source tree of that commit (`git archive 259da5c src/pvsignal`) on PYTHONPATH, then
-# `digest(...)` below for each corpus; the current code gives the same digests. Member
-# bytes (not zip bytes, so a different zlib cannot break it) and truth.json, the version
-# string in truth.json replaced by VERSION.
-TAIL_OFF_DIGESTS = {
-    ("2012Q3:2012Q4", 300, 3): ("9074354d3b8567bd5bffa9f3406729c42460e3ff2563992af36ae9f2f98f24e0",
-                                "ef7312273e6d3ab53d346656920f5837a3c1475da5444a78c694a488239768f1"),
-    ("2019Q4:2020Q1", 300, 7): ("177359171fbee8006e61d4b9ea1cba68e22ad81a22a7855f3a86c5de4a839520",
-                                "10f88ccfbc728f03819a77180449dcce5b1e7dd1d9384d0de7088f18ed3e9694"),
-}
+#: corpora of both eras (legacy AERS 2012Q3 and FAERS A; FAERS B with Deleted files), quirks on
+TAIL_OFF_CORPORA = [("2012Q3:2012Q4", 300, 3), ("2019Q4:2020Q1", 300, 7)]
+#: every tail setting but the two sizes moved away from its default
+ODD_TAIL = {"tail_drug_rate": 0.9, "tail_drug_extra": 2.0, "tail_ps_share": 0.9, "tail_drug_zipf": 2.5,
+            "tail_drug_q": 3.0, "tail_pt_rate": 0.9, "tail_pt_extra": 2.0, "tail_pt_zipf": 1.1, "tail_pt_q": 1.0}
 
 #: small tail for fast tests: rates and shapes at the Plan defaults (the calibrated ones)
 SMALL_TAIL = {"tail_ingredients": 300, "tail_pts": 2000}
 
 
-def digest(res) -> tuple[str, str]:
-    h = hashlib.sha256()
+def members(res) -> dict[str, bytes]:
+    out = {}
     for p in res.paths:
         with zipfile.ZipFile(p) as zf:
-            for name in zf.namelist():
-                h.update(f"{p.name}/{name}\n".encode())
-                h.update(zf.read(name))
-    truth = res.truth_path.read_bytes().replace(f"pvsignal.synth {__version__}".encode(), b"pvsignal.synth VERSION")
-    return h.hexdigest(), hashlib.sha256(truth).hexdigest()
+            out.update({f"{p.name}/{name}": zf.read(name) for name in zf.namelist()})
+    return out
+
+
+def digest(res) -> tuple[dict[str, bytes], bytes]:
+    """Every member's bytes (zip bytes would also compare zlib) and truth.json."""
+    return members(res), res.truth_path.read_bytes()
 
 
 def table(data: bytes) -> pd.DataFrame:
@@ -107,10 +95,33 @@ def pair(tmp_path_factory):
 
 # --- tail off: nothing changes ---------------------------------------------------------------
 
-@pytest.mark.parametrize("args", list(TAIL_OFF_DIGESTS))
-def test_tail_off_gives_the_bytes_of_the_generator_before_the_tail(tmp_path, args):
+@pytest.mark.parametrize("args", TAIL_OFF_CORPORA)
+def test_tail_off_ignores_every_tail_setting(tmp_path, args):
+    # sizes 0: nothing of the tail is drawn, so no other tail setting can reach the output;
+    # another seed differs (the comparison is not blind)
     quarters, n, seed = args
-    assert digest(synthesize(tmp_path, quarters, n, seed=seed)) == TAIL_OFF_DIGESTS[args]
+    default = digest(synthesize(tmp_path / "a", quarters, n, seed=seed))
+    assert digest(synthesize(tmp_path / "b", quarters, n, seed=seed, plan=Plan(**ODD_TAIL))) == default
+    assert digest(synthesize(tmp_path / "c", quarters, n, seed=seed + 1))[0] != default[0]
+
+
+def test_tail_on_leaves_the_head_files_as_they_are_without_it(pair):
+    # the tail draws from its own stream after the head: with quirks off, the tables it does not
+    # touch are byte for byte those of the run without it, and dropping its rows from DRUG and
+    # REAC gives back the head rows (a head PS demoted to SS and drug_seq shifted aside)
+    (off, (toff, _)), (on, (ton, _)) = pair
+    moff, mon = members(off), members(on)
+    assert moff.keys() == mon.keys()
+    for name in moff:
+        if name.split("/")[-1][:4].upper() in ("DEMO", "OUTC", "RPSR"):
+            assert moff[name] == mon[name], name
+    tail_ings, tail_pts = set(on.truth.tail["ingredient_names"]), set(on.truth.tail["pt_names"])
+    reac = ton["reac"][~ton["reac"].pt.isin(tail_pts)].reset_index(drop=True)
+    assert reac.equals(toff["reac"])
+    ing = ton["drug"].prod_ai.where(ton["drug"].prod_ai != "", ton["drug"].drugname).map(on.truth.drug_names)
+    cols = ["primaryid", "caseid", "drugname", "prod_ai", "route", "dose_vbm", "quarter"]
+    head = ton["drug"][~ing.isin(tail_ings)][cols].reset_index(drop=True)
+    assert head.equals(toff["drug"][cols])
 
 
 def test_tail_off_truth_and_plan_carry_no_tail_fields(tmp_path):
@@ -271,8 +282,31 @@ def test_tail_means_and_distinct_pairs(pair):
     assert (both[is_tail] <= 2).mean() > 0.9
 
 
-def test_planted_signals_unchanged_in_meaning_with_the_tail(pair):
-    (_, _), (on, (tabs, deleted)) = pair
+def test_tail_popularity_follows_its_zipf_weights(pair):
+    # among the deduplicated cases, the most popular tail drugs and PTs take the share of the
+    # tail rows that their Zipf–Mandelbrot weight 1/(rank + q)^s gives (Plan defaults:
+    # s = 1.2, q = 300 for drugs; s = 1.9, q = 100 for PTs), within 4 binomial SDs
+    _, (on, (tabs, deleted)) = pair
+    tail = make_tail(11, Plan(**SMALL_TAIL))
+    keep = kept_cases(tabs, deleted)
+    drug, reac = (tabs[t][tabs[t].primaryid.isin(keep)] for t in ("drug", "reac"))
+    ing = drug.prod_ai.where(drug.prod_ai != "", drug.drugname).map(on.truth.drug_names)
+    names = [i.name for i in tail.ingredients]
+    for seen, order, w in ((ing[ing.isin(set(names))], names, tail.drug_w),
+                           (reac.pt[reac.pt.isin(set(tail.pts))], list(tail.pts), tail.pt_w)):
+        n, counts, p = len(seen), seen.value_counts(), w / w.sum()
+        assert n > 1000
+        for rank in range(5):
+            expected = n * p[rank]
+            assert abs(counts.get(order[rank], 0) - expected) < 4 * np.sqrt(expected * (1 - p[rank])), (rank, order[rank])
+        # and the more popular half of the names its share of the rows
+        half, share = order[: len(order) // 2], p[: len(order) // 2].sum()
+        assert abs(counts.reindex(half).fillna(0).sum() - n * share) < 4 * np.sqrt(n * share * (1 - share))
+
+
+@pytest.mark.parametrize("tail", [False, True], ids=["tail off", "tail on"])
+def test_planted_signals_unchanged_in_meaning_with_the_tail(pair, tail):
+    on, (tabs, deleted) = pair[tail]
     keep = kept_cases(tabs, deleted)
     drug = tabs["drug"][tabs["drug"].primaryid.isin(keep)]
     ing = drug.prod_ai.where(drug.prod_ai != "", drug.drugname).map(on.truth.drug_names)
@@ -287,6 +321,8 @@ def test_planted_signals_unchanged_in_meaning_with_the_tail(pair):
         exp = on.truth.signal(pt)["expected"]
         assert cells == [exp["a"], exp["b"], exp["c"], exp["d"]]
         assert exp["ror"] == pytest.approx(target, rel=0.2)
+    if not tail:
+        return
     # a tail drug is never the PS of a voclosporin report (its PS is planted), only SS, C or I
     tail_rows = drug[ing.isin(set(on.truth.tail["ingredient_names"])) & drug.primaryid.isin(voc)]
     assert len(tail_rows) > 20 and "PS" not in set(tail_rows.role_cod)

@@ -70,9 +70,10 @@ def ingest(paths: list[str | Path], *, lake: str | Path = DEFAULT_LAKE, synonyms
            progress: Progress | None = None) -> IngestResult:
     """Ingest FAERS/AERS quarters into ``lake`` and rebuild the prepared tables."""
     from pvsignal.prepare.build import build
+    from pvsignal.sources.faers.source import FAERS
     from pvsignal.store.ingest import ingest as _ingest
 
-    rep = _ingest(paths, lake, progress=progress)
+    rep = _ingest(paths, lake, source=FAERS, progress=progress)
     if progress:
         progress(len(rep.quarters), len(rep.quarters), "deduplicating and normalising drug names")
     tally = build(lake, synonyms=synonyms)

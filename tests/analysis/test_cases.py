@@ -1,6 +1,6 @@
 """Case characterisation on a small hand-made store; every expected count worked by hand.
 
-The store (a real DuckDB file) holds the prepared views of store/schema.py as tables.
+The store (a real DuckDB file) holds the prepared views of sources/faers/schema.py as tables.
 Drug DRUGA is suspect (PS/SS) in cases 1–10; case 11 has it only as concomitant, case 12
 is a probable duplicate (added only where a test says so), case 13 has DRUGB only. Per-case values are listed in CASES.
 """
@@ -17,7 +17,7 @@ import pytest
 from pvsignal.analysis.cases import case_series
 from pvsignal.errors import AnalysisError, ConfigError, UnknownNameError
 from pvsignal.prepare.meddra import register_pt_groups
-from pvsignal.store.schema import COLUMNS
+from pvsignal.prepare.views import COLUMNS
 
 SQL_TYPE = {"string": "VARCHAR", "int64": "BIGINT", "int32": "INTEGER", "double": "DOUBLE", "date32[day]": "DATE"}
 VIEW_COLUMNS = {

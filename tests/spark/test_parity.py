@@ -18,7 +18,7 @@ from pvsignal.analysis.pair_table import pair_table
 from pvsignal.analysis.population import CaseDefinition
 from pvsignal.prepare.build import build, connect, tally
 from pvsignal.prepare.views import prepared_files
-from pvsignal.store.schema import PREPARED_VIEWS
+from pvsignal.prepare.views import PREPARED_VIEWS
 
 pytestmark = pytest.mark.spark
 

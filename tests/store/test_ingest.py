@@ -12,6 +12,7 @@ import pytest
 
 from pvsignal import api
 from pvsignal.errors import InputFileError
+from pvsignal.sources.faers.source import FAERS
 from pvsignal.store import ingest as ingest_mod
 from pvsignal.store.lake import Lake, connect_raw
 
@@ -188,20 +189,20 @@ def test_an_interrupted_ingest_leaves_the_lake_as_it_was(write_quarter, tmp_path
     api.ingest([write_quarter("2024Q1", {"DEMO": [demo_b(11, 1, 1, "20240110")]})], lake=lake)
     before = _lake_content(lake)
     manifest = (lake / "manifest.json").read_text()
-    real = ingest_mod._write_parquet
+    real = ingest_mod.land
     calls = {"n": 0}
 
     def failing(*args, **kwargs):
         calls["n"] += 1
-        if calls["n"] == 9:  # second quarter, second table
+        if calls["n"] == 10:  # second quarter (8 tables each, DELETED included), second table
             raise KeyboardInterrupt
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(ingest_mod, "_write_parquet", failing)
+    monkeypatch.setattr(ingest_mod, "land", failing)
     q1b = write_quarter("2024Q1", {"DEMO": [demo_b(99, 9, 1, "20240110")]}, folder=tmp_path / "v2")
     q2 = write_quarter("2024Q2", {"DEMO": [demo_b(22, 2, 1, "20240410")]}, folder=tmp_path / "v2")
     with pytest.raises(KeyboardInterrupt):
-        ingest_mod.ingest([q1b, q2], lake)
+        ingest_mod.ingest([q1b, q2], lake, source=FAERS)
     assert (lake / "manifest.json").read_text() == manifest
     assert _lake_content(lake) == before
     assert set(Lake(lake).live_files()) == set(lake.rglob("*.parquet"))

@@ -37,8 +37,7 @@ import duckdb
 import pandas as pd
 
 from pvsignal.errors import AnalysisError, ConfigError, UnknownNameError
-from pvsignal.prepare.views import AGE_FACTORS, WT_FACTORS
-from pvsignal.store.schema import CODE_LABELS, CODES
+from pvsignal.prepare.views import AGE_FACTORS, CODE_LABELS, CODES, WT_FACTORS
 
 SUSPECT_ROLES: tuple[str, ...] = ("PS", "SS")
 EVENT_LEVELS = ("pt", "hlt", "hlgt", "soc", "smq_narrow", "smq_broad", "group")

@@ -7,7 +7,7 @@ DEMO event date (one per case), ``start_dt`` the THER start of the drug, matched
 default). When the drug has several therapy rows (or several drug_seq rows) in a case,
 the **earliest** start among the rows with an accepted date precision is used.
 
-Date precision (``*_dt_prec``; store/schema.py): by default only dates precise to the
+Date precision (``*_dt_prec``; sources/faers/schema.py): by default only dates precise to the
 day (``'D'``) are used. With ``allow_month=True`` month-precise dates (``'M'``, stored as
 day 1) are also used, imputed to the **15th** of the month (the NBER convention for
 YYYYMM dates, FACTS.md §1.3); year-only dates are never used.

@@ -19,7 +19,7 @@ from pvsignal.analysis.counts import execute, pair_counts_from_sets
 from pvsignal.analysis.population import CaseDefinition, population
 from pvsignal.prepare.build import open_prepared
 from pvsignal.store.engine import DEFAULT_ENGINE, DEFAULT_SPARK_MASTER, Engine
-from pvsignal.store.schema import PREPARED_VIEWS
+from pvsignal.prepare.views import PREPARED_VIEWS
 
 
 def pair_counts_on(eng: Engine, definition: CaseDefinition, min_count: int = 1) -> pd.DataFrame:

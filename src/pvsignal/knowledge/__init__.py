@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from pvsignal.knowledge.interactions import check
 from pvsignal.knowledge.loader import DEFAULT_DIR, Knowledge, load_knowledge
 from pvsignal.knowledge.perpetrators import ClassSpec, parse_class
 
@@ -39,8 +40,6 @@ def check_interactions(
     >>> check_interactions("voclosporin", with_=["ketoconazole"]).action[0]
     'contraindicated'
     """
-    from pvsignal.knowledge.label_rules import check
-
     if isinstance(with_, str):
         with_ = [w for w in (x.strip() for x in with_.split(",")) if w]
     kn = knowledge if isinstance(knowledge, Knowledge) else load_knowledge(knowledge)

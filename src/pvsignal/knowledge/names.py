@@ -8,7 +8,6 @@ end of a name (DILTIAZEM HYDROCHLORIDE → DILTIAZEM). Matching is case-insensit
 
 from __future__ import annotations
 
-import difflib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable, Literal
@@ -18,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, field_validator
 from pvsignal.errors import UnknownNameError
 from pvsignal.knowledge.files import config_error, read_csv, validate
 from pvsignal.knowledge.perpetrators import Source, normalise_name
+from pvsignal.suggest import close_matches
 
 SYNONYM_COLUMNS = ("name", "ingredient", "kind", "status", "source", "version")
 SALT_COLUMNS = ("suffix", "source", "version")
@@ -88,9 +88,8 @@ class NameResolver:
         return None
 
     def close_matches(self, name: str, n: int = 5) -> list[str]:
-        """Known names closest to ``name`` (difflib ratio ≥ 0.6), lower case for display."""
-        hits = difflib.get_close_matches(normalise_name(name), self._all, n=n, cutoff=0.6)
-        return [h.lower() for h in hits]
+        """Known names closest to ``name`` (:func:`pvsignal.suggest.close_matches`), lower case for display."""
+        return [h.lower() for h in close_matches(normalise_name(name), self._all, n=n)]
 
     def require(self, name: str, what: str = "drug") -> str:
         """Like :meth:`resolve` but raises :class:`UnknownNameError` with close matches."""

@@ -8,7 +8,7 @@ from typing import Any
 
 from pvsignal.prepare.build import build
 from pvsignal.store.lake import Lake
-from pvsignal.store.schema import TABLES
+from pvsignal.sources.faers.schema import TABLES
 
 
 def lake_status(lake_dir: str | Path) -> dict[str, Any]:

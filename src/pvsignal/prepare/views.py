@@ -33,21 +33,37 @@ import ibis
 import ibis.expr.types as ir
 
 from pvsignal.errors import LakeError
+from pvsignal.sources.faers.schema import AGE_FACTORS, TABLES, WT_FACTORS
+# What analyses may know of the FAERS source's tables comes through this layer (``analysis``
+# imports nothing from ``sources``): canonical columns, code lists and their labels.
+from pvsignal.sources.faers.schema import CODE_LABELS, CODES, COLUMNS  # noqa: F401 (re-exported)
 from pvsignal.store.engine import Engine, register_raw
 from pvsignal.store.lake import Lake
-from pvsignal.store.schema import PREPARED_VIEWS
+
+#: Prepared (deduplicated) views over the lake; later analyses read only these.
+#:
+#: ``cases``           one row per case (latest version): caseid, primaryid, quarter, era,
+#:                     every DEMO column, ``age_years``, ``wt_kg``, ``receipt_year``,
+#:                     ``probable_duplicate`` (bool)
+#: ``case_drugs``      caseid, primaryid, drug_seq, role_cod, drugname, prod_ai,
+#:                     ``ingredient`` (upper case; one row per ingredient of a combination),
+#:                     route, dechal, rechal, dose_vbm
+#: ``case_reactions``  caseid, primaryid, ``pt`` (upper case, trimmed), drug_rec_act
+#: ``case_ther``       caseid, primaryid, dsg_drug_seq, start_dt, start_dt_prec, end_dt,
+#:                     end_dt_prec, dur, dur_cod
+#: ``case_indi``       caseid, primaryid, indi_drug_seq, indi_pt
+#: ``case_outc``       caseid, primaryid, outc_cod
+#: ``case_rpsr``       caseid, primaryid, rpsr_cod
+PREPARED_VIEWS = ("cases", "case_drugs", "case_reactions", "case_ther", "case_indi", "case_outc", "case_rpsr")
 
 #: Files a build writes (manifest ``prepared.files`` keys).
 PREPARED_FILES = ("keys", "ingredient_map", "case_drugs", "case_reactions", "case_ther", "case_indi",
                   "case_outc", "case_rpsr")
 
-AGE_FACTORS = {"DEC": 10.0, "YR": 1.0, "YEAR": 1.0, "MON": 1 / 12, "WK": 1 / 52, "WEEK": 1 / 52,
-               "DY": 1 / 365, "DAY": 1 / 365, "HR": 1 / 8760, "HOUR": 1 / 8760}
-WT_FACTORS = {"KG": 1.0, "LBS": 0.45359237, "GMS": 0.001}
 MAX_AGE_YEARS = 120.0
 
-#: Raw tables the views read.
-RAW_SOURCES = ("demo", "drug", "reac", "ther", "indi", "outc", "rpsr")
+#: Raw tables the views read (the FAERS source's seven).
+RAW_SOURCES = TABLES
 
 
 def _factor(code: ir.StringValue, table: dict[str, float]) -> ir.FloatingValue:
@@ -107,7 +123,7 @@ def case_tables(raw: dict[str, ir.Table], keys: ir.Table, imap: ir.Table) -> dic
 def prepared_views(
     raw: dict[str, ir.Table], files: dict[str, ir.Table], *, drop_probable_duplicates: bool = False
 ) -> dict[str, ir.Table]:
-    """Expressions of every prepared view, by name (:data:`~pvsignal.store.schema.PREPARED_VIEWS`).
+    """Expressions of every prepared view, by name (:data:`PREPARED_VIEWS`).
 
     ``files`` are the tables a build wrote (:data:`PREPARED_FILES`); ``keys`` carries
     the duplicate flags. With ``drop_probable_duplicates`` every view leaves out the

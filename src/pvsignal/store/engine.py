@@ -35,7 +35,6 @@ import ibis.expr.types as ir
 
 from pvsignal.errors import ConfigError, LakeError
 from pvsignal.store.lake import Lake, sql_list
-from pvsignal.store.schema import TABLES
 
 ENGINES = ("duckdb", "spark")
 DEFAULT_ENGINE = "duckdb"
@@ -298,13 +297,15 @@ def engine_session(engine: str = DEFAULT_ENGINE, **kwargs: Any) -> Iterator[Engi
 
 # --------------------------------------------------------------------------- lake tables
 
-RAW_TABLES: tuple[str, ...] = (*TABLES, "deleted")
+def register_raw(eng: Engine, lake: Lake | str | Path, tables: Sequence[str] | None = None) -> dict[str, ir.Table]:
+    """Tables ``raw_<table>`` over the lake's live files (all quarters), by table name.
 
-
-def register_raw(eng: Engine, lake: Lake | str | Path, tables: Sequence[str] = RAW_TABLES) -> dict[str, ir.Table]:
-    """Tables ``raw_<table>`` over the lake's live files (all quarters), by table name."""
+    ``tables``: the primary source's tables to register (default: all but ``rejects``).
+    """
     lake = lake if isinstance(lake, Lake) else Lake(Path(lake))
     lake.require()
+    if tables is None:
+        tables = [t for t in lake.tables() if t != "rejects"]
     out = {}
     for t in tables:
         files = lake.files(t)

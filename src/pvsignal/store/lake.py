@@ -1,11 +1,16 @@
 """The Parquet lake: layout, manifest, atomic commits, and engine connections.
 
-Layout (see :mod:`pvsignal.store.schema`)::
+Layout (one folder per source, :mod:`pvsignal.sources.base`)::
 
-    LAKE/manifest.json                              which files are live, per quarter
-    LAKE/faers/<table>/quarter=<Q>/part-<id>.parquet
-    LAKE/prepared/<name>-<id>.parquet               kept-case keys, ingredient map and case
-                                                    tables but cases (pvsignal.prepare.views)
+    LAKE/manifest.json                               which files are live, per source and quarter
+    LAKE/<source>/<table>/quarter=<Q>/part-<id>.parquet   e.g. faers/drug, faers/rejects
+    LAKE/prepared/<name>-<id>.parquet                kept-case keys, ingredient map and case
+                                                     tables but cases (pvsignal.prepare.views)
+
+The manifest keeps the quarters of the :data:`PRIMARY` source (the one the prepared
+views read) under ``quarters``, as every lake has since format 1; any other source's
+under ``sources.<name>.quarters``. The store knows no source's tables: it lists what
+the manifest records.
 
 Readers use only the files the manifest lists, so a commit is one atomic
 ``os.replace`` of the manifest: an ingest interrupted before it leaves the lake as
@@ -27,13 +32,12 @@ from typing import Any
 import duckdb
 
 from pvsignal.errors import LakeError
-from pvsignal.store.schema import TABLES
 
 MANIFEST = "manifest.json"
 FORMAT_VERSION = 1
 DEFAULT_LAKE = Path("pvsignal-lake")
-#: tables stored per quarter besides the seven FAERS tables
-EXTRA_TABLES = ("deleted", "rejects")
+#: the source whose quarters the manifest keeps at its top level (format 1)
+PRIMARY = "faers"
 
 
 def new_id() -> str:
@@ -75,15 +79,19 @@ class Lake:
         tmp.write_text(json.dumps(manifest, indent=1, sort_keys=True, default=str), encoding="utf-8")
         os.replace(tmp, self.manifest_path)
 
-    def quarters(self) -> list[str]:
-        return sorted(self.manifest()["quarters"])
+    def quarters(self, source: str = PRIMARY) -> list[str]:
+        return sorted(entries(self.manifest(), source))
+
+    def tables(self, source: str = PRIMARY) -> list[str]:
+        """The tables the manifest lists files of, for ``source`` (sorted)."""
+        return sorted({t for e in entries(self.manifest(), source).values() for t in e.get("files", {})})
 
     # -- files ------------------------------------------------------------------
-    def part_path(self, table: str, quarter: str, ingest_id: str) -> Path:
-        return self.root / "faers" / table / f"quarter={quarter}" / f"part-{ingest_id}.parquet"
+    def part_path(self, table: str, quarter: str, ingest_id: str, source: str = PRIMARY) -> Path:
+        return self.root / source / table / f"quarter={quarter}" / f"part-{ingest_id}.parquet"
 
-    def files(self, table: str, quarters: list[str] | None = None) -> list[Path]:
-        m = self.manifest()["quarters"]
+    def files(self, table: str, quarters: list[str] | None = None, *, source: str = PRIMARY) -> list[Path]:
+        m = entries(self.manifest(), source)
         qs = sorted(m) if quarters is None else quarters
         out = []
         for q in qs:
@@ -101,18 +109,27 @@ class Lake:
             raise LakeError(f"the lake at {self.root} holds no quarters: run `pvsignal ingest PATH --lake {self.root}`")
         return m
 
+    def sources(self) -> list[str]:
+        """Sources the manifest holds quarters of (the primary one first)."""
+        m = self.manifest()
+        return [PRIMARY, *sorted(m.get("sources", {}))]
+
     def live_files(self) -> set[Path]:
         m = self.manifest()
-        live = {self.root / rel for q in m["quarters"].values() for rel in q.get("files", {}).values()}
+        live = {self.root / rel for src in self.sources() for q in entries(m, src).values()
+                for rel in q.get("files", {}).values()}
         prepared = m.get("prepared") or {}
         live |= {self.root / rel for rel in prepared.get("files", {}).values()}
         return live
 
-    def sweep(self) -> int:
-        """Remove Parquet files no manifest entry lists (left by interrupted runs)."""
+    def sweep(self, also: tuple[str, ...] = ()) -> int:
+        """Remove Parquet files no manifest entry lists (left by interrupted runs).
+
+        Looks in the folders of the manifest's sources, ``prepared`` and ``also``.
+        """
         live = {p.resolve() for p in self.live_files()}
         removed = 0
-        for sub in ("faers", "prepared"):
+        for sub in dict.fromkeys((*self.sources(), *also, "prepared")):
             base = self.root / sub
             if not base.is_dir():
                 continue
@@ -135,18 +152,27 @@ class Lake:
         return d
 
 
+def entries(manifest: dict[str, Any], source: str = PRIMARY) -> dict[str, Any]:
+    """The manifest's quarter entries of ``source`` (a live dict: edits change ``manifest``)."""
+    if source == PRIMARY:
+        return manifest["quarters"]
+    return manifest.setdefault("sources", {}).setdefault(source, {}).setdefault("quarters", {})
+
+
 def sql_list(paths: list[str]) -> str:
     """A SQL list literal of file paths (quotes doubled; paths are the lake's own)."""
     return "[" + ", ".join("'" + p.replace("'", "''") + "'" for p in paths) + "]"
 
 
-def raw_views(con: duckdb.DuckDBPyConnection, lake: Lake) -> None:
-    """Create views ``raw_<table>`` (all quarters) over the lake's live Parquet files."""
-    lake.require()
-    for table in (*TABLES, *EXTRA_TABLES):
-        files = [str(p) for p in lake.files(table)]
-        if files:
-            con.execute(f"CREATE OR REPLACE VIEW raw_{table} AS SELECT * FROM read_parquet({sql_list(files)})")
+def raw_views(con: duckdb.DuckDBPyConnection, lake: Lake, source: str = PRIMARY) -> None:
+    """Create views over the lake's live Parquet files (all quarters), one per table:
+    ``raw_<table>`` for the primary source, ``raw_<source>_<table>`` for another."""
+    if source == PRIMARY:
+        lake.require()
+    prefix = "raw_" if source == PRIMARY else f"raw_{source}_"
+    for table in lake.tables(source):
+        files = [str(p) for p in lake.files(table, source=source)]
+        con.execute(f"CREATE OR REPLACE VIEW {prefix}{table} AS SELECT * FROM read_parquet({sql_list(files)})")
 
 
 def connect_raw(lake_dir: str | Path, *, database: str = ":memory:") -> duckdb.DuckDBPyConnection:

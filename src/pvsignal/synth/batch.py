@@ -11,8 +11,6 @@ from dataclasses import dataclass
 
 import numpy as np
 
-CHILDREN = ("drug", "reac", "outc", "rpsr", "ther", "indi")
-
 
 @dataclass
 class Batch:

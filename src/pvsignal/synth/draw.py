@@ -23,7 +23,7 @@ from __future__ import annotations
 import numpy as np
 from scipy import sparse
 
-from pvsignal.synth import vocab
+import pvsignal.synth.vocab as vocab
 from pvsignal.synth.batch import Batch, ranges
 
 N_ING = len(vocab.INGREDIENTS)

@@ -16,7 +16,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from pvsignal.synth import vocab
+import pvsignal.synth.vocab as vocab
 from pvsignal.synth.batch import Batch, any_per_report
 from pvsignal.synth.draw import N_VARIANT, OUTC_CODES, RPSR_CODES, ROLE_CODES
 from pvsignal.synth.layouts import Layout
@@ -61,8 +61,6 @@ DRUGNAMES_FAERS = _drug_names(vocab.INGREDIENTS)
 DRUGNAMES_LEGACY = [v.upper() for v in DRUGNAMES_FAERS]
 PROD_AI = _prod_ai(vocab.INGREDIENTS)
 _DOSE = [_dose_parts(i) for i in vocab.INGREDIENTS]
-DOSE_VBM = _dose_vbm(_DOSE)
-NDA = _nda(len(vocab.INGREDIENTS))
 _LIT = [
     f"{a} {b}, {c} {d}. {t}. {j}. {2000 + k % 25};{k % 60 + 1}({k % 12 + 1}):{100 + 7 * k}-{104 + 7 * k}"
     for k, (a, b, c, d, t, j) in enumerate(
@@ -91,8 +89,6 @@ def _default_route(ing: vocab.Ingredient) -> int:
         return 5
     return 0
 
-
-DEFAULT_ROUTE = np.array([_default_route(i) for i in vocab.INGREDIENTS], dtype=np.int8)
 
 
 @dataclass(frozen=True)

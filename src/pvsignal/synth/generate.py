@@ -20,7 +20,7 @@ import numpy as np
 from pvsignal import __version__
 from pvsignal.errors import PvsignalError
 from pvsignal.quarters import quarter_index, quarter_range
-from pvsignal.synth import vocab
+import pvsignal.synth.vocab as vocab
 from pvsignal.synth.batch import Batch, concat, take
 from pvsignal.synth.draw import DRUG_W, PT_W, VOC, make_followups, draw_new, quarter_days
 from pvsignal.synth.format import (DRUGNAMES_FAERS, DRUGNAMES_LEGACY, HEAD_TEXT, PROD_AI, Ids, _variants,

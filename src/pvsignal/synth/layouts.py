@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from pvsignal.sources.faers_layouts import era_of, quarter_index
+from pvsignal.quarters import quarter_index
+from pvsignal.sources.faers.layouts import era_of
 
 TABLES = ("demo", "drug", "reac", "outc", "rpsr", "ther", "indi")
 

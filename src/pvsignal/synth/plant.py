@@ -44,7 +44,7 @@ from dataclasses import asdict, dataclass
 import numpy as np
 from scipy.optimize import brentq
 
-from pvsignal.synth import vocab
+import pvsignal.synth.vocab as vocab
 from pvsignal.synth.batch import Batch, add_rows, any_per_report, sort_rows
 from pvsignal.synth.draw import _PT_ALPHA, VARIANT_W, VOC, _pick
 

@@ -26,6 +26,9 @@ from pathlib import Path
 
 import numpy as np
 
+import pvsignal.synth.vocab as vocab
+from pvsignal.synth.pairs import DIGITS
+
 
 @dataclass
 class SynthTruth:
@@ -93,8 +96,6 @@ class SynthTruth:
         """
         import pandas as pd
 
-        from pvsignal.synth import vocab
-
         pl = self.pair_lambda
         drugs = pl.get("drugs") or [i.name for i in vocab.INGREDIENTS]
         events = pl.get("events") or list(vocab.PTS)
@@ -138,9 +139,6 @@ def two_by_two(exposed: np.ndarray, event: np.ndarray) -> dict:
 
 def pair_lambda_record(plan, lam: np.ndarray | None, elevated: np.ndarray | None) -> dict:
     """The ``pair_lambda`` block of the truth: definition, parameters, λ matrix, summary."""
-    from pvsignal.synth import vocab
-    from pvsignal.synth.pairs import DIGITS
-
     drugs = [i.name for i in vocab.INGREDIENTS]
     rec = {
         "enabled": lam is not None,

@@ -13,7 +13,7 @@ import itertools
 import re
 from dataclasses import dataclass
 
-from pvsignal.sources.faers_layouts import FREE_TEXT
+from pvsignal.sources.faers.layouts import FREE_TEXT
 
 _INT = re.compile(r"^\s*\d+\s*$")
 _DATE = re.compile(r"^\s*(\d{4}|\d{6}|\d{8})?\s*$")

@@ -1,4 +1,4 @@
-"""The canonical schema of the FAERS lake: one schema for every era and layout.
+"""The FAERS source's canonical tables: one schema for every era and layout.
 
 Raw quarterly files come in four layouts (legacy AERS 2004Q1–2005Q2 and
 2005Q3–2012Q3, FAERS 2012Q4–2014Q2 "A" and 2014Q3+ "B"; FACTS.md §1.2). Ingest
@@ -13,12 +13,12 @@ companion ``*_dt_prec`` column: ``'D'`` (YYYYMMDD), ``'M'`` (YYYYMM → day 1),
 ``'Y'`` (YYYY → 1 January), null when absent. Analyses decide how to use partial
 dates (onset uses day precision by default).
 
-Lake layout (Hive partitioning, one folder per quarter)::
+Lake layout (Hive partitioning, one folder per quarter; :mod:`pvsignal.store.lake`)::
 
-    LAKE/faers/<table>/quarter=2024Q1/part-0.parquet   table ∈ TABLES
-    LAKE/faers/deleted/quarter=2024Q1/part-0.parquet   caseids on Deleted/DELETE24Q1.txt
-    LAKE/faers/rejects/quarter=2024Q1/part-0.parquet   lines that did not land, with reason
-    LAKE/manifest.json                                  input files, hashes, counts
+    LAKE/faers/<table>/quarter=2024Q1/part-<id>.parquet   table ∈ TABLES
+    LAKE/faers/deleted/quarter=2024Q1/part-<id>.parquet   caseids on Deleted/DELETE24Q1.txt
+    LAKE/faers/rejects/quarter=2024Q1/part-<id>.parquet   lines that did not land (the store's)
+    LAKE/manifest.json                                     input files, hashes, counts
 
 Every table also carries ``quarter`` (VARCHAR, e.g. ``'2024Q1'``, the partition key)
 and ``era``. ``(quarter, primaryid)`` identifies a report row; ``caseid`` is joined in
@@ -64,14 +64,6 @@ COLUMNS: dict[str, list[tuple[str, pa.DataType]]] = {
 
 TABLES: tuple[str, ...] = tuple(COLUMNS)
 
-#: The rejects table: every input line that did not land as written. ``action`` is
-#: ``rejected`` (not landed), ``repaired`` (landed after a repair), ``nulled`` (landed,
-#: an invalid value set to null), ``kept`` (landed as written, e.g. an unknown code) or
-#: ``skipped`` (a blank line).
-REJECT_COLUMNS: list[tuple[str, pa.DataType]] = [
-    ("table", S), ("file", S), ("line", I64), ("raw", S), ("reason", S), ("action", S),
-]
-
 #: Validated code lists (FACTS.md §1.3). A value outside its list is kept as is in the
 #: row *and* recorded in the rejects table with reason ``unknown code``; an empty value
 #: is null. ``sex`` also accepts legacy ``NS``; ``rept_cod`` the 2014+ ``30DAY``/``5DAY``.
@@ -112,24 +104,19 @@ CODE_LABELS: dict[str, dict[str, str]] = {
 }
 
 
+#: The case ids listed on a quarter's ``Deleted/DELETEyyQq.txt`` files (FAERS 2019Q1+).
+DELETED_COLUMNS: list[tuple[str, pa.DataType]] = [("caseid", I64)]
+
+#: Age units → years and weight units → kilograms (FACTS.md §1.3; ``DEC`` is a decade).
+AGE_FACTORS: dict[str, float] = {"DEC": 10.0, "YR": 1.0, "YEAR": 1.0, "MON": 1 / 12, "WK": 1 / 52,
+                                 "WEEK": 1 / 52, "DY": 1 / 365, "DAY": 1 / 365, "HR": 1 / 8760,
+                                 "HOUR": 1 / 8760}
+WT_FACTORS: dict[str, float] = {"KG": 1.0, "LBS": 0.45359237, "GMS": 0.001}
+
+
 def arrow_schema(table: str) -> pa.Schema:
-    """Arrow schema of a lake table, including ``era`` (``quarter`` is the partition)."""
-    return pa.schema([*COLUMNS[table], ("era", S)])
-
-
-#: Prepared (deduplicated) views over the lake (:mod:`pvsignal.prepare.views`, built by
-#: :func:`pvsignal.prepare.build.build`); later analyses read only these.
-#:
-#: ``cases``           one row per case (latest version): caseid, primaryid, quarter, era,
-#:                     every DEMO column, ``age_years``, ``wt_kg``, ``receipt_year``,
-#:                     ``probable_duplicate`` (bool)
-#: ``case_drugs``      caseid, primaryid, drug_seq, role_cod, drugname, prod_ai,
-#:                     ``ingredient`` (upper case; one row per ingredient of a combination),
-#:                     route, dechal, rechal, dose_vbm
-#: ``case_reactions``  caseid, primaryid, ``pt`` (upper case, trimmed), drug_rec_act
-#: ``case_ther``       caseid, primaryid, dsg_drug_seq, start_dt, start_dt_prec, end_dt,
-#:                     end_dt_prec, dur, dur_cod
-#: ``case_indi``       caseid, primaryid, indi_drug_seq, indi_pt
-#: ``case_outc``       caseid, primaryid, outc_cod
-#: ``case_rpsr``       caseid, primaryid, rpsr_cod
-PREPARED_VIEWS = ("cases", "case_drugs", "case_reactions", "case_ther", "case_indi", "case_outc", "case_rpsr")
+    """Arrow schema of a lake file: the canonical columns, ``quarter`` and ``era``
+    (``deleted``: ``caseid`` and ``quarter``)."""
+    if table == "deleted":
+        return pa.schema([*DELETED_COLUMNS, ("quarter", S)])
+    return pa.schema([*COLUMNS[table], ("quarter", S), ("era", S)])

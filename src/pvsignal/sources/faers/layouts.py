@@ -11,17 +11,13 @@ import re
 from dataclasses import dataclass
 
 from pvsignal.errors import InputFileError
-from pvsignal.quarters import index_quarter, parse_quarter, quarter_index, quarter_range  # noqa: F401 (re-exported for sources)
-
-TABLE_NAMES = ("demo", "drug", "reac", "outc", "rpsr", "ther", "indi")
+from pvsignal.quarters import quarter_index
 
 #: zip member or file name → (table, yy, q); matches ``ascii/DEMO04Q1.TXT``, ``DEMO18Q1_new.txt``
 MEMBER_RE = re.compile(
     r"(?i)(?:^|[/\\])(demo|drug|reac|outc|rpsr|ther|indi)(\d\d)q([1-4])(?:_new)?\.txt$"
 )
 DELETED_RE = re.compile(r"(?i)(?:^|[/\\])delete(\d\d)q([1-4])\.txt$")
-ZIP_RE = re.compile(r"(?i)^(aers|faers)_ascii_(\d{4})q([1-4])\.zip$")
-QUARTER_RE = re.compile(r"^(\d{4})Q([1-4])$")
 
 #: per-era renames to the canonical names (FACTS.md §1.2 "unification")
 RENAMES: dict[str, dict[str, str]] = {

@@ -1,10 +1,10 @@
 """Parse one FAERS/AERS table file into typed rows with DuckDB, keeping every line.
 
 The engine reads the file as ``$``-separated columns (no quoting) straight into the
-canonical schema of :mod:`pvsignal.store.schema` — the fast path, as fast as a plain
+canonical schema of :mod:`pvsignal.sources.faers.schema` — the fast path, as fast as a plain
 CSV-to-Parquet conversion. Lines it cannot read as a record of the header's width
 (its *rejects*, with their line numbers) and blank lines are taken from the bytes and
-handed to :func:`pvsignal.sources.faers_records.repair_lines`. Every line ends as
+handed to :func:`pvsignal.sources.faers.records.repair_lines`. Every line ends as
 exactly one of:
 
 * landed as is;
@@ -30,9 +30,9 @@ import numpy as np
 import pyarrow as pa
 
 from pvsignal.errors import InputFileError
-from pvsignal.sources.faers_layouts import Header, parse_header
-from pvsignal.sources.faers_records import repair_lines
-from pvsignal.store.schema import CODES, COLUMNS, DATE, F64, I32, I64
+from pvsignal.sources.faers.layouts import Header, parse_header
+from pvsignal.sources.faers.records import repair_lines
+from pvsignal.sources.faers.schema import CODES, COLUMNS, DATE, F64, I32, I64
 
 _MACROS = r"""
 CREATE OR REPLACE MACRO pv_date(s) AS (

@@ -15,7 +15,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from pvsignal.errors import InputFileError
-from pvsignal.sources.faers_layouts import DELETED_RE, MEMBER_RE, TABLE_NAMES, era_of, parse_quarter
+from pvsignal.quarters import parse_quarter
+from pvsignal.sources.faers.layouts import DELETED_RE, MEMBER_RE, era_of
+from pvsignal.sources.faers.schema import TABLES
 
 
 @dataclass(frozen=True)
@@ -54,6 +56,11 @@ class QuarterInput:
     tables: dict[str, Member] = field(default_factory=dict)
     deleted: list[Member] = field(default_factory=list)
     synthetic: bool = False  # a SYNTHETIC.txt marker sits beside the tables (pvsignal synth)
+
+    @property
+    def meta(self) -> dict[str, str]:
+        """Manifest fields of the quarter besides the store's own: the ``era``."""
+        return {"era": self.era}
 
 
 def _yyq(yy: str, q: str) -> str:
@@ -128,7 +135,7 @@ def discover(paths: list[str | Path]) -> list[QuarterInput]:
         if set(found) == before:
             raise InputFileError(f"no FAERS quarterly zips or table files found under {p}")
     for qi in found.values():
-        missing = [t.upper() for t in TABLE_NAMES if t not in qi.tables]
+        missing = [t.upper() for t in TABLES if t not in qi.tables]
         if missing:
             have = ", ".join(t.upper() for t in qi.tables) or "none"
             raise InputFileError(
