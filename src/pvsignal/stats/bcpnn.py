@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 from scipy.special import digamma, gammaincinv, polygamma
 
-from pvsignal.stats.ratios import as_counts, z_value
+from pvsignal.stats.estimates import as_counts, z_value
 
 _LN2 = np.log(2.0)
 METHODS = ("closed_form", "exact")

@@ -20,7 +20,7 @@ import pandas as pd
 from scipy.special import betaln
 from scipy.stats import false_discovery_control
 
-from pvsignal.stats.ratios import as_counts
+from pvsignal.stats.estimates import as_counts
 
 ALTERNATIVES = ("greater", "less", "two-sided")
 #: Relative tolerance for "as or less probable than the observed table" (as R's fisher.test).

@@ -17,6 +17,9 @@ import numpy as np
 import pandas as pd
 from scipy import special
 
+from pvsignal.stats.ratios import ror
+from pvsignal.stats.reasons import first_reason, reason_text
+
 STRATA_COLUMNS = ("n111", "n11_", "n101", "n10_", "n011", "n01_", "n001", "n00_")
 
 def margins_to_strata(nxyz, nxy, nxz, nyz, nx, ny, nz, n) -> dict[str, np.ndarray]:
@@ -82,31 +85,30 @@ def omega(
     arrs = np.broadcast_arrays(*(np.asarray(v, dtype=float) for v in (n111, n11_, n101, n10_, n011, n01_, n001, n00_)))
     c111, c11, c101, c10, c011, c01, c001, c00 = (np.atleast_1d(a) for a in arrs)
 
-    reason = np.full(c111.shape, "", dtype=object)
     events = (c111, c101, c011, c001)
     sizes = (c11, c10, c01, c00)
     bad = np.zeros(c111.shape, bool)
-    for k, s in zip(events, sizes):
+    for k, s in zip(events, sizes):  # four strata, not a loop over triples
         bad |= (k < 0) | (s < 0) | (k > s)
-    reason[bad] = "inconsistent counts"
-    empty = ~bad & ((c11 == 0) | (c10 == 0) | (c01 == 0) | (c00 == 0))
-    reason[empty] = "empty stratum"
+    empty = (c11 == 0) | (c10 == 0) | (c01 == 0) | (c00 == 0)
     with np.errstate(divide="ignore", invalid="ignore"):
         f11, f10, f01, f00 = c111 / c11, c101 / c10, c011 / c01, c001 / c00
-        saturated = ~bad & ~empty & ((f00 == 1) | (f10 == 1) | (f01 == 1))
-        reason[saturated] = "f00, f10 or f01 = 1"
-        ok = reason == ""
+        code = first_reason(
+            (bad, "inconsistent counts"), (empty, "empty stratum"),
+            ((f00 == 1) | (f10 == 1) | (f01 == 1), "f00, f10 or f01 = 1"),
+        )
+        ok = code == 0
         o00, o10, o01 = f00 / (1 - f00), f10 / (1 - f10), f01 / (1 - f01)
         if background:
             odds = np.maximum(o00, o10) + np.maximum(o00, o01) - o00
         else:
             odds = o10 + o01
-        g11 = np.where(ok, 1 - 1 / (odds + 1), np.nan)
+        g11 = np.where(ok, 1 - 1 / (odds + 1), np.nan)  # eq. 16
         expected = g11 * c11
         shape, rate = c111 + alpha, expected + alpha
         om = np.log2(shape / rate)
         tail = (1 - level) / 2
-        lower = np.log2(special.gammaincinv(shape, tail) / rate)
+        lower = np.log2(special.gammaincinv(shape, tail) / rate)  # eq. 20
         upper = np.log2(special.gammaincinv(shape, 1 - tail) / rate)
         om0 = np.log2(c111 / expected)
     nan_if = lambda a: np.where(ok, a, np.nan)  # noqa: E731
@@ -123,19 +125,9 @@ def omega(
             "f01": nan_if(f01),
             "f00": nan_if(f00),
             "g11": g11,
-            "reason": reason,
+            "reason": reason_text(code),
         }
     )
-
-
-def _woolf(a, b, c, d, level: float):
-    """ROR with its Woolf interval (:func:`pvsignal.stats.ratios.ror`); NaN on a zero cell."""
-    from pvsignal.stats.ratios import ror
-
-    ok = (a > 0) & (b > 0) & (c > 0) & (d > 0)
-    r = ror(a, b, c, d, level=level)
-    nan = np.full(np.shape(a), np.nan)
-    return (np.where(ok, r.ror, nan), np.where(ok, r.ror_lower, nan), np.where(ok, r.ror_upper, nan), ok)
 
 
 def stratified_ror(
@@ -165,18 +157,17 @@ def stratified_ror(
             "rate_perpetrator_alone": c011 / c01,
             "rate_neither": c001 / c00,
         }
-    r1, l1, h1, ok1 = _woolf(c111, c11 - c111, c101, c10 - c101, level)
-    r2, l2, h2, ok2 = _woolf(c111, c11 - c111, c011, c01 - c011, level)
-    reason = np.where(ok1, "", "zero cell")
+    vs_drug = ror(c111, c11 - c111, c101, c10 - c101, level=level)
+    vs_perp = ror(c111, c11 - c111, c011, c01 - c011, level=level)
     return pd.DataFrame(
         {
             **rates,
-            "ror_both_vs_drug": r1,
-            "ror_both_vs_drug_lower": l1,
-            "ror_both_vs_drug_upper": h1,
-            "ror_both_vs_perpetrator": r2,
-            "ror_both_vs_perpetrator_lower": l2,
-            "ror_both_vs_perpetrator_upper": h2,
-            "ror_reason": reason,
+            "ror_both_vs_drug": vs_drug.estimate,
+            "ror_both_vs_drug_lower": vs_drug.lower,
+            "ror_both_vs_drug_upper": vs_drug.upper,
+            "ror_both_vs_perpetrator": vs_perp.estimate,
+            "ror_both_vs_perpetrator_lower": vs_perp.lower,
+            "ror_both_vs_perpetrator_upper": vs_perp.upper,
+            "ror_reason": reason_text(vs_drug.reason_code),  # of the comparison with the drug alone
         }
     )

@@ -9,20 +9,15 @@ codes 0..P−1; sums over strata use ``np.bincount`` (no loop over pairs or stra
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 
 import numpy as np
 import pandas as pd
 from scipy.special import chdtrc
 
-from pvsignal.stats.ratios import (
-    REASON,
-    as_counts,
-    reason_categorical,
-    reason_labels,
-    z_value,
-)
 from pvsignal.errors import AnalysisError
+from pvsignal.stats.estimates import RatioEstimate, as_counts
+from pvsignal.stats.reasons import REASON, first_reason, reason_categorical, reason_labels
 
 
 def _pairs(pair, n_pairs: int | None) -> tuple[np.ndarray, int]:
@@ -44,28 +39,16 @@ def _sum(pair, w, n_pairs):
 
 
 @dataclass(frozen=True)
-class MantelHaenszel:
-    """Mantel–Haenszel common ROR per pair, its interval and ln-scale SE."""
+class MantelHaenszel(RatioEstimate):
+    """Mantel–Haenszel common ROR per pair (``.ror_mh``, ``.ror_mh_lower`` …) and its strata."""
 
-    ror_mh: np.ndarray
-    ror_mh_lower: np.ndarray
-    ror_mh_upper: np.ndarray
-    se_log: np.ndarray
     n_strata: np.ndarray
-    level: float
-    reason_code: np.ndarray
 
-    @property
-    def reason(self) -> np.ndarray:
-        return reason_labels(self.reason_code)
-
-    def to_frame(self) -> pd.DataFrame:
+    def to_frame(self, prefix: str | None = None) -> pd.DataFrame:
         """Columns ``ror_mh, ror_mh_lower, ror_mh_upper, ror_mh_strata, ror_mh_reason``."""
-        return pd.DataFrame({
-            "ror_mh": self.ror_mh, "ror_mh_lower": self.ror_mh_lower,
-            "ror_mh_upper": self.ror_mh_upper, "ror_mh_strata": self.n_strata,
-            "ror_mh_reason": reason_categorical(self.reason_code),
-        })
+        out = super().to_frame(prefix)
+        out.insert(3, f"{prefix or self.measure}_strata", self.n_strata)
+        return out
 
 
 def mantel_haenszel(
@@ -95,21 +78,17 @@ def mantel_haenszel(
     spr, sqs = _sum(pair, p * r, n_pairs), _sum(pair, q * s, n_pairs)
     sx = _sum(pair, p * s + q * r, n_pairs)
     k = np.bincount(pair[use], minlength=n_pairs)
-    code = np.where(
-        k == 0, REASON["no informative stratum"],
-        np.where(sr == 0, REASON["zero Mantel-Haenszel numerator"],
-                 np.where(ss == 0, REASON["zero Mantel-Haenszel denominator"], 0)),
-    ).astype(np.int8)
-    bad = code != 0
-    with np.errstate(divide="ignore", invalid="ignore"):
-        lor = np.where(bad, np.nan, np.log(sr) - np.log(ss))
-        var = spr / (2 * sr**2) + sx / (2 * sr * ss) + sqs / (2 * ss**2)
-        se = np.where(bad, np.nan, np.sqrt(var))
-    z = z_value(level)
-    return MantelHaenszel(
-        ror_mh=np.exp(lor), ror_mh_lower=np.exp(lor - z * se), ror_mh_upper=np.exp(lor + z * se),
-        se_log=se, n_strata=k, level=level, reason_code=code,
+    code = first_reason(
+        (k == 0, "no informative stratum"),
+        (sr == 0, "zero Mantel-Haenszel numerator"),
+        (ss == 0, "zero Mantel-Haenszel denominator"),
     )
+    with np.errstate(divide="ignore", invalid="ignore"):
+        lor = np.log(sr) - np.log(ss)  # ln(ΣR/ΣS), Mantel–Haenszel 1959
+        var = spr / (2 * sr**2) + sx / (2 * sr * ss) + sqs / (2 * ss**2)  # Robins–Breslow–Greenland 1986
+        se = np.sqrt(var)
+    est = RatioEstimate.from_log("ror_mh", lor, se, level=level, reason_code=code)
+    return MantelHaenszel(**{f.name: getattr(est, f.name) for f in fields(est)}, n_strata=k)
 
 
 @dataclass(frozen=True)

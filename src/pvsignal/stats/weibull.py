@@ -17,6 +17,7 @@ import numpy as np
 from scipy import optimize, special, stats
 
 from pvsignal.errors import AnalysisError, ConfigError
+from pvsignal.stats.estimates import lognormal_interval
 
 
 @dataclass(frozen=True)
@@ -106,10 +107,11 @@ def weibull_fit(t: Sequence[float] | np.ndarray, *, level: float = 0.95, ci: str
     h_ab = (-n + float(zb.sum()) + beta * float(np.sum(zb * L))) / alpha
     cov = np.linalg.inv(-np.array([[h_bb, h_ab], [h_ab, h_aa]]))
     se_b, se_a = math.sqrt(cov[0, 0]), math.sqrt(cov[1, 1])
-    zq = stats.norm.ppf(0.5 + level / 2)
     loglik = float(np.sum(stats.weibull_min.logpdf(x, beta, scale=alpha)))
 
-    b_lo, b_hi = beta * math.exp(-zq * se_b / beta), beta * math.exp(zq * se_b / beta)
+    # Wald on the log scale: SE(ln β) = SE(β)/β (delta method), limits exp(ln β ∓ z·SE)
+    b_lo, b_hi = map(float, lognormal_interval(math.log(beta), se_b / beta, level=level))
+    a_lo, a_hi = map(float, lognormal_interval(math.log(alpha), se_a / alpha, level=level))
     if ci == "profile":
         sum_lt = float(lt.sum())
 
@@ -128,6 +130,6 @@ def weibull_fit(t: Sequence[float] | np.ndarray, *, level: float = 0.95, ci: str
         b_hi = optimize.brentq(f, beta, b, xtol=1e-12)
     return WeibullFit(
         n=n, shape=beta, shape_lower=b_lo, shape_upper=b_hi, scale=alpha,
-        scale_lower=alpha * math.exp(-zq * se_a / alpha), scale_upper=alpha * math.exp(zq * se_a / alpha),
+        scale_lower=a_lo, scale_upper=a_hi,
         se_shape=se_b, se_scale=se_a, loglik=loglik, level=level, ci_method=ci,
     )

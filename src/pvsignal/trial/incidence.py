@@ -50,9 +50,9 @@ from typing import Any, Iterable, Sequence
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from pvsignal.errors import AnalysisError, UnknownNameError
+from pvsignal.stats.risk import risk_comparison
 from pvsignal.suggest import unknown_name
 from pvsignal.trial.adam import (
     arm_order, denominator_arm_var, join_adsl, normalise, require, require_one_row_per_subject,
@@ -329,51 +329,3 @@ def _compare(table: pd.DataFrame, control: str, level: float) -> pd.DataFrame:
         else:
             t[col] = np.where(valid, vals, np.nan)
     return t.drop(columns=["c", "N0"])
-
-
-def risk_comparison(a: Any, n1: Any, c: Any, n0: Any, *, level: float = 0.95) -> pd.DataFrame:
-    """Fisher exact p, risk difference (Wald) and relative risk (log) of a/n1 versus c/n0.
-
-    Arrays broadcast. ``rd`` and its limits are in percentage points. Zero cells: see
-    the module docstring. Rows with n1 = 0 or n0 = 0 give NaN.
-    """
-    a, n1, c, n0 = (np.asarray(x, dtype=float) for x in np.broadcast_arrays(a, n1, c, n0))
-    z = stats.norm.ppf(1 - (1 - level) / 2)
-    ok = (n1 > 0) & (n0 > 0)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        p1 = np.where(ok, a / np.where(ok, n1, 1), np.nan)
-        p0 = np.where(ok, c / np.where(ok, n0, 1), np.nan)
-        rd = p1 - p0
-        se_rd = np.sqrt(p1 * (1 - p1) / n1 + p0 * (1 - p0) / n0)
-        rr = np.where((a == 0) & (c == 0), np.nan, p1 / p0)
-        corrected = ok & ((a == 0) ^ (c == 0))
-        ac, cc = np.where(corrected, a + 0.5, a), np.where(corrected, c + 0.5, c)
-        n1c, n0c = np.where(corrected, n1 + 1, n1), np.where(corrected, n0 + 1, n0)
-        se_lrr = np.sqrt(1 / ac - 1 / n1c + 1 / cc - 1 / n0c)
-        lrr_c = np.log((ac / n1c) / (cc / n0c))
-        rr_lo = np.where(np.isnan(rr), np.nan, np.exp(lrr_c - z * se_lrr))
-        rr_hi = np.where(np.isnan(rr), np.nan, np.exp(lrr_c + z * se_lrr))
-    return pd.DataFrame(
-        {
-            "p_fisher": _fisher_p(a, n1, c, n0, ok),
-            "rd": 100 * rd,
-            "rd_lower": 100 * (rd - z * se_rd),
-            "rd_upper": 100 * (rd + z * se_rd),
-            "rr": rr,
-            "rr_lower": rr_lo,
-            "rr_upper": rr_hi,
-            "rr_ci_corrected": corrected,
-        }
-    )
-
-
-def _fisher_p(a: np.ndarray, n1: np.ndarray, c: np.ndarray, n0: np.ndarray, ok: np.ndarray) -> np.ndarray:
-    """Two-sided Fisher p, one scipy call per distinct 2×2 table (trial tables repeat a lot)."""
-    p = np.full(a.shape, np.nan)
-    if not ok.any():
-        return p
-    cells = np.stack([a, n1 - a, c, n0 - c], axis=1)[ok].astype(np.int64)
-    uniq, inv = np.unique(cells, axis=0, return_inverse=True)
-    pu = np.array([stats.fisher_exact([[u[0], u[1]], [u[2], u[3]]]).pvalue for u in uniq])
-    p[ok] = pu[inv.ravel()]
-    return p
