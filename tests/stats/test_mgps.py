@@ -11,9 +11,9 @@ Sources cited per test:
 
 from __future__ import annotations
 
+import functools
 import json
 import math
-from pathlib import Path
 
 import duckdb
 import numpy as np
@@ -23,23 +23,21 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy import optimize, special, stats
 
+from pvsignal.errors import AnalysisError
 from pvsignal.stats.mgps import (
     MGPS,
     GammaMixturePrior,
-    _Likelihood,
-    _to_z,
+    SquashedPoints,
+    auto_squash,
     eb_quantile,
     ebgm,
     ebgm_scores,
     fit_prior,
     neg_log_likelihood,
     posterior_weight,
+    squash_data,
 )
-from pvsignal.stats.squashing import SquashedPoints, auto_squash, squash_data
-from pvsignal.errors import AnalysisError
-
-REFERENCE = Path("/work/shared/data/reference")
-VECTORS = json.loads((REFERENCE / "reference_test_vectors.json").read_text())
+from pvsignal.stats.mgps.likelihood import _Likelihood, _to_z
 
 # testC_Likelihoods.R hyperparameters and data (FACTS-2 §3)
 THETA_C = [0.125874, 0.13587, 1.24578, 3.01587, 0.05]
@@ -50,16 +48,19 @@ N_FULL = np.array([0] * 5 + [1] * 4 + [2] * 6 + [3] * 2)
 E_FULL = np.arange(1.0, 18.0)
 
 
-def _openebgm_vector(fragment: str) -> dict:
-    return next(v for v in VECTORS if fragment in v["source"])
+@pytest.fixture
+def openebgm_vector(shared_dir):
+    """The entry of ../shared/data/reference/reference_test_vectors.json whose source names ``fragment``."""
+    vectors = json.loads((shared_dir / "data" / "reference" / "reference_test_vectors.json").read_text())
+    return lambda fragment: next(v for v in vectors if fragment in v["source"])
 
 
 # --------------------------------------------------------------------------- likelihood
 
 
-def test_likelihoods_match_openebgm_outputs():
+def test_likelihoods_match_openebgm_outputs(openebgm_vector):
     # expected = openEBGM's own negLL* outputs (reference_test_vectors.json, "testC_Likelihoods")
-    ref = _openebgm_vector("testC_Likelihoods")["expected"]
+    ref = openebgm_vector("testC_Likelihoods")["expected"]
     assert ref["negLLzeroSquash"] == pytest.approx(1.493024193530227, abs=1e-12)
     assert neg_log_likelihood(THETA_C, NI, EI, WI, n_star=None) == pytest.approx(ref["negLLzeroSquash"], abs=1e-10)
     m = NI >= 2
@@ -141,10 +142,10 @@ def test_posterior_by_hand_from_the_formulas():
         assert got == pytest.approx(exact, rel=1e-9)
 
 
-def test_scores_match_openebgm_vignette_for_known_theta():
+def test_scores_match_openebgm_vignette_for_known_theta(openebgm_vector):
     # openEBGM vignette04: θ̂ printed there, scores printed to 2 dp; "recomputed" = values
     # from the formulas at full precision (reference_test_vectors.json)
-    vec = _openebgm_vector("vignette04")
+    vec = openebgm_vector("vignette04")
     pairs = vec["pairs"]
     n = np.array([p["N"] for p in pairs])
     E = np.array([p["E"] for p in pairs])
@@ -329,14 +330,19 @@ expected as (
 """
 
 
-@pytest.fixture(scope="module")
-def caers(tmp_path_factory):
-    db = tmp_path_factory.mktemp("caers") / "caers.duckdb"
-    with duckdb.connect(str(db)) as con:
-        src = str(REFERENCE / "caers.csv")
+@functools.lru_cache(maxsize=1)
+def _caers_pairs(src: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(unstratified, stratified by sex) CAERS pairs, computed once per test session."""
+    with duckdb.connect() as con:
         plain = con.execute(_CAERS_SQL.format(expected=_UNSTRATIFIED), [src]).df()
         strat = con.execute(_CAERS_SQL.format(expected=_STRATIFIED), [src]).df()
     return plain, strat
+
+
+@pytest.fixture
+def caers(shared_dir):
+    plain, strat = _caers_pairs(str(shared_dir / "data" / "reference" / "caers.csv"))
+    return plain.copy(), strat.copy()
 
 
 def test_caers_counts_match_openebgm_processraw(caers):
@@ -405,9 +411,9 @@ def test_caers_fit_reproduces_openebgm_hyperparameters(caers):
     assert -fit2.loglik == pytest.approx(4161.93, abs=5e-3)
 
 
-def test_caers_top_signals_match_openebgm_vignette(caers):
+def test_caers_top_signals_match_openebgm_vignette(caers, openebgm_vector):
     plain, _ = caers
-    theta = _openebgm_vector("vignette04")["theta"]  # θ̂ printed in vignette04
+    theta = openebgm_vector("vignette04")["theta"]  # θ̂ printed in vignette04
     df = pd.concat([plain, ebgm_scores(plain.n, plain.E, theta)], axis=1)
     # vignette04: 131 of 17189 pairs have QUANT_05 ≥ 2
     assert int((df.eb05 >= 2).sum()) == 131

@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from pvsignal.stats.squashing import auto_squash, squash_data
+from pvsignal.stats.mgps.squashing import auto_squash, squash_data
 from pvsignal.errors import AnalysisError
 
 
