@@ -16,7 +16,7 @@ import pandas as pd
 from scipy.special import ndtri
 
 from pvsignal.errors import AnalysisError
-from pvsignal.stats.reasons import reason_categorical, reason_labels
+from pvsignal.stats.reasons import WithReason, reason_categorical
 
 
 def as_counts(*arrays, names="abcd") -> list[np.ndarray]:
@@ -66,7 +66,7 @@ def _frame(prefix: str, columns: dict[str, np.ndarray], reason_code) -> pd.DataF
 
 
 @dataclass(frozen=True)
-class _Interval:
+class _Interval(WithReason):
     """A point estimate with a two-sided interval, one value per table."""
 
     measure: str
@@ -75,11 +75,6 @@ class _Interval:
     upper: np.ndarray
     level: float
     reason_code: np.ndarray
-
-    @property
-    def reason(self) -> np.ndarray:
-        """Labels of :attr:`reason_code` (``None`` where the value is defined)."""
-        return reason_labels(self.reason_code)
 
     def __getattr__(self, name: str):
         # est.ror, est.ror_lower, est.ror_upper for measure 'ror'

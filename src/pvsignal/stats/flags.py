@@ -49,22 +49,36 @@ def _gt(x, t) -> np.ndarray:
 
 
 def ror_flag(n, ror_lower, t: Thresholds = Thresholds()) -> np.ndarray:
-    """ROR signal: ror_lower > t.ror_lower_gt and n ≥ t.ror_min_n."""
+    """ROR signal: ror_lower > t.ror_lower_gt (default 1) and n ≥ t.ror_min_n (default 3).
+
+    NaN limits never flag. Reference: van Puijenbroek EP et al. Pharmacoepidemiol Drug Saf
+    2002;11:3–10.
+    """
     return _gt(ror_lower, t.ror_lower_gt) & _ge(n, t.ror_min_n)
 
 
 def prr_flag(n, prr, chi2, t: Thresholds = Thresholds()) -> np.ndarray:
-    """Evans PRR signal: prr ≥ t.prr_min, chi2 ≥ t.prr_chi2_min and n ≥ t.prr_min_n."""
+    """Evans PRR signal: prr ≥ t.prr_min (2), chi2 ≥ t.prr_chi2_min (4) and n ≥ t.prr_min_n (3).
+
+    ``chi2`` is Yates-corrected in Evans' criteria. NaN never flags. Reference: Evans SJW,
+    Waller PC, Davis S. Pharmacoepidemiol Drug Saf 2001;10:483–486.
+    """
     return _ge(prr, t.prr_min) & _ge(chi2, t.prr_chi2_min) & _ge(n, t.prr_min_n)
 
 
 def ic_flag(n, ic025, t: Thresholds = Thresholds()) -> np.ndarray:
-    """IC signal: ic025 > t.ic025_gt and n ≥ t.ic_min_n."""
+    """IC signal: ic025 > t.ic025_gt (0, log2 scale) and n ≥ t.ic_min_n (1).
+
+    Reference: Norén GN, Hopstadius J, Bate A. Stat Methods Med Res 2013;22(1):57–69.
+    """
     return _gt(ic025, t.ic025_gt) & _ge(n, t.ic_min_n)
 
 
 def ebgm_flag(n, eb05, t: Thresholds = Thresholds()) -> np.ndarray:
-    """MGPS signal: eb05 ≥ t.eb05_min and n ≥ t.ebgm_min_n."""
+    """MGPS signal: eb05 ≥ t.eb05_min (2) and n ≥ t.ebgm_min_n (1).
+
+    NaN never flags. Reference: Szarfman A, Machado SG, O'Neill RT. Drug Saf 2002;25:381–392.
+    """
     return _ge(eb05, t.eb05_min) & _ge(n, t.ebgm_min_n)
 
 

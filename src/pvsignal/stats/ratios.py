@@ -23,7 +23,7 @@ from scipy.special import erfc
 from pvsignal.errors import AnalysisError
 from pvsignal.stats.bcpnn import ic
 from pvsignal.stats.estimates import RatioEstimate, as_counts
-from pvsignal.stats.reasons import first_reason, reason_categorical, reason_labels
+from pvsignal.stats.reasons import WithReason, first_reason, reason_categorical
 
 
 def _haldane(a, b, c, d, correction):
@@ -92,7 +92,7 @@ def prr(a, b, c, d, *, level: float = 0.95, correction: str | None = None) -> Ra
 
 
 @dataclass(frozen=True)
-class ChiSquare:
+class ChiSquare(WithReason):
     """Pearson chi-square of the 2×2 table (1 df) with and without Yates' correction."""
 
     chi2: np.ndarray
@@ -100,10 +100,6 @@ class ChiSquare:
     p_value: np.ndarray
     p_value_yates: np.ndarray
     reason_code: np.ndarray
-
-    @property
-    def reason(self) -> np.ndarray:
-        return reason_labels(self.reason_code)
 
     def to_frame(self) -> pd.DataFrame:
         """Columns ``chi2, chi2_yates, chi2_p, chi2_yates_p, chi2_reason``."""
@@ -150,6 +146,7 @@ def expected_count(n_drug, n_event, n_total) -> np.ndarray:
     """Expected count under independence, E = n_drug·n_event/N, in reports (FACTS.md §2).
 
     N = 0 raises :class:`AnalysisError`; n_drug = 0 or n_event = 0 gives E = 0.
+    Reference: DuMouchel W. Am Stat 1999;53(3):177–190 (the baseline E of MGPS and IC).
     """
     n_drug, n_event, n_total = as_counts(n_drug, n_event, n_total, names=("n_drug", "n_event", "N"))
     if np.any(n_total == 0):
@@ -165,7 +162,8 @@ def classic_scores(
 
     Needs columns ``a, b, c, d, expected``; returns ``drug, event, n, expected`` (when
     present) then ``ror, ror_lower, ror_upper, prr, prr_lower, prr_upper, chi2,
-    chi2_yates, ic, ic025, ic975`` and the ``*_reason`` columns, in the counts' order.
+    chi2_yates, ic, ic025, ic975`` and the ``*_reason`` columns, in the counts' order
+    (cells a, b, c, d and E in reports, as :func:`expected_count`).
     Formulas and edges: :func:`ror`, :func:`prr`, :func:`chi_square`,
     :func:`~pvsignal.stats.bcpnn.ic`.
     """

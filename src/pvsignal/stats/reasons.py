@@ -41,6 +41,17 @@ def reason_text(codes: np.ndarray) -> np.ndarray:
     return _TEXT[np.atleast_1d(codes)]
 
 
+class WithReason:
+    """Mixin for results with an int8 ``reason_code`` array: its labels as ``reason``."""
+
+    reason_code: np.ndarray
+
+    @property
+    def reason(self) -> np.ndarray:
+        """Labels of ``reason_code`` (``None`` where the value is defined)."""
+        return reason_labels(self.reason_code)
+
+
 def reason_categorical(codes: np.ndarray) -> pd.Categorical:
     """Reason codes as a pandas categorical (missing where the value is defined)."""
     codes = np.atleast_1d(codes).astype(np.int8) - 1  # 0 (defined) → −1 (missing category)

@@ -17,7 +17,7 @@ from scipy.special import chdtrc
 
 from pvsignal.errors import AnalysisError
 from pvsignal.stats.estimates import RatioEstimate, as_counts
-from pvsignal.stats.reasons import REASON, first_reason, reason_categorical, reason_labels
+from pvsignal.stats.reasons import REASON, WithReason, first_reason, reason_categorical
 
 
 def _pairs(pair, n_pairs: int | None) -> tuple[np.ndarray, int]:
@@ -92,7 +92,7 @@ def mantel_haenszel(
 
 
 @dataclass(frozen=True)
-class BreslowDay:
+class BreslowDay(WithReason):
     """Breslow–Day test of a common odds ratio across strata, per pair."""
 
     statistic: np.ndarray
@@ -100,10 +100,6 @@ class BreslowDay:
     p_value: np.ndarray
     tarone: bool
     reason_code: np.ndarray
-
-    @property
-    def reason(self) -> np.ndarray:
-        return reason_labels(self.reason_code)
 
     def to_frame(self) -> pd.DataFrame:
         """Columns ``breslow_day, breslow_day_df, breslow_day_p, breslow_day_reason``."""
@@ -193,7 +189,9 @@ def stratified_scores(
 
     ``long`` has the ``by`` columns and ``a, b, c, d`` per stratum (as
     :func:`~pvsignal.analysis.counts.stratum_counts` returns). One row per pair, columns
-    ``by`` + :meth:`MantelHaenszel.to_frame` + :meth:`BreslowDay.to_frame`.
+    ``by`` + :meth:`MantelHaenszel.to_frame` + :meth:`BreslowDay.to_frame`. Formulas,
+    edges and references: :func:`mantel_haenszel` (Mantel & Haenszel 1959; Robins, Breslow
+    & Greenland 1986) and :func:`breslow_day` (Breslow & Day 1980; Tarone 1985).
     """
     missing = [k for k in (*by, "a", "b", "c", "d") if k not in long.columns]
     if missing:

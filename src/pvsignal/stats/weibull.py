@@ -48,7 +48,12 @@ class WeibullFit:
 
 
 def weibull_reading(lower: float, upper: float) -> str:
-    """'early failure' if upper < 1, 'wear-out failure' if lower > 1, else 'random failure'."""
+    """'early failure' if upper < 1, 'wear-out failure' if lower > 1, else 'random failure'.
+
+    ``lower``, ``upper``: the confidence limits of the Weibull shape β (dimensionless).
+    Reference: the WSP reading of FAERS/JADER onset studies, e.g. Yamada M, Handa J.
+    Jpn J Pharmacoepidemiol 2014;19(1):23–30 (FACTS-2.md §5).
+    """
     if upper < 1:
         return "early failure"
     if lower > 1:

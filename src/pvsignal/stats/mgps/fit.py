@@ -120,6 +120,10 @@ def fit_prior(
     α, β ∈ [1e-6, 1e6], P ∈ [1e-7, 1 − 1e-7], with the analytic gradient (numerical for
     n_star ≥ 2). The start
     with the lowest −log L among the converged ones wins (among all if none converged).
+    Edges: no pair left, or a single distinct count → :class:`AnalysisError` (θ is not
+    identifiable; supply it instead). Hyperparameters: α shapes, β rates (per unit λ).
+    Reference: DuMouchel W. Am Stat 1999;53(3):177–190 (eq. 12 is the marginal);
+    openEBGM 0.9.1 ``autoHyper`` (Canida & Ihrie, R Journal 2017, RJ-2017-063).
     """
     pts = as_points(n, E, weight)
     n_points = int(pts.n.size)

@@ -147,6 +147,8 @@ def neg_log_likelihood(theta, n, E, weight=None, *, n_star: int | None = 1) -> f
     truncated below k (``negLL`` / ``negLLsquash``); ``n_star=None`` uses the untruncated
     marginal (``negLLzero`` / ``negLLzeroSquash``). ``weight`` weights each point (squashed
     data); default 1.
+    Reference: DuMouchel W. Am Stat 1999;53(3):177–190; openEBGM 0.9.1
+    ``R/f_likelihoodEqs.R`` (FACTS-2 §3).
     """
     prior = theta if isinstance(theta, GammaMixturePrior) else GammaMixturePrior.from_sequence(theta)
     pts = as_points(n, E, weight)

@@ -120,7 +120,10 @@ def ebgm_scores(
     Quantile columns are named ``eb05``/``eb95`` for 0.05/0.95 and ``eb{100q:g}`` otherwise
     (e.g. ``eb2.5``). Rows in input order. ``n_threads`` (default: up to 2 CPUs) splits the
     quantile iteration across threads. Raises AnalysisError for NaN, E ≤ 0, negative counts
-    or invalid hyperparameters — never returns a silent NaN.
+    or invalid hyperparameters — never returns a silent NaN. Formulas: :func:`posterior_weight`,
+    :func:`ebgm`, :func:`eb_quantile`; EB05 ≤ EBGM ≤ EB95 always.
+    Reference: DuMouchel W. Am Stat 1999;53(3):177–190; Szarfman A et al. Drug Saf
+    2002;25:381–392 (EB05 ≥ 2).
     """
     qs = [_check_q(q) for q in quantiles]
     post = _Posterior(n, E, prior)

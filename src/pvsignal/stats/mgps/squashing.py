@@ -105,6 +105,7 @@ def squash_data(
     points with n == count already carry weight > 1 ("already squashed for this count");
     fewer than ``min_pts`` such points; points / bin_size < ``min_bin``; fewer than
     ``bin_size`` points left to squash after keeping ``keep_pts``.
+    Reference: openEBGM 0.9.1 ``squashData`` (FACTS-2 §3); DuMouchel W, Pregibon D, KDD '01.
     """
     pts = as_points(n, E, weight)
     if count < 0:
@@ -172,6 +173,7 @@ def auto_squash(
     m = points − kept, the number of super points is ``num_super_pts`` at the first
     cut-off exceeding m (last element beyond the last cut-off) and
     bin_size = max(floor(m / super points), 2).
+    Reference: openEBGM 0.9.1 ``autoSquash`` (FACTS-2 §3); DuMouchel W, Pregibon D, KDD '01.
     """
     keep = [int(k) for k in keep_pts]
     cuts = np.asarray(cut_offs, dtype=np.float64)
