@@ -63,8 +63,7 @@ def first_reason(*conditions: tuple[np.ndarray, str]) -> np.ndarray:
 
     ``first_reason((a == 0, 'zero cell'), (n == 0, 'empty arm'))`` — earlier conditions win.
     """
-    shape = np.broadcast_shapes(*(np.shape(c) for c, _ in conditions))
-    code = np.zeros(shape, dtype=np.int8)
+    code = np.int8(0)
     for cond, label in reversed(conditions):
-        code = np.where(cond, np.int8(REASON[label]), code)
-    return code.astype(np.int8)
+        code = np.where(cond, np.int8(REASON[label]), code)  # int8 stays int8
+    return np.asarray(code, dtype=np.int8)
