@@ -28,7 +28,7 @@ Counting convention (standard AET02/AET03 shells):
 
 Against a control arm, per row and arm (a = n, N1 = N; c = n, N0 = N of control):
 
-* ``p_fisher`` — two-sided Fisher exact p (``scipy.stats.fisher_exact``, which sums the
+* ``p_fisher`` — two-sided Fisher exact p (``pvsignal.stats.fisher.fisher_exact``, which sums the
   hypergeometric probabilities ≤ that of the observed table);
 * ``rd`` — risk difference in percentage points, 100·(a/N1 − c/N0), with a Wald interval
   ±z·sqrt(p1(1−p1)/N1 + p0(1−p0)/N0) (degenerate [0, 0] when both risks are 0 or 1);
@@ -218,7 +218,7 @@ def incidence(
         "confidence_level": level,
         "rd_interval": "Wald",
         "rr_interval": "log-normal; 0.5 added to each cell for the interval only when one arm has 0 events",
-        "fisher": "two-sided, scipy.stats.fisher_exact",
+        "fisher": "two-sided, pvsignal.stats.fisher.fisher_exact",
         "frequency": "CIOMS III, lower bound inclusive",
         "adae_records": int(len(adae)),
         "adae_records_counted": int(len(te)),
