@@ -37,16 +37,19 @@ def _steps(progress: Progress | None, total: int) -> Callable[[int, str], None]:
 
 
 @contextmanager
-def _opened(lake: Any, drop_probable_duplicates: bool = False) -> Iterator[Any]:
-    """The prepared views: a connection opened (and closed) on a lake folder, or ``lake`` if already one."""
-    if hasattr(lake, "execute"):
+def _opened(lake: Any, drop_probable_duplicates: bool = False, engine: Any = "duckdb",
+            spark_master: str = "local[*]") -> Iterator[Any]:
+    """The prepared views: ``lake`` itself when already open (a connection from :func:`connect`,
+    an ``Engine`` or an Ibis backend), else opened (and closed) on the lake folder — a DuckDB
+    connection, or an Engine for ``engine='spark'``."""
+    if hasattr(lake, "execute") or hasattr(lake, "backend"):
         yield lake
         return
-    con = connect(lake, drop_probable_duplicates=drop_probable_duplicates)
-    try:
-        yield con
-    finally:
-        con.close()
+    from pvsignal.analysis.backends import lake_source
+
+    with lake_source(lake, engine=engine, spark_master=spark_master,
+                     drop_probable_duplicates=drop_probable_duplicates) as src:
+        yield src
 
 
 def write_table(df: "pd.DataFrame", path: str | Path, *, metadata: dict | None = None, sheets: dict | None = None) -> Path:
@@ -247,45 +250,46 @@ def signals(lake: str | Path | None = None, *, progress: Progress | None = None,
 
 
 def role_codes(roles: str | list[str] | tuple[str, ...] | None):
-    """``suspect``/``primary``/``all`` or codes (``PS,SS,I``) → role codes; ``None``: suspect."""
-    from pvsignal.analysis.population import ROLE_SETS
+    """``suspect``/``primary``/``interacting``/``all`` or codes (``PS,SS,I``) → role codes; ``None``: suspect
+    (:func:`pvsignal.analysis.population.role_codes`)."""
+    from pvsignal.analysis.population import role_codes as _codes
 
-    if roles is None or isinstance(roles, (list, tuple)):
-        return ROLE_SETS["suspect"] if roles is None else tuple(roles)
-    key = roles.strip().lower()
-    if key in ROLE_SETS:
-        return ROLE_SETS[key]
-    return tuple(r.strip().upper() for r in roles.split(",") if r.strip())
+    return _codes("suspect" if roles is None else roles)
 
 
 def _on_cases(fn, label: str, lake: Any, *args, roles: str | None = None, meddra: str | Path | None = None,
               groups: str | Path | None = None, progress: Progress | None = None, drop_probable_duplicates: bool = False,
-              **kwargs):
-    """``fn(con, *args, roles=…, **kwargs)`` on the lake (a folder or an open connection from :func:`connect`),
-    its event groups registered from ``meddra``/``groups``; ``roles`` as the case definition names them."""
+              engine: str = "duckdb", spark_master: str = "local[*]", **kwargs):
+    """``fn(con, *args, **kwargs)`` on the lake (a folder, or an open connection from :func:`connect` or
+    Engine), its event groups registered from ``meddra``/``groups``; ``roles`` (when given) as the case
+    definition names them, applied to the ``definition`` in ``kwargs``."""
     from pvsignal.prepare.meddra import register_event_groups
 
     _steps(progress, 1)(0, label)
-    with _opened(lake, drop_probable_duplicates) as con:
+    with _opened(lake, drop_probable_duplicates, engine, spark_master) as con:
         register_event_groups(con, kwargs.get("level", "pt"), meddra=meddra, groups=groups)
-        return fn(con, *args, roles=role_codes(roles), **kwargs)
+        return fn(con, *args, **({"roles": roles} if roles is not None else {}), **kwargs)
 
 
-def cases(drug: str, event: str | None = None, *, lake: Any = DEFAULT_LAKE, **kwargs):
-    """Case characterisation of a drug (or drug–event pair); see :func:`pvsignal.analysis.cases.case_series`
-    (and :func:`_on_cases` for ``lake``, ``roles``, ``meddra``, ``groups``, ``progress``)."""
+def cases(drug: str, event: str | None = None, *, lake: Any = DEFAULT_LAKE, definition=None, **kwargs):
+    """Case characterisation of a drug (or drug–event pair) under ``definition`` (a
+    :class:`~pvsignal.analysis.population.CaseDefinition`; see :func:`case_definition`); see
+    :func:`pvsignal.analysis.cases.case_series` (and :func:`_on_cases` for ``lake``, ``roles``,
+    ``meddra``, ``groups``, ``progress``, ``engine``)."""
     from pvsignal.analysis.cases import case_series
 
-    drop = kwargs.get("drop_probable_duplicates", False)
-    return _on_cases(partial(case_series, drop_probable_duplicates=drop), f"describing the cases of {drug}", lake, drug,
-                     event, **kwargs)
+    drop = kwargs.get("drop_probable_duplicates") or None  # only a True shortcut changes the definition
+    return _on_cases(partial(case_series, definition=definition, drop_probable_duplicates=drop),
+                     f"describing the cases of {drug}", lake, drug, event, **kwargs)
 
 
-def onset(drug: str, event: str | None = None, *, lake: Any = DEFAULT_LAKE, **kwargs):
-    """Time to onset with a Weibull fit; see :func:`pvsignal.analysis.onset.time_to_onset` (and :func:`cases`)."""
+def onset(drug: str, event: str | None = None, *, lake: Any = DEFAULT_LAKE, definition=None, **kwargs):
+    """Time to onset with a Weibull fit under ``definition``; see
+    :func:`pvsignal.analysis.onset.time_to_onset` (and :func:`cases`)."""
     from pvsignal.analysis.onset import time_to_onset
 
-    return _on_cases(time_to_onset, f"time to onset for {drug}", lake, drug, event, **kwargs)
+    return _on_cases(partial(time_to_onset, definition=definition), f"time to onset for {drug}", lake, drug, event,
+                     **kwargs)
 
 
 def onset_by_event(drug: str, *, lake: Any = DEFAULT_LAKE, **kwargs) -> "pd.DataFrame":
@@ -314,12 +318,15 @@ def interactions(drug: str, with_: list[str] | str, **kwargs):
     return check_interactions(drug, with_=with_, **kwargs)
 
 
-def interaction_signals(drug: str, perpetrator: str, events=None, *, lake: Any = DEFAULT_LAKE, **kwargs) -> "pd.DataFrame":
-    """Ω and stratified ROR for (drug, perpetrator class or drug, event) in a lake (or connection)."""
+def interaction_signals(drug: str, perpetrator: str, events=None, *, lake: Any = DEFAULT_LAKE, definition=None,
+                        engine: str = "duckdb", spark_master: str = "local[*]", **kwargs) -> "pd.DataFrame":
+    """Ω and stratified ROR for (drug, perpetrator class or drug, event) in a lake (or connection,
+    or Engine) under ``definition`` (default roles ``interacting``), on DuckDB or Spark; see
+    :func:`pvsignal.analysis.interactions.interaction_signals`."""
     from pvsignal.analysis.interactions import interaction_signals as _sig
 
-    with _opened(lake) as con:
-        return _sig(con, drug, perpetrator, events, **kwargs)
+    with _opened(lake, engine=engine, spark_master=spark_master) as con:
+        return _sig(con, drug, perpetrator, events, definition=definition, **kwargs)
 
 
 def co_reported_perpetrators(drug: str, *, lake: Any = DEFAULT_LAKE, **kwargs):

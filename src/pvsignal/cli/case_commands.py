@@ -59,7 +59,9 @@ def cases(
         cs = api.cases(drug, event, lake=con, level=level, meddra=meddra, groups=groups, roles=roles, top_n=top,
                        drop_probable_duplicates=drop_probable_duplicates, progress=bar)
     if out:
-        cs.write(out)
+        from pvsignal.report.export import write_table
+
+        write_table(cs.long(), out, metadata=cs.metadata(), sheets=cs.tables())
     if plots:
         api.plot(cs, plots)
     if as_json:
