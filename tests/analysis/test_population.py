@@ -84,21 +84,16 @@ def test_describe_is_generated_from_the_values():
 
 
 @pytest.fixture(scope="module")
-def lake(tmp_path_factory):
+def con(tmp_path_factory):
+    """A DuckDB connection with the prepared views of two synthetic quarters."""
     from pvsignal import api
+    from pvsignal.prepare.build import connect
     from pvsignal.synth import synthesize
 
     root = tmp_path_factory.mktemp("definition-lake")
-    syn = synthesize(root / "faers", quarters="2023Q1:2023Q2", reports_per_quarter=1500, seed=5)
-    api.ingest(syn.paths, lake=root / "lake")
-    return root / "lake"
-
-
-@pytest.fixture(scope="module")
-def con(lake):
-    from pvsignal.prepare.build import connect
-
-    con = connect(lake)
+    api.ingest(synthesize(root / "faers", quarters="2023Q1:2023Q2", reports_per_quarter=1500, seed=5).paths,
+               lake=root / "lake")
+    con = connect(root / "lake")
     yield con
     con.close()
 

@@ -163,7 +163,7 @@ class CaseDefinition:
 
     def replace(self, **changes: Any) -> CaseDefinition:
         """A copy with ``changes`` (validated again)."""
-        return CaseDefinition(**{**{k: v for k, v in asdict(self).items()}, **changes})
+        return CaseDefinition(**{**asdict(self), **changes})
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
@@ -182,8 +182,8 @@ class CaseDefinition:
             src = f"the groups of {self.event_groups}" if self.event_level == "group" else f"MedDRA {self.event_level.upper()}"
             out.append(f"Events are counted at the {self.event_level} level ({src}); a report counts once per group.")
         q = self.quarter_range
-        out.append(f"Reports: the latest version of each case, from the quarters {q[0]} to {q[1]}." if q
-                   else "Reports: the latest version of each case, from every quarter in the lake.")
+        out.append(f"Reports: the latest version of each case, for cases whose latest version is from the quarters "
+                   f"{q[0]} to {q[1]}." if q else "Reports: the latest version of each case, from every quarter in the lake.")
         if self.sex:
             out.append(f"Only cases with sex {'female (F)' if self.sex == 'F' else 'male (M)'} are included.")
         if self.age_groups:
