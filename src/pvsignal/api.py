@@ -39,9 +39,8 @@ def _steps(progress: Progress | None, total: int) -> Callable[[int, str], None]:
 @contextmanager
 def _opened(lake: Any, drop_probable_duplicates: bool = False, engine: Any = "duckdb",
             spark_master: str = "local[*]") -> Iterator[Any]:
-    """The prepared views: ``lake`` itself when already open (a connection from :func:`connect`,
-    an ``Engine`` or an Ibis backend), else opened (and closed) on the lake folder — a DuckDB
-    connection, or an Engine for ``engine='spark'``."""
+    """The prepared views: ``lake`` if already open (connection, Engine, Ibis backend), else opened
+    (and closed) on the folder: a DuckDB connection, or an Engine for ``engine='spark'``."""
     if hasattr(lake, "execute") or hasattr(lake, "backend"):
         yield lake
         return
@@ -250,8 +249,7 @@ def signals(lake: str | Path | None = None, *, progress: Progress | None = None,
 
 
 def role_codes(roles: str | list[str] | tuple[str, ...] | None):
-    """``suspect``/``primary``/``interacting``/``all`` or codes (``PS,SS,I``) → role codes; ``None``: suspect
-    (:func:`pvsignal.analysis.population.role_codes`)."""
+    """Role codes of a set name or codes (``PS,SS,I``); ``None``: suspect (see analysis.population.role_codes)."""
     from pvsignal.analysis.population import role_codes as _codes
 
     return _codes("suspect" if roles is None else roles)
@@ -260,9 +258,8 @@ def role_codes(roles: str | list[str] | tuple[str, ...] | None):
 def _on_cases(fn, label: str, lake: Any, *args, roles: str | None = None, meddra: str | Path | None = None,
               groups: str | Path | None = None, progress: Progress | None = None, drop_probable_duplicates: bool = False,
               engine: str = "duckdb", spark_master: str = "local[*]", **kwargs):
-    """``fn(con, *args, **kwargs)`` on the lake (a folder, or an open connection from :func:`connect` or
-    Engine), its event groups registered from ``meddra``/``groups``; ``roles`` (when given) as the case
-    definition names them, applied to the ``definition`` in ``kwargs``."""
+    """``fn(con, *args, **kwargs)`` on the lake (a folder or an open source: :func:`_opened`), its event
+    groups registered from ``meddra``/``groups``; ``roles``, when given, changes the case definition."""
     from pvsignal.prepare.meddra import register_event_groups
 
     _steps(progress, 1)(0, label)
@@ -272,10 +269,8 @@ def _on_cases(fn, label: str, lake: Any, *args, roles: str | None = None, meddra
 
 
 def cases(drug: str, event: str | None = None, *, lake: Any = DEFAULT_LAKE, definition=None, **kwargs):
-    """Case characterisation of a drug (or drug–event pair) under ``definition`` (a
-    :class:`~pvsignal.analysis.population.CaseDefinition`; see :func:`case_definition`); see
-    :func:`pvsignal.analysis.cases.case_series` (and :func:`_on_cases` for ``lake``, ``roles``,
-    ``meddra``, ``groups``, ``progress``, ``engine``)."""
+    """Case characterisation of a drug (or pair) under ``definition`` (:func:`case_definition`); see
+    :func:`pvsignal.analysis.cases.case_series` (and :func:`_on_cases` for ``lake``, ``roles``, ``engine`` …)."""
     from pvsignal.analysis.cases import case_series
 
     drop = kwargs.get("drop_probable_duplicates") or None  # only a True shortcut changes the definition
@@ -284,8 +279,7 @@ def cases(drug: str, event: str | None = None, *, lake: Any = DEFAULT_LAKE, defi
 
 
 def onset(drug: str, event: str | None = None, *, lake: Any = DEFAULT_LAKE, definition=None, **kwargs):
-    """Time to onset with a Weibull fit under ``definition``; see
-    :func:`pvsignal.analysis.onset.time_to_onset` (and :func:`cases`)."""
+    """Time to onset with a Weibull fit under ``definition``; see :func:`pvsignal.analysis.onset.time_to_onset`."""
     from pvsignal.analysis.onset import time_to_onset
 
     return _on_cases(partial(time_to_onset, definition=definition), f"time to onset for {drug}", lake, drug, event,
@@ -320,9 +314,8 @@ def interactions(drug: str, with_: list[str] | str, **kwargs):
 
 def interaction_signals(drug: str, perpetrator: str, events=None, *, lake: Any = DEFAULT_LAKE, definition=None,
                         engine: str = "duckdb", spark_master: str = "local[*]", **kwargs) -> "pd.DataFrame":
-    """Ω and stratified ROR for (drug, perpetrator class or drug, event) in a lake (or connection,
-    or Engine) under ``definition`` (default roles ``interacting``), on DuckDB or Spark; see
-    :func:`pvsignal.analysis.interactions.interaction_signals`."""
+    """Ω and stratified ROR for (drug, perpetrator, event) under ``definition`` (default roles ``interacting``),
+    on DuckDB or Spark; see :func:`pvsignal.analysis.interactions.interaction_signals`."""
     from pvsignal.analysis.interactions import interaction_signals as _sig
 
     with _opened(lake, engine=engine, spark_master=spark_master) as con:

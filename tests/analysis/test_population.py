@@ -210,3 +210,17 @@ def test_one_population_on_the_backend(con, frames):
     p = case_population(con, FILTERED)
     assert set(p.cases.caseid.execute()) == kept_cases(frames["cases"])
     assert set(p.drugs.report_id.execute()) <= kept_cases(frames["cases"])
+
+
+def test_api_passes_the_definition(con, frames):
+    from pvsignal import api
+
+    ids = drug_case_ids(frames["case_drugs"], "ADALIMUMAB", ("PS", "SS")) & kept_cases(frames["cases"])
+    assert api.cases("ADALIMUMAB", lake=con, definition=FILTERED).n_cases == len(ids)
+    assert api.onset("ADALIMUMAB", lake=con, definition=FILTERED).n_cases == len(ids)
+    # the roles shortcut changes the definition's roles, its filters stay
+    both = drug_case_ids(frames["case_drugs"], "ADALIMUMAB", ("PS", "SS", "C", "I")) & kept_cases(frames["cases"])
+    assert api.cases("ADALIMUMAB", lake=con, definition=FILTERED, roles="all").n_cases == len(both) > len(ids)
+    sig = api.interaction_signals("TACROLIMUS", "strong-cyp3a4-inhibitor", lake=con,
+                                  definition=CaseDefinition(roles="interacting", sex="F"))
+    assert sig.attrs["case_definition"]["sex"] == "F"

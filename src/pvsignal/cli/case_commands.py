@@ -59,9 +59,7 @@ def cases(
         cs = api.cases(drug, event, lake=con, level=level, meddra=meddra, groups=groups, roles=roles, top_n=top,
                        drop_probable_duplicates=drop_probable_duplicates, progress=bar)
     if out:
-        from pvsignal.report.export import write_table
-
-        write_table(cs.long(), out, metadata=cs.metadata(), sheets=cs.tables())
+        api.write_table(cs.long(), out, metadata=cs.metadata(), sheets=cs.tables())
     if plots:
         api.plot(cs, plots)
     if as_json:
