@@ -227,3 +227,17 @@ def egfr(creatinine, age, sex, unit="mg/dL", **kwargs):
     from pvsignal.trial.renal import egfr as _egfr
 
     return _egfr(creatinine, age, sex, unit, **kwargs)
+
+
+# --- compound profile -------------------------------------------------------------------
+
+def profile(drug: str, events=None, *, lake: str | Path | None = None, out: str | Path | None = None, **kwargs):
+    """Build the compound safety profile (and write it to ``out``: .html, .md, .pdf or .json);
+    see :func:`pvsignal.report.profile.assemble.build_profile`. Returns the :class:`Profile`."""
+    from pvsignal.report.profile import build_profile
+    from pvsignal.report.render import render
+
+    prof = build_profile(drug, events, lake=lake, **kwargs)
+    if out is not None:
+        render(prof, out)
+    return prof

@@ -340,3 +340,9 @@ def test_cli_writes_the_report_and_rejects_bad_input(synth_lake, adam, tmp_path,
               "--out", str(tmp_path / "x.html")])
     assert e.value.code == 2
     assert "no manifest.json" in " ".join(capsys.readouterr().err.split())
+    # a drug with no report in the lake: exit 2, close matches, no report written
+    with pytest.raises(SystemExit) as e:
+        main(["profile", "voclosporn", "--lake", str(synth_lake), "--out", str(tmp_path / "typo.html")])
+    assert e.value.code == 2
+    assert "close matches: VOCLOSPORIN" in " ".join(capsys.readouterr().err.split())
+    assert not (tmp_path / "typo.html").exists()
