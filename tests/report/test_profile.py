@@ -346,3 +346,39 @@ def test_cli_writes_the_report_and_rejects_bad_input(synth_lake, adam, tmp_path,
     assert e.value.code == 2
     assert "close matches: VOCLOSPORIN" in " ".join(capsys.readouterr().err.split())
     assert not (tmp_path / "typo.html").exists()
+
+
+def test_quarters_restrict_every_faers_section_and_the_methods_say_so(synth_lake, full_profile):
+    # one CaseDefinition: the profile built with quarters= counts what the analyses count
+    # under the same definition, section by section
+    from pvsignal.analysis.cases import case_series
+    from pvsignal.analysis.interactions import co_reported_perpetrators
+    from pvsignal.analysis.onset import time_to_onset
+    from pvsignal.analysis.population import CaseDefinition
+    from pvsignal.analysis.signals import signals
+    from pvsignal.prepare.build import connect
+    from pvsignal.report.profile import build_profile
+
+    d = CaseDefinition(quarters="2023Q2")
+    p = build_profile("voclosporin", ["headache", "tremor"], lake=synth_lake, quarters="2023Q2", figures=False)
+    assert p.case_definition["quarters"] == "2023Q2"
+    table = signals(synth_lake, drug="voclosporin", min_count=1, definition=d).table.set_index("event")
+    con = connect(synth_lake)
+    try:
+        cs = case_series(con, "voclosporin", definition=d)
+        co = co_reported_perpetrators(con, "voclosporin", definition=d)
+        onset = {ev: time_to_onset(con, "voclosporin", ev, definition=d) for ev in ("headache", "tremor")}
+    finally:
+        con.close()
+    assert 0 < p.section("cases").data["n_cases"] == cs.n_cases < full_profile.section("cases").data["n_cases"]
+    assert p.section("interactions").data["n_drug_cases"] == co.n_drug_cases
+    assert co.n_drug_cases < full_profile.section("interactions").data["n_drug_cases"]
+    for ev in ("HEADACHE", "TREMOR"):
+        row = _row(p, ev)
+        assert row.reports == table.loc[ev, "n"] < _row(full_profile, ev).reports
+        assert (row.ror, row.eb05) == (table.loc[ev, "ror"], table.loc[ev, "eb05"])
+        assert row.onset_n == onset[ev.lower()].n
+    text = " ".join(" ".join(m.text) for m in p.methods if m.item == "6a")
+    assert "from the quarters 2023Q2 to 2023Q2" in text and "used by every FAERS section" in text
+    full = " ".join(" ".join(m.text) for m in full_profile.methods if m.item == "6a")
+    assert "from every quarter in the lake" in full

@@ -9,7 +9,6 @@ a drug with no report in the lake is an error, not an empty report.
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 from datetime import datetime, timezone
 from pathlib import Path
@@ -61,7 +60,7 @@ def _definition(definition, roles: str | None, quarters: str | None, sex: str | 
                  if v is not None}
     if definition is None:
         return CaseDefinition(**shortcuts)
-    return dataclasses.replace(definition, **shortcuts) if shortcuts else definition
+    return definition.replace(**shortcuts) if shortcuts else definition
 
 
 def _events(events: Sequence[str] | str | None) -> list[str]:

@@ -94,10 +94,7 @@ class ProfileContext:
 
     def analysis_options(self) -> dict[str, Any]:
         """Keyword arguments that pass the case definition to the case, onset and interaction analyses."""
-        from pvsignal.analysis.population import ROLE_SETS
-
-        roles = ROLE_SETS[self.definition.roles] if self.definition.roles != "all" else None
-        return {"roles": roles}
+        return {"definition": self.definition}
 
     def trial_result(self) -> "IncidenceResult":
         """Trial incidence by arm (computed once); arms found by name when not given."""

@@ -30,7 +30,7 @@ def open_lake(ctx: ProfileContext) -> None:
     from pvsignal.prepare.status import lake_status
 
     try:
-        ctx.con = connect(ctx.lake, drop_probable_duplicates=ctx.definition.drop_probable_duplicates)
+        ctx.con = connect(ctx.lake)  # the case definition filters inside each analysis
         ctx.status = lake_status(ctx.lake)
     except PvsignalError as exc:
         ctx.problems["lake"] = str(exc)
@@ -59,7 +59,7 @@ def score_drug(ctx: ProfileContext) -> None:
         return
     if res is None or res.table.empty:
         raise UnknownNameError(f"no report in the lake lists {ctx.key} with roles {ctx.definition.roles} under the "
-                               f"case definition ({describe_definition(ctx.definition)}); widen it or check the name")
+                               f"case definition; widen it or check the name. {describe_definition(ctx.definition)}")
     ctx.scores = res.table.sort_values("event").reset_index(drop=True)
     ctx.score_params = {"case_definition": res.config.case_definition, "thresholds": res.config.thresholds.model_dump(),
                         "mgps_prior": res.metadata.get("mgps_prior"), "source": "pvsignal.analysis.signals"}
@@ -79,20 +79,8 @@ def default_events(scores: pd.DataFrame) -> tuple[list[str], str]:
 
 
 def describe_definition(definition) -> str:
-    """The case definition in words (``definition.describe()`` when the analysis layer offers it)."""
-    describe = getattr(definition, "describe", None)
-    if callable(describe):
-        return describe()
-    d = definition.to_dict()
-    parts = [f"roles {', '.join(d['role_codes'])} ({d['roles']})", f"quarters {d.get('quarters') or 'all'}"]
-    if d.get("sex"):
-        parts.append(f"sex {d['sex']}")
-    if d.get("age_groups"):
-        parts.append(f"age groups {', '.join(d['age_groups'])}")
-    if d.get("years"):
-        parts.append(f"receipt years {d['years'][0]}–{d['years'][1]}")
-    parts.append(f"probable duplicates {'dropped' if d.get('drop_probable_duplicates') else 'kept'}")
-    return "; ".join(parts)
+    """The case definition in words, from :meth:`CaseDefinition.describe` (the values in use)."""
+    return " ".join(definition.describe())
 
 
 def _read_adam(x: Any, reader: Callable[[Any], pd.DataFrame]) -> pd.DataFrame | None:

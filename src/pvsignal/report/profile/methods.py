@@ -76,8 +76,8 @@ def _population(ctx: ProfileContext) -> MethodItem:
     group = (f"Event group '{ctx.event_group}': " + (ctx.group_source or "not resolved") + ".") if ctx.event_group \
         else "No event group given."
     return MethodItem(item="6a", heading="Population, drug and event definitions", text=[
-        f"Case definition: {describe_definition(ctx.definition)}. Every FAERS section (disproportionality, case "
-        "characterisation, time to onset, interactions) counts the deduplicated cases of this one definition.",
+        f"Case definition, used by every FAERS section (disproportionality, case characterisation, time to onset, "
+        f"interactions): {describe_definition(ctx.definition)}",
         f"Drug: ingredient {ctx.key}, role codes {', '.join(d['role_codes'])} ({d['roles']}); reference group: all "
         "other drugs in the same population.",
         f"Events: PTs {', '.join(e.upper() for e in ctx.events)} ({ctx.events_chosen}). {group}"])

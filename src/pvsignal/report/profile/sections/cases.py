@@ -19,7 +19,6 @@ TABLES = (("sex", "Sex"), ("age_group", "Age group (years)"), ("seriousness", "S
 def build(ctx: ProfileContext) -> Section:
     ctx.need_lake()
     from pvsignal.analysis.cases import case_series
-    from pvsignal.analysis.population import ROLE_SETS
     from pvsignal.report import plots
 
     sec = SECTION.empty()
@@ -28,7 +27,7 @@ def build(ctx: ProfileContext) -> Section:
     cs = case_series(ctx.con, ctx.drug, **opts)
     sec.data["n_cases"] = cs.n_cases
     sec.paragraphs.append(f"{cs.n_cases} deduplicated cases list {ctx.key} as a suspect drug "
-                          f"(roles {', '.join(ROLE_SETS[ctx.definition.roles])}).")
+                          f"(roles {', '.join(ctx.definition.role_codes)}).")
     per = []
     for ev in ctx.events:
         try:

@@ -50,7 +50,7 @@ def _omega(ctx: ProfileContext, sec: Section, lr) -> None:
     parts = []
     for sp in specs:
         try:
-            parts.append(interaction_signals(ctx.con, ctx.drug, sp, ctx.events))
+            parts.append(interaction_signals(ctx.con, ctx.drug, sp, ctx.events, **ctx.analysis_options()))
         except PvsignalError as exc:
             sec.paragraphs.append(f"Ω for {sp}: not available: {exc}")
     if parts:
@@ -76,8 +76,9 @@ def build(ctx: ProfileContext) -> Section:
     from pvsignal.analysis.interactions import co_reported_perpetrators
 
     synth = ctx.synthetic_for("faers")
-    co = co_reported_perpetrators(ctx.con, ctx.drug)
-    sec.paragraphs.append(f"Of {co.n_drug_cases} cases with {co.drug} (roles PS, SS, I), co-reported "
+    co = co_reported_perpetrators(ctx.con, ctx.drug, **ctx.analysis_options())
+    sec.data["n_drug_cases"] = co.n_drug_cases
+    sec.paragraphs.append(f"Of {co.n_drug_cases} cases with {co.drug} (roles {', '.join(ctx.definition.role_codes)}), co-reported "
                           "CYP3A/P-gp perpetrators (any role):")
     sec.tables.append(table(co.by_class, "Co-reported perpetrators by class", ["class", "n_cases", "pct"],
                             rename=SHARE_HEADINGS, synthetic=synth))
