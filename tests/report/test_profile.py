@@ -320,6 +320,7 @@ def test_mechanism_diagram_is_deterministic(tmp_path):
     assert a == b and a.startswith(b"<?xml")
 
 
+@pytest.mark.slow  # about 10 s: builds its own profile
 def test_cli_writes_the_report_and_rejects_bad_input(synth_lake, adam, tmp_path, capsys):
     from pvsignal.cli import main
 
@@ -348,6 +349,7 @@ def test_cli_writes_the_report_and_rejects_bad_input(synth_lake, adam, tmp_path,
     assert not (tmp_path / "typo.html").exists()
 
 
+@pytest.mark.slow  # about 10 s: builds its own profile
 def test_quarters_restrict_every_faers_section_and_the_methods_say_so(synth_lake, full_profile):
     # one CaseDefinition: the profile built with quarters= counts what the analyses count
     # under the same definition, section by section
