@@ -294,22 +294,6 @@ def test_methods_follow_readus_pv_order_and_carry_the_lake_tally(full_profile, s
     assert {"READUS-PV", "ROR", "PRR", "IC", "MGPS", "LUPKYNIS-PI", "MEDPATH-2025"} <= ids
 
 
-def test_compound_file_validates_references(tmp_path):
-    from pvsignal.knowledge.compounds import load_compound
-
-    c = load_compound("voclosporin")
-    assert c.mechanism.class_.status == "V"
-    assert any(s.status == "M" for s in c.mechanism.pathway)  # unverified steps are marked
-    bad = tmp_path / "x.yaml"
-    bad.write_text(
-        "schema: 1\ndrug: X\nmechanism:\n  class: {text: a, ref: [NOPE], status: V}\n"
-        "  target: {text: b, status: M}\n  pathway: [{label: X, status: V}]\nreferences: {}\n", encoding="utf-8")
-    with pytest.raises(ConfigError, match="NOPE"):
-        load_compound(bad)
-    with pytest.raises(UnknownNameError, match="shipped: voclosporin"):
-        load_compound("aspirin")
-
-
 def test_mechanism_diagram_is_deterministic(tmp_path):
     from pvsignal.report.mechanism import mechanism_diagram
     from pvsignal.knowledge.compounds import load_compound
@@ -384,3 +368,27 @@ def test_quarters_restrict_every_faers_section_and_the_methods_say_so(synth_lake
     assert "from the quarters 2023Q2 to 2023Q2" in text and "used by every FAERS section" in text
     full = " ".join(" ".join(m.text) for m in full_profile.methods if m.item == "6a")
     assert "from every quarter in the lake" in full
+
+
+def test_the_guard_turns_a_section_failure_into_a_reason():
+    # a section is one SectionSpec; the guard keeps it with its reason instead of sinking the report
+    from pvsignal.analysis.population import CaseDefinition
+    from pvsignal.report.profile.assemble import run_section
+    from pvsignal.report.profile.context import ProfileContext, SectionSpec
+    from pvsignal.report.profile.sections import SECTIONS
+    from pvsignal.stats.flags import Thresholds
+
+    assert [s.key for s in SECTIONS][:3] == ["signals", "cases", "onset"]
+    ctx = ProfileContext(drug="x", key="X", events=["E"], definition=CaseDefinition(), thresholds=Thresholds())
+
+    def user_error(ctx):
+        raise InputFileError("adsl.xpt does not exist")
+
+    def bug(ctx):
+        raise ZeroDivisionError("division by zero")
+
+    s = run_section(ctx, SectionSpec("demo", "Demo", "trial", user_error))
+    assert (s.available, s.reason, ctx.errors) == (False, "adsl.xpt does not exist", [])
+    s = run_section(ctx, SectionSpec("demo", "Demo", "faers", bug))
+    assert not s.available and s.reason == "the computation failed (ZeroDivisionError: division by zero)"
+    assert ctx.errors == ["demo: ZeroDivisionError: division by zero"]
