@@ -163,26 +163,26 @@ def signals(lake: str | Path | None = None, **kwargs):
     return _signals(lake, **kwargs)
 
 
-def cases(drug: str, event: str | None = None, *, lake: str | Path = DEFAULT_LAKE, drop_probable_duplicates: bool = False, **kwargs):
-    """Case characterisation of a drug (or drug–event pair); see :func:`pvsignal.analysis.cases.case_series`."""
+def cases(drug: str, event: str | None = None, *, lake: str | Path = DEFAULT_LAKE, definition=None,
+          engine: str = "duckdb", spark_master: str = "local[*]", **kwargs):
+    """Case characterisation of a drug (or drug–event pair) under a case definition, on DuckDB
+    or Spark; see :func:`pvsignal.analysis.cases.case_series` (``roles``, ``level``, ``top_n`` …)."""
+    from pvsignal.analysis.backends import lake_source
     from pvsignal.analysis.cases import case_series
 
-    con = connect(lake)
-    try:
-        return case_series(con, drug, event, drop_probable_duplicates=drop_probable_duplicates, **kwargs)
-    finally:
-        con.close()
+    with lake_source(lake, engine=engine, spark_master=spark_master) as src:
+        return case_series(src, drug, event, definition=definition, **kwargs)
 
 
-def onset(drug: str, event: str | None = None, *, lake: str | Path = DEFAULT_LAKE, **kwargs):
-    """Time to onset with a Weibull fit; see :func:`pvsignal.analysis.onset.time_to_onset`."""
+def onset(drug: str, event: str | None = None, *, lake: str | Path = DEFAULT_LAKE, definition=None,
+          engine: str = "duckdb", spark_master: str = "local[*]", **kwargs):
+    """Time to onset with a Weibull fit under a case definition, on DuckDB or Spark; see
+    :func:`pvsignal.analysis.onset.time_to_onset`."""
+    from pvsignal.analysis.backends import lake_source
     from pvsignal.analysis.onset import time_to_onset
 
-    con = connect(lake)
-    try:
-        return time_to_onset(con, drug, event, **kwargs)
-    finally:
-        con.close()
+    with lake_source(lake, engine=engine, spark_master=spark_master) as src:
+        return time_to_onset(src, drug, event, definition=definition, **kwargs)
 
 
 def interactions(drug: str, with_: list[str] | str):
@@ -192,15 +192,16 @@ def interactions(drug: str, with_: list[str] | str):
     return check_interactions(drug, with_=with_)
 
 
-def interaction_signals(drug: str, perpetrator: str, events=None, *, lake: str | Path = DEFAULT_LAKE, **kwargs) -> pd.DataFrame:
-    """Ω and stratified ROR for (drug, perpetrator class or drug, event) in a lake."""
+def interaction_signals(drug: str, perpetrator: str, events=None, *, lake: str | Path = DEFAULT_LAKE, definition=None,
+                        engine: str = "duckdb", spark_master: str = "local[*]", **kwargs) -> pd.DataFrame:
+    """Ω and stratified ROR for (drug, perpetrator class or drug, event) in a lake, under a case
+    definition (default roles ``interacting``), on DuckDB or Spark; see
+    :func:`pvsignal.analysis.interactions.interaction_signals`."""
+    from pvsignal.analysis.backends import lake_source
     from pvsignal.analysis.interactions import interaction_signals as _sig
 
-    con = connect(lake)
-    try:
-        return _sig(con, drug, perpetrator, events, **kwargs)
-    finally:
-        con.close()
+    with lake_source(lake, engine=engine, spark_master=spark_master) as src:
+        return _sig(src, drug, perpetrator, events, definition=definition, **kwargs)
 
 
 # --- clinical trials --------------------------------------------------------------------

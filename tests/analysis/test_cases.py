@@ -199,14 +199,16 @@ def test_unknown_names_and_empty_pairs_are_user_errors(con):
 
 
 def test_export_xlsx_one_sheet_per_table_and_csv_is_formula_safe(con, tmp_path):
+    from pvsignal.report.export import write_table
+
     cs = case_series(con, "DRUGA")
-    xlsx = cs.write(tmp_path / "cases.xlsx")
+    xlsx = write_table(cs.long(), tmp_path / "cases.xlsx", metadata=cs.metadata(), sheets=cs.tables())
     wb = openpyxl.load_workbook(xlsx)
     assert {"sex", "age_group", "outcomes", "indications", "co_reported_drugs", "parameters"} <= set(wb.sheetnames)
     sheet = wb["outcomes"]
     assert [c.value for c in sheet[1]] == ["category", "n", "share"]
     assert sheet["A4"].value == "Hospitalisation" and sheet["B4"].value == 4
-    csv = cs.write(tmp_path / "cases.csv")
+    csv = write_table(cs.long(), tmp_path / "cases.csv", metadata=cs.metadata(), sheets=cs.tables())
     long = pd.read_csv(csv)
     assert len(long) == len(cs.long())
     assert "'=1+1" in set(long["category"])  # formula neutralised by write_table

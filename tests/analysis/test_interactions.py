@@ -26,7 +26,7 @@ from pvsignal.analysis.interactions import (
     omega,
     stratified_ror,
 )
-from pvsignal.errors import UnknownNameError
+from pvsignal.errors import ConfigError, UnknownNameError
 
 # PVomega tests/testthat/fixtures/omega_validation_data.csv (commit 6fdb254):
 # id, nxyz=n111, nxy=n11., nxz=n1.1, nyz=n.11, nx=n1.., ny=n.1., nz=n..1, n=n..., Ω, Ω025
@@ -309,7 +309,7 @@ def test_counts_unknown_names_give_clear_errors(tmp_path):
         interaction_counts(con, "voclosporin", "strong-cyp3a4-inhibitor", "tremour")
     with pytest.raises(UnknownNameError, match="ketoconazole"):
         interaction_counts(con, "voclosporin", "ketoconazol", "tremor")
-    with pytest.raises(UnknownNameError, match="role"):
+    with pytest.raises(ConfigError, match="role.*PS, SS, C, I"):  # one role vocabulary: ConfigError with the choices
         interaction_counts(con, "voclosporin", "strong-cyp3a4-inhibitor", "tremor", roles="PS,XX")
 
 

@@ -13,50 +13,49 @@ index. The strata are the four exposure groups (both, D1 only, D2 only, neither)
 
 The statistics are pure numpy/scipy functions over arrays of these counts (any number of
 triples at once); :func:`interaction_counts` produces the counts from the prepared views
-``case_drugs`` and ``case_reactions`` in one DuckDB query.
+in one engine query (Ibis: DuckDB or Spark) over the case definition's population
+(:class:`~pvsignal.analysis.population.CaseDefinition`; default roles ``interacting``).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Iterable, Sequence
+from typing import Any, Iterable, Sequence
 
+import ibis
+import ibis.expr.types as ir
 import numpy as np
 import pandas as pd
 
+from pvsignal.analysis.backends import distinct_values
+from pvsignal.analysis.population import (
+    ROLE_SETS, UNSET, CaseDefinition, Population, case_population, role_codes, with_shortcuts,
+)
 from pvsignal.errors import UnknownNameError
 from pvsignal.stats.omega import STRATA_COLUMNS, margins_to_strata, omega, stratified_ror  # noqa: F401 (re-exported)
+from pvsignal.suggest import close_matches, unknown_name
 
 #: FAERS role codes that count as exposure by default for Ω (UMC practice: suspect and
-#: interacting drugs; a drug reported only as concomitant falls into the background).
-#: Hult S et al. Drug Saf 2020;43:775–785; PVomega R/omega.R (FACTS-2 §2.1 item 12).
-DEFAULT_EXPOSURE_ROLES: tuple[str, ...] = ("PS", "SS", "I")
+#: interacting drugs; a drug reported only as concomitant falls into the background):
+#: the ``interacting`` role set. Hult S et al. Drug Saf 2020;43:775–785; PVomega R/omega.R
+#: (FACTS-2 §2.1 item 12).
+DEFAULT_EXPOSURE_ROLES: tuple[str, ...] = ROLE_SETS["interacting"]
 #: Roles under which a co-reported perpetrator is counted (any mention).
-ALL_ROLES: tuple[str, ...] = ("PS", "SS", "C", "I")
-
+ALL_ROLES: tuple[str, ...] = ROLE_SETS["all"]
 
 
 # --------------------------------------------------------------------------- store queries
-
-
 def _knowledge(knowledge):
     from pvsignal.knowledge import Knowledge, load_knowledge
 
     return knowledge if isinstance(knowledge, Knowledge) else load_knowledge(knowledge)
 
 
-def _roles(roles: Iterable[str] | str) -> list[str]:
-    if isinstance(roles, str):
-        roles = roles.split(",")
-    out = [r.strip().upper() for r in roles if r.strip()]
-    bad = [r for r in out if r not in ALL_ROLES]
-    if bad or not out:
-        raise UnknownNameError(f"unknown role code(s) {', '.join(bad) or '(none)'}: use PS, SS, C or I")
-    return out
-
-
-def _store_names(con) -> list[str]:
-    return [r[0] for r in con.execute("SELECT DISTINCT ingredient FROM case_drugs WHERE ingredient IS NOT NULL").fetchall()]
+def _population(con: Any, definition: CaseDefinition | None, roles: Any,
+                drop_probable_duplicates: bool | None) -> Population:
+    d = with_shortcuts(definition, roles=roles, drop_probable_duplicates=drop_probable_duplicates,
+                       default_roles="interacting")
+    return case_population(con, d)
 
 
 def _drug_names(kn, names: list[str], drug: str) -> tuple[str, list[str]]:
@@ -66,22 +65,16 @@ def _drug_names(kn, names: list[str], drug: str) -> tuple[str, list[str]]:
     target = kn.names.resolve(drug) or kn.names._strip_salts(normalise_name(drug))
     raw = [n for n in names if (kn.names.resolve(n) or kn.names._strip_salts(normalise_name(n))) == target]
     if not raw:
-        import difflib
-
-        near = difflib.get_close_matches(normalise_name(drug), names, n=5, cutoff=0.6)
-        hint = f" Close names in the data: {', '.join(n.lower() for n in near)}." if near else ""
-        raise UnknownNameError(f"drug {drug!r} is not reported in case_drugs.{hint}")
+        raise unknown_name("drug reported in case_drugs", drug, [n.lower() for n in names])
     return target, raw
 
 
-def _unknown_events(con, absent: list[str]) -> None:
-    import difflib
-
-    pts = [r[0] for r in con.execute("SELECT DISTINCT pt FROM case_reactions WHERE pt IS NOT NULL").fetchall()]
+def _unknown_events(ib: Any, absent: list[str]) -> None:
+    pts = [p.lower() for p in distinct_values(ib.table("case_reactions"), "pt")]
     msgs = []
     for e in absent:
-        near = difflib.get_close_matches(e, pts, n=5, cutoff=0.6)
-        msgs.append(f"{e.lower()!r}" + (f" (close: {', '.join(n.lower() for n in near)})" if near else ""))
+        near = close_matches(e, pts)
+        msgs.append(f"{e.lower()!r}" + (f" (close: {', '.join(near)})" if near else ""))
     raise UnknownNameError(f"event(s) not reported in case_reactions: {'; '.join(msgs)}. Use MedDRA preferred terms.")
 
 
@@ -111,117 +104,110 @@ def _perpetrator(kn, names: list[str], spec: str, exclude: str) -> Perpetrator:
     return Perpetrator(label, tuple(sorted(members)), tuple(sorted(raw)))
 
 
-_COUNTS_SQL = """
-WITH exposed AS (
-    SELECT caseid,
-           bool_or(list_contains($x_names, ingredient) AND list_contains($x_roles, role_cod)) AS x,
-           bool_or(list_contains($y_names, ingredient) AND list_contains($y_roles, role_cod)) AS y
-    FROM case_drugs
-    WHERE list_contains($x_names, ingredient) OR list_contains($y_names, ingredient)
-    GROUP BY caseid
-),
-strata AS (
-    SELECT u.caseid, coalesce(e.x, false) AS x, coalesce(e.y, false) AS y
-    FROM (SELECT DISTINCT caseid FROM case_reactions) u LEFT JOIN exposed e USING (caseid)
-),
-sizes AS (
-    SELECT count(*) FILTER (WHERE x AND y)         AS n11_,
-           count(*) FILTER (WHERE x AND NOT y)     AS n10_,
-           count(*) FILTER (WHERE NOT x AND y)     AS n01_,
-           count(*) FILTER (WHERE NOT x AND NOT y) AS n00_
-    FROM strata
-),
-ev AS (
-    SELECT DISTINCT caseid, pt FROM case_reactions
-    WHERE $all_events OR list_contains($events, pt)
-),
-cells AS (
-    SELECT ev.pt AS event,
-           count(*) FILTER (WHERE x AND y)         AS n111,
-           count(*) FILTER (WHERE x AND NOT y)     AS n101,
-           count(*) FILTER (WHERE NOT x AND y)     AS n011,
-           count(*) FILTER (WHERE NOT x AND NOT y) AS n001
-    FROM ev JOIN strata s USING (caseid)
-    GROUP BY ev.pt
-    HAVING count(*) FILTER (WHERE x AND y) >= $min_n111
-)
--- LEFT JOIN keeps the stratum sizes (event NULL) when no event row qualifies
-SELECT c.event, c.n111, s.n11_, c.n101, s.n10_, c.n011, s.n01_, c.n001, s.n00_
-FROM sizes s LEFT JOIN cells c ON TRUE
-ORDER BY c.event
-"""
+def _cell_counts(pop: Population, x_names: list[str], y_names: list[str], x_roles: list[str],
+                 y_roles: list[str], events: list[str] | None, min_n111: int) -> ir.Table:
+    """Per event, the cases in each exposure stratum with the event; the row with
+    ``sizes`` true holds the stratum sizes. The universe is every case of the population
+    with a reaction row."""
+    cd = pop.table("case_drugs")
+    cd = cd.filter(cd.ingredient.isin(x_names + y_names))
+    exposed = cd.group_by("caseid").aggregate(
+        x=(cd.ingredient.isin(x_names) & cd.role_cod.isin(x_roles)).any(),
+        y=(cd.ingredient.isin(y_names) & cd.role_cod.isin(y_roles)).any())
+    ev = pop.events()
+    universe = ev.select(caseid=ev.report_id).distinct()
+    j = universe.left_join(exposed, universe.caseid == exposed.caseid)
+    strata = j.select(caseid=universe.caseid, x=j.x.fill_null(False), y=j.y.fill_null(False))
+    if events is not None:
+        ev = ev.filter(ev.event.isin(events))
+    ev = ev.select(caseid=ev.report_id, event=ev.event).distinct()
+    cells = ev.join(strata, "caseid").select("event", "x", "y", sizes=ibis.literal(False))
+    rows = cells.union(strata.select(event=ibis.null("string"), x=strata.x, y=strata.y, sizes=ibis.literal(True)))
+    x, y = rows.x, rows.y
+    agg = rows.group_by(["sizes", "event"]).aggregate(
+        n111=rows.count(where=x & y), n101=rows.count(where=x & ~y),
+        n011=rows.count(where=~x & y), n001=rows.count(where=~x & ~y))
+    return agg.filter(agg.sizes | (agg.n111 >= int(min_n111)))
 
 
 def interaction_counts(
-    con,
+    con: Any,
     drug: str,
     perpetrator: str,
     events: Sequence[str] | str | None = None,
     *,
-    roles: Iterable[str] | str = DEFAULT_EXPOSURE_ROLES,
+    definition: CaseDefinition | None = None,
+    roles: Iterable[str] | str | None = UNSET,
     perpetrator_roles: Iterable[str] | str | None = None,
     min_n111: int = 0,
     knowledge=None,
+    drop_probable_duplicates: bool | None = None,
 ) -> pd.DataFrame:
     """The 2×2×2 counts for (drug, perpetrator, event) triples from the prepared views.
 
-    ``con`` is a DuckDB connection with ``case_drugs`` (caseid, ingredient, role_cod) and
-    ``case_reactions`` (caseid, pt). ``perpetrator`` is a class (``strong-cyp3a4-inhibitor``,
-    ``cyp3a4-inhibitor``, ``pgp-inhibitor``…; the drug itself is left out of its class) or one
-    drug name. A case is exposed to the drug (perpetrator) when it lists it with a role in
-    ``roles`` (``perpetrator_roles``, default the same); default PS, SS and I (UMC practice).
-    The universe is every distinct caseid in ``case_reactions`` (n___). Names in the store
-    resolve through the knowledge synonyms and salt forms.
+    ``con``: a DuckDB connection with the prepared views (at least ``case_drugs`` and
+    ``case_reactions``; ``cases`` when the definition filters cases), an
+    :class:`~pvsignal.store.engine.Engine` (DuckDB or Spark) or an Ibis backend.
+    ``perpetrator`` is a class (``strong-cyp3a4-inhibitor``, ``cyp3a4-inhibitor``,
+    ``pgp-inhibitor``…; the drug itself is left out of its class) or one drug name. The
+    population is ``definition``'s (default ``CaseDefinition(roles='interacting')``); a
+    case is exposed to the drug (perpetrator) when it lists it with one of the
+    definition's roles (``perpetrator_roles``, default the same): default PS, SS and I
+    (UMC practice). ``roles`` and ``drop_probable_duplicates`` are shortcuts that change
+    the definition. The universe (n___) is every case of the population with a reaction
+    row. Names in the store resolve through the knowledge synonyms and salt forms.
 
     ``events``: one PT, a list, or None for every PT (then ``min_n111`` drops triples with
-    fewer co-exposed cases). All cells come from one SQL query. Returns a DataFrame with
-    columns ``event`` and :data:`STRATA_COLUMNS` (a requested event absent from the data gets
-    event counts of 0), with ``attrs`` recording drug, perpetrator and roles.
+    fewer co-exposed cases). All cells come from one engine query. Returns a DataFrame
+    with columns ``event`` and :data:`STRATA_COLUMNS` (a requested event reported in the
+    lake but not in the population gets event counts of 0), with ``attrs`` recording drug,
+    perpetrator, roles and the case definition.
     """
+    pop = _population(con, definition, roles, drop_probable_duplicates)
+    ib = pop.backend
     kn = _knowledge(knowledge)
-    x_roles = _roles(roles)
-    y_roles = _roles(perpetrator_roles) if perpetrator_roles is not None else x_roles
-    names = _store_names(con)
+    x_roles = list(pop.definition.role_codes)
+    y_roles = list(role_codes(perpetrator_roles)) if perpetrator_roles is not None else x_roles
+    names = distinct_values(ib.table("case_drugs"), "ingredient")
     ingredient, x_names = _drug_names(kn, names, drug)
     perp = _perpetrator(kn, names, perpetrator, exclude=ingredient)
     if isinstance(events, str):
         events = [events]
-    wanted = [e.strip().upper() for e in events] if events is not None else []
-    params = {
-        "x_names": x_names, "y_names": list(perp.raw_names) or [""], "x_roles": x_roles, "y_roles": y_roles,
-        "all_events": events is None, "events": wanted or [""], "min_n111": int(min_n111),
-    }
-    df = con.execute(_COUNTS_SQL, params).df()
-    sizes = df[["n11_", "n10_", "n01_", "n00_"]].iloc[0]
-    df = df[df["event"].notna()]
-    if events is not None:
-        df = df.set_index("event").reindex(wanted).fillna(0)
-        for col, v in sizes.items():
-            df[col] = v
-        df = df.rename_axis("event").reset_index()
-        absent = df.loc[df[["n111", "n101", "n011", "n001"]].sum(axis=1) == 0, "event"].tolist()
-        if absent:
-            _unknown_events(con, absent)
-    df = df[["event", *STRATA_COLUMNS]].astype({c: "int64" for c in STRATA_COLUMNS})
+    wanted = [e.strip().upper() for e in events] if events is not None else None
+    if wanted:
+        r = ib.table("case_reactions")
+        known = set(distinct_values(r.filter(r.pt.isin(wanted)), "pt"))
+        if set(wanted) - known:
+            _unknown_events(ib, [e for e in wanted if e not in known])
+    res = _cell_counts(pop, x_names, list(perp.raw_names), x_roles, y_roles, wanted, min_n111).execute()
+    cells = ["n111", "n101", "n011", "n001"]
+    size = res.loc[res["sizes"].astype(bool), cells]
+    sizes = dict(zip(["n11_", "n10_", "n01_", "n00_"], size.iloc[0] if len(size) else [0] * 4))
+    df = res.loc[~res["sizes"].astype(bool) & res["event"].notna(), ["event", *cells]].sort_values("event")
+    if wanted is not None:
+        df = df.set_index("event").reindex(wanted).fillna(0).rename_axis("event").reset_index()
+    df = df.assign(**sizes)[["event", *STRATA_COLUMNS]].astype({c: "int64" for c in STRATA_COLUMNS})
     df.attrs.update(
         drug=ingredient, perpetrator=perp.label, perpetrator_ingredients=list(perp.ingredients),
-        roles=x_roles, perpetrator_roles=y_roles,
+        roles=x_roles, perpetrator_roles=y_roles, case_definition=pop.definition.to_dict(),
     )
-    return df
+    return df.reset_index(drop=True)
 
 
 def interaction_signals(
-    con,
+    con: Any,
     drug: str,
     perpetrator: str,
     events: Sequence[str] | str | None = None,
     *,
-    roles: Iterable[str] | str = DEFAULT_EXPOSURE_ROLES,
+    definition: CaseDefinition | None = None,
+    roles: Iterable[str] | str | None = UNSET,
     perpetrator_roles: Iterable[str] | str | None = None,
     min_n111: int = 0,
     alpha: float = 0.5,
     level: float = 0.95,
     knowledge=None,
+    drop_probable_duplicates: bool | None = None,
 ) -> pd.DataFrame:
     """Ω (with its exact interval) and the stratified ROR for (drug, perpetrator, event) triples.
 
@@ -232,8 +218,8 @@ def interaction_signals(
     ``perpetrator_roles``, ``alpha``, ``level``.
     """
     counts = interaction_counts(
-        con, drug, perpetrator, events, roles=roles, perpetrator_roles=perpetrator_roles,
-        min_n111=min_n111, knowledge=knowledge,
+        con, drug, perpetrator, events, definition=definition, roles=roles, perpetrator_roles=perpetrator_roles,
+        min_n111=min_n111, knowledge=knowledge, drop_probable_duplicates=drop_probable_duplicates,
     )
     cells = [counts[c].to_numpy() for c in STRATA_COLUMNS]
     om = omega(*cells, alpha=alpha, level=level).drop(columns=["n111"])
@@ -261,48 +247,34 @@ class CoReported:
     by_class: pd.DataFrame
 
 
-_CO_SQL = """
-WITH drug_cases AS (
-    SELECT DISTINCT caseid FROM case_drugs
-    WHERE list_contains($x_names, ingredient) AND list_contains($x_roles, role_cod)
-),
-m AS (SELECT unnest($raw) AS name, unnest($ing) AS ingredient, unnest($cls) AS class),
-hits AS (
-    SELECT DISTINCT d.caseid, m.ingredient, m.class
-    FROM case_drugs d JOIN drug_cases USING (caseid) JOIN m ON d.ingredient = m.name
-    WHERE list_contains($y_roles, d.role_cod)
-)
-SELECT 'drug' AS level, ingredient AS key, count(DISTINCT caseid) AS n_cases FROM hits GROUP BY ingredient
-UNION ALL
-SELECT 'class', class, count(DISTINCT caseid) FROM hits GROUP BY class
-UNION ALL
-SELECT 'total', '', count(*) FROM drug_cases
-"""
-
-
 def co_reported_perpetrators(
-    con,
+    con: Any,
     drug: str,
     *,
+    definition: CaseDefinition | None = None,
     classes: Sequence[str] | str | None = None,
-    roles: Iterable[str] | str = DEFAULT_EXPOSURE_ROLES,
+    roles: Iterable[str] | str | None = UNSET,
     perpetrator_roles: Iterable[str] | str = ALL_ROLES,
     knowledge=None,
+    drop_probable_duplicates: bool | None = None,
 ) -> CoReported:
     """How many of a drug's cases also list a perpetrator, by perpetrator drug and by class.
 
-    Cases of ``drug`` are those listing it with a role in ``roles`` (default PS, SS, I); a
+    Cases of ``drug`` are the population's (``definition``, default roles
+    ``interacting``: PS, SS, I; ``con`` and the shortcuts as in
+    :func:`interaction_counts`) that list it with one of the definition's roles; a
     perpetrator counts under any role in ``perpetrator_roles`` (default all, since
     co-medication is often reported as concomitant). ``classes``: class names (default every
     CYP3A and P-gp inhibitor and inducer class, by strength). ``by_drug`` has columns
     ``ingredient, classes, n_cases, pct`` (percent of the drug's cases); ``by_class`` has
-    ``class, n_cases, pct``. One SQL query over the prepared views.
+    ``class, n_cases, pct``. One engine query.
     """
     from pvsignal.knowledge.perpetrators import class_label
 
+    pop = _population(con, definition, roles, drop_probable_duplicates)
     kn = _knowledge(knowledge)
-    x_roles, y_roles = _roles(roles), _roles(perpetrator_roles)
-    names = _store_names(con)
+    x_roles, y_roles = list(pop.definition.role_codes), list(role_codes(perpetrator_roles))
+    names = distinct_values(pop.backend.table("case_drugs"), "ingredient")
     ingredient, x_names = _drug_names(kn, names, drug)
     p = kn.perpetrators
     if classes is None:
@@ -319,10 +291,17 @@ def co_reported_perpetrators(
     for name, res in resolved.items():
         for lab in labels.get(res, ()):
             raw.append(name), ing.append(res), cls.append(lab)
-    res = con.execute(
-        _CO_SQL, {"x_names": x_names, "x_roles": x_roles, "y_roles": y_roles,
-                  "raw": raw or [""], "ing": ing or [""], "cls": cls or [""]},
-    ).df()
+    m = ibis.memtable(pd.DataFrame({"name": raw or [""], "ingredient": ing or [""], "class": cls or [""]},
+                                   dtype="string"))
+    cd = pop.table("case_drugs")
+    drug_cases = cd.filter(cd.ingredient.isin(x_names) & cd.role_cod.isin(x_roles)).select("caseid").distinct()
+    y = cd.filter(cd.role_cod.isin(y_roles)).semi_join(drug_cases, "caseid")
+    hits = y.join(m, y.ingredient == m.name).select("caseid", ingredient=m.ingredient, cls=m["class"]).distinct()
+    res = ibis.union(
+        hits.group_by(key=hits.ingredient).aggregate(n_cases=hits.caseid.nunique()).mutate(level=ibis.literal("drug")),
+        hits.group_by(key=hits.cls).aggregate(n_cases=hits.caseid.nunique()).mutate(level=ibis.literal("class")),
+        drug_cases.aggregate(key=ibis.literal(""), n_cases=drug_cases.count()).mutate(level=ibis.literal("total")),
+    ).execute()
     total = int(res.loc[res["level"] == "total", "n_cases"].iloc[0])
     by_drug = res[res["level"] == "drug"].rename(columns={"key": "ingredient"})[["ingredient", "n_cases"]]
     by_drug["classes"] = by_drug["ingredient"].map(lambda i: "; ".join(labels[i]))

@@ -37,11 +37,13 @@ import math
 from dataclasses import dataclass, field
 from typing import Any, Sequence
 
-import duckdb
+import ibis
+import ibis.expr.types as ir
 import numpy as np
 import pandas as pd
 
-from pvsignal.analysis.cases import SUSPECT_ROLES, population_ctes
+from pvsignal.analysis.cases import drug_cases
+from pvsignal.analysis.population import UNSET, CaseDefinition, case_population, with_shortcuts
 from pvsignal.errors import AnalysisError, ConfigError
 from pvsignal.stats.weibull import WeibullFit, weibull_fit, weibull_reading  # noqa: F401 (re-exported)
 
@@ -62,54 +64,56 @@ MIN_START = "1950-01-01"
 
 # --------------------------------------------------------------------------- onset data
 def onset_days(
-    con: duckdb.DuckDBPyConnection,
+    con: Any,
     drug: str,
     event: str | None = None,
     *,
-    level: str = "pt",
+    definition: CaseDefinition | None = None,
+    level: str | None = None,
     by_event: bool = False,
-    roles: Sequence[str] | None = SUSPECT_ROLES,
+    roles: str | Sequence[str] | None = UNSET,
     allow_month: bool = False,
     max_days: int = MAX_DAYS,
-    drop_probable_duplicates: bool = False,
+    drop_probable_duplicates: bool | None = None,
 ) -> pd.DataFrame:
     """One row per case (per event with ``by_event``): caseid, event, start_dt, event_dt,
     days, excluded (null when kept, else a reason of :data:`EXCLUSION_REASONS`).
 
-    Dates here are the ones used (month dates already imputed to the 15th).
+    The cases are those of :func:`~pvsignal.analysis.cases.drug_cases` under
+    ``definition`` (``con``, ``roles``, ``drop_probable_duplicates`` as in
+    :func:`~pvsignal.analysis.cases.case_series`). Dates here are the ones used (month
+    dates already imputed to the 15th). One engine query.
     """
-    ctes, params = population_ctes(con, drug, event, level=level, roles=roles, by_event=by_event,
-                                   drop_probable_duplicates=drop_probable_duplicates)
-    sql = ctes.rstrip("\n") + """,
-    ther AS (
-        SELECT d.caseid,
-               count(t.start_dt) AS n_start,
-               min(CASE WHEN t.start_dt_prec = 'D' THEN t.start_dt
-                        WHEN t.start_dt_prec = 'M' AND ? THEN t.start_dt + 14 END) AS start_day
-        FROM drug_rows d
-        LEFT JOIN case_ther t ON t.caseid = d.caseid AND t.dsg_drug_seq = d.drug_seq
-        GROUP BY d.caseid),
-    base AS (
-        SELECT p.caseid, p.event, c.event_dt, th.n_start, th.start_day,
-               CASE WHEN c.event_dt_prec = 'D' THEN c.event_dt
-                    WHEN c.event_dt_prec = 'M' AND ? THEN c.event_dt + 14 END AS event_day
-        FROM pop p JOIN cases c USING (caseid) LEFT JOIN ther th USING (caseid)),
-    d AS (SELECT *, date_diff('day', start_day, event_day) AS days FROM base)
-    SELECT caseid, event, start_day AS start_dt, event_day AS event_dt, days,
-           CASE WHEN event_dt IS NULL THEN ?
-                WHEN event_day IS NULL THEN ?
-                WHEN coalesce(n_start, 0) = 0 THEN ?
-                WHEN start_day IS NULL THEN ?
-                WHEN start_day < CAST(? AS DATE) THEN ?
-                WHEN days < 0 THEN ?
-                WHEN days > ? THEN ? END AS excluded
-    FROM d ORDER BY event, caseid
-    """
+    d = with_shortcuts(definition, roles=roles, drop_probable_duplicates=drop_probable_duplicates)
+    sel = drug_cases(case_population(con, d), drug, event, level=level or d.event_level, by_event=by_event)
+    p = sel.population
+    t, rows = p.backend.table("case_ther"), sel.drug_rows
+    j = rows.left_join(t, (rows.caseid == t.caseid) & (rows.drug_seq == t.dsg_drug_seq))
+    th = j.group_by("caseid").aggregate(n_start=j.start_dt.count(),
+                                        start_day=_day(j.start_dt, j.start_dt_prec, allow_month).min())
+    c = p.cases
+    c = c.select("caseid", event_dt_raw=c.event_dt, event_day=_day(c.event_dt, c.event_dt_prec, allow_month))
+    base = sel.pop.join(c, "caseid").left_join(th, "caseid")
+    days = base.event_day.delta(base.start_day, unit="day")
     r = EXCLUSION_REASONS
-    extra = [allow_month, allow_month, r[0], r[1], r[2], r[3], MIN_START, r[4], r[5], int(max_days), r[6]]
-    df = con.execute(sql, [*params, *extra]).df()
+    excluded = ibis.cases(
+        (base.event_dt_raw.isnull(), r[0]), (base.event_day.isnull(), r[1]),
+        (base.n_start.fill_null(0) == 0, r[2]), (base.start_day.isnull(), r[3]),
+        (base.start_day < ibis.date(MIN_START), r[4]), (days < 0, r[5]), (days > int(max_days), r[6]),
+        else_=ibis.null("string"))
+    out = base.select("caseid", "event", start_dt=base.start_day.cast("date"), event_dt=base.event_day.cast("date"),
+                      days=days, excluded=excluded)
+    df = out.order_by(["event", "caseid"]).execute()
     df["days"] = df["days"].where(df["excluded"].isna())
     return df
+
+
+def _day(date: ir.DateValue, prec: ir.StringValue, allow_month: bool) -> ir.DateValue:
+    """The date when precise to the day; with ``allow_month`` a month date's 15th; else null."""
+    whens = [(prec == "D", date)]
+    if allow_month:
+        whens.append((prec == "M", (date + ibis.interval(days=14)).cast("date")))
+    return ibis.cases(*whens, else_=ibis.null("date"))
 
 
 # --------------------------------------------------------------------------- summary
@@ -205,38 +209,42 @@ def summarise_onset(
 
 
 def time_to_onset(
-    con: duckdb.DuckDBPyConnection,
+    con: Any,
     drug: str,
     event: str | None = None,
     *,
-    level: str = "pt",
-    roles: Sequence[str] | None = SUSPECT_ROLES,
+    definition: CaseDefinition | None = None,
+    level: str | None = None,
+    roles: str | Sequence[str] | None = UNSET,
     allow_month: bool = False,
     max_days: int = MAX_DAYS,
     zero_days: str = "half",
     ci: str = "wald-log",
-    drop_probable_duplicates: bool = False,
+    drop_probable_duplicates: bool | None = None,
 ) -> OnsetResult:
     """Time to onset of ``event`` (a PT, or a group at ``level``) for ``drug``; all events
-    of the drug's cases when ``event`` is None. See the module doc for every convention."""
-    rows = onset_days(con, drug, event, level=level, roles=roles, allow_month=allow_month,
-                      max_days=max_days, drop_probable_duplicates=drop_probable_duplicates)
-    return _summarise_rows(rows, drug=drug, event=event, level=level, roles=roles, allow_month=allow_month,
+    of the drug's cases when ``event`` is None. ``con``, ``definition`` and the shortcuts
+    as in :func:`onset_days`; see the module doc for every convention."""
+    d = with_shortcuts(definition, roles=roles, drop_probable_duplicates=drop_probable_duplicates)
+    level = level or d.event_level
+    rows = onset_days(con, drug, event, definition=d, level=level, allow_month=allow_month, max_days=max_days)
+    return _summarise_rows(rows, drug=drug, event=event, level=level, definition=d, allow_month=allow_month,
                            max_days=max_days, zero_days=zero_days, ci=ci)
 
 
 def onset_by_event(
-    con: duckdb.DuckDBPyConnection,
+    con: Any,
     drug: str,
     *,
-    level: str = "pt",
+    definition: CaseDefinition | None = None,
+    level: str | None = None,
     min_cases: int = 3,
-    roles: Sequence[str] | None = SUSPECT_ROLES,
+    roles: str | Sequence[str] | None = UNSET,
     allow_month: bool = False,
     max_days: int = MAX_DAYS,
     zero_days: str = "half",
     ci: str = "wald-log",
-    drop_probable_duplicates: bool = False,
+    drop_probable_duplicates: bool | None = None,
 ) -> pd.DataFrame:
     """One row per event (PT or group at ``level``) with ≥ ``min_cases`` usable onsets.
 
@@ -244,13 +252,14 @@ def onset_by_event(
     weibull_shape, weibull_shape_lower, weibull_shape_upper, weibull_scale, reading;
     sorted by n (descending), then event.
     """
-    rows = onset_days(con, drug, level=level, by_event=True, roles=roles, allow_month=allow_month,
-                      max_days=max_days, drop_probable_duplicates=drop_probable_duplicates)
+    d = with_shortcuts(definition, roles=roles, drop_probable_duplicates=drop_probable_duplicates)
+    level = level or d.event_level
+    rows = onset_days(con, drug, definition=d, level=level, by_event=True, allow_month=allow_month, max_days=max_days)
     out = []
     for ev, part in rows.groupby("event", sort=True):  # one scipy fit per event
         if part["excluded"].isna().sum() < min_cases:
             continue
-        r = _summarise_rows(part, drug=drug, event=str(ev), level=level, roles=roles,
+        r = _summarise_rows(part, drug=drug, event=str(ev), level=level, definition=d,
                             allow_month=allow_month, max_days=max_days, zero_days=zero_days, ci=ci)
         w = r.weibull
         out.append({
@@ -270,16 +279,17 @@ def onset_by_event(
 
 
 def _summarise_rows(rows: pd.DataFrame, *, drug: str, event: str | None, level: str,
-                    roles: Sequence[str] | None, allow_month: bool, max_days: int,
+                    definition: CaseDefinition, allow_month: bool, max_days: int,
                     zero_days: str, ci: str) -> OnsetResult:
     kept = rows["excluded"].isna()
     excluded = rows.loc[~kept, "excluded"].value_counts().to_dict()
     return summarise_onset(
         rows.loc[kept, "days"].to_numpy(dtype=float), excluded=excluded, zero_days=zero_days, ci=ci,
         drug=drug.strip().upper(), event=event, level=level,
-        parameters={"roles": list(roles) if roles is not None else "all",
+        parameters={"roles": list(definition.role_codes),
                     "date_precision": "day or month (month → 15th)" if allow_month else "day",
                     "max_days": max_days, "min_start": MIN_START,
                     "day_counting": "event_dt - start_dt in days; same day = 0",
-                    "several_therapies": "earliest start"},
+                    "several_therapies": "earliest start",
+                    "case_definition": definition.to_dict(), "methods": definition.describe()},
     )

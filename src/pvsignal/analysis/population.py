@@ -1,45 +1,105 @@
-"""The report population of a FAERS analysis: an explicit, recorded case definition.
+"""The report population of a FAERS analysis: one case definition for every analysis.
 
-Turns the prepared views (``cases``, ``case_drugs``, ``case_reactions``) into the
-``(report_id, drug)`` and ``(report_id, event)`` sets and the per-report strata that
-:func:`pvsignal.analysis.counts.pair_counts_from_sets` counts. ``report_id`` is the
+:class:`CaseDefinition` says which reports, drugs and events count; :func:`case_population`
+turns it into Ibis tables over the prepared views (``cases``, ``case_drugs``,
+``case_reactions`` …) on any Ibis backend — a DuckDB connection, or the backend of a
+:class:`~pvsignal.store.engine.Engine` (DuckDB or Spark) — so signals, case series, time
+to onset and interactions count the same reports everywhere. ``report_id`` is the
 deduplicated ``caseid``; ``drug`` the ingredient; ``event`` the MedDRA PT (upper case).
 
+Vocabulary (the same for every command and function):
+
+* roles — a named set (:data:`ROLE_SETS`: ``suspect`` PS+SS, ``primary`` PS,
+  ``interacting`` PS+SS+I, ``all`` PS+SS+C+I) or a list of FAERS role codes
+  (``PS,SS,I``), any case;
+* sex — ``F``/``M`` (``female``/``male`` accepted, any case);
+* age — one set of bands (:data:`AGE_BANDS`, years, on the age converted by
+  ``age_cod``: ``<18`` [0, 18), ``18-64`` [18, 65), ``65-85`` [65, 85], ``>85``
+  (85, 120]) used by the case tables; filter and stratum groups
+  (:data:`AGE_GROUPS`) are unions of these bands (``65+`` = ``65-85`` ∪ ``>85``), so
+  a filter, a stratum and a table row mean the same ages.
+
 Defaults follow common FAERS practice: suspect drugs (roles PS and SS), all quarters,
-all reports. Every parameter is kept in :class:`CaseDefinition` and written beside
-each result so it can be reproduced.
+all reports. Every parameter is kept in :class:`CaseDefinition`, written beside each
+result (:meth:`CaseDefinition.to_dict`) and described in plain words for the methods
+text (:meth:`CaseDefinition.describe`).
 """
 
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from functools import cached_property
+from typing import Any, Sequence
 
-import duckdb
 import ibis
 import ibis.expr.types as ir
 
-from pvsignal.errors import ConfigError
+from pvsignal.analysis.backends import backend_of
+from pvsignal.errors import ConfigError, PvsignalError
+from pvsignal.prepare.views import AGE_FACTORS, MAX_AGE_YEARS
 from pvsignal.quarters import parse_quarter
 
-ROLE_SETS = {"suspect": ("PS", "SS"), "primary": ("PS",), "all": ("PS", "SS", "C", "I")}
-#: age bands (years) used for filters and strata: [lower, upper)
-AGE_GROUPS: dict[str, tuple[float, float]] = {"<18": (0, 18), "18-64": (18, 65), "65+": (65, 1e9)}
+ROLE_CODES = ("PS", "SS", "C", "I")
+ROLE_SETS: dict[str, tuple[str, ...]] = {
+    "suspect": ("PS", "SS"), "primary": ("PS",), "interacting": ("PS", "SS", "I"), "all": ROLE_CODES,
+}
+ROLE_NAMES = {"PS": "primary suspect", "SS": "secondary suspect", "C": "concomitant", "I": "interacting"}
+SEXES = {"F": "F", "FEMALE": "F", "M": "M", "MALE": "M"}
+#: age bands (years) of tables, filters and strata: (name, upper limit, upper limit included)
+AGE_BANDS: tuple[tuple[str, float, bool], ...] = (
+    ("<18", 18, False), ("18-64", 65, False), ("65-85", 85, True), (">85", MAX_AGE_YEARS, True))
+#: filter and stratum groups: unions of :data:`AGE_BANDS`
+AGE_GROUPS: dict[str, tuple[str, ...]] = {
+    "<18": ("<18",), "18-64": ("18-64",), "65+": ("65-85", ">85"), "65-85": ("65-85",), ">85": (">85",)}
+#: the groups of the ``age_group`` stratum
+STRATUM_AGE_GROUPS = ("<18", "18-64", "65+")
 STRATA = ("sex", "age_group", "year")
 #: event of reports with no PT in any group at a group level: keeps them in N and in the
 #: margins; dropped from results (see :func:`population`)
 NO_GROUP_EVENT = "(no event in any group)"
 
 
+def role_codes(roles: str | Sequence[str] | None) -> tuple[str, ...]:
+    """FAERS role codes of a named set or a code list (``'suspect'``, ``'PS,SS,I'``,
+    ``['ps', 'i']``); ``None`` means ``all``. :class:`ConfigError` names the choices."""
+    if roles is None:
+        return ROLE_CODES
+    if isinstance(roles, str):
+        if roles.strip().lower() in ROLE_SETS:
+            return ROLE_SETS[roles.strip().lower()]
+        roles = roles.split(",")
+    codes = [str(r).strip().upper() for r in roles if str(r).strip()]
+    bad = [c for c in codes if c not in ROLE_CODES]
+    if bad or not codes:
+        raise ConfigError(f"unknown role(s) {', '.join(bad) or '(none)'}: use a set ({', '.join(ROLE_SETS)}) "
+                          f"or role codes from {', '.join(ROLE_CODES)} (e.g. PS,SS,I)")
+    return tuple(c for c in ROLE_CODES if c in codes)
+
+
+def role_spec(roles: str | Sequence[str] | None) -> str:
+    """The canonical spelling: the set's name when the codes form one, else ``PS,SS,I``."""
+    codes = role_codes(roles)
+    return next((name for name, s in ROLE_SETS.items() if s == codes), ",".join(codes))
+
+
+def parse_sex(sex: str) -> str:
+    """``F`` or ``M`` from F/M/female/male (any case)."""
+    key = str(sex).strip().upper()
+    if key not in SEXES:
+        raise ConfigError(f"sex must be F or M (female/male); got {sex!r}")
+    return SEXES[key]
+
+
 @dataclass
 class CaseDefinition:
     """Which reports, drugs and events an analysis counts.
 
-    ``roles``: ``suspect`` (PS+SS), ``primary`` (PS) or ``all``; ``quarters``: a
-    ``2021Q1:2024Q4`` range on the quarter of each case's kept version; ``sex``:
-    ``F``/``M``; ``age_groups``: subset of :data:`AGE_GROUPS`; ``years``: receipt
-    years ``[from, to]``; ``strata``: any of ``sex, age_group, year`` for stratified
-    expected counts; ``drop_probable_duplicates`` leaves out flagged cases.
+    ``roles``: a set of :data:`ROLE_SETS` or role codes (``PS,SS,I``); ``quarters``: a
+    ``2021Q1:2024Q4`` range on the quarter of each case's kept version; ``sex``: ``F``/
+    ``M``; ``age_groups``: any of :data:`AGE_GROUPS`; ``years``: receipt years ``[from,
+    to]``; ``strata``: any of ``sex, age_group, year`` for stratified expected counts;
+    ``drop_probable_duplicates`` leaves out flagged cases. Values are normalised on
+    creation (``roles='PS,SS'`` → ``suspect``, ``sex='female'`` → ``F``).
     """
 
     roles: str = "suspect"
@@ -55,10 +115,11 @@ class CaseDefinition:
     event_groups: str | None = None
 
     def __post_init__(self) -> None:
-        if self.roles not in ROLE_SETS:
-            raise ConfigError(f"roles must be one of {', '.join(ROLE_SETS)}; got {self.roles!r}")
-        if self.sex is not None and self.sex.upper() not in ("F", "M"):
-            raise ConfigError(f"sex must be F or M; got {self.sex!r}")
+        self.roles = role_spec(self.roles)
+        if self.sex is not None:
+            self.sex = parse_sex(self.sex)
+        if isinstance(self.age_groups, str):
+            self.age_groups = [g.strip() for g in self.age_groups.split(",") if g.strip()]
         bad = [g for g in self.age_groups or [] if g not in AGE_GROUPS]
         if bad:
             raise ConfigError(f"unknown age group(s) {bad}; known: {', '.join(AGE_GROUPS)}")
@@ -79,67 +140,230 @@ class CaseDefinition:
             parts = self.quarters.split(":")
             if len(parts) not in (1, 2):
                 raise ConfigError(f"quarters must look like 2021Q1:2024Q4; got {self.quarters!r}")
-            for p in parts:
-                parse_quarter(p)
+            try:
+                self.quarters = ":".join(parse_quarter(p) for p in parts)
+            except PvsignalError as exc:
+                raise ConfigError(f"quarters: {exc}") from None
+
+    @property
+    def role_codes(self) -> tuple[str, ...]:
+        return role_codes(self.roles)
+
+    @property
+    def quarter_range(self) -> tuple[str, str] | None:
+        if not self.quarters:
+            return None
+        parts = self.quarters.split(":")
+        return parts[0], parts[-1]
+
+    @property
+    def filters_cases(self) -> bool:
+        """Whether the definition leaves out any case of the prepared views."""
+        return bool(self.drop_probable_duplicates or self.quarters or self.sex or self.age_groups or self.years)
+
+    def replace(self, **changes: Any) -> CaseDefinition:
+        """A copy with ``changes`` (validated again)."""
+        return CaseDefinition(**{**{k: v for k, v in asdict(self).items()}, **changes})
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
-        d["role_codes"] = list(ROLE_SETS[self.roles])
+        d["role_codes"] = list(self.role_codes)
         return d
 
+    def describe(self) -> list[str]:
+        """Plain sentences for a methods section, generated from the values in use."""
+        codes = self.role_codes
+        named = f"{self.roles} " if self.roles in ROLE_SETS else ""
+        out = [f"Drugs count when reported in the {named}role(s) "
+               f"{', '.join(f'{ROLE_NAMES[c]} ({c})' for c in codes)}, at the {self.drug_level} level."]
+        if self.event_level == "pt":
+            out.append("Events are MedDRA preferred terms (PT) as reported.")
+        else:
+            src = f"the groups of {self.event_groups}" if self.event_level == "group" else f"MedDRA {self.event_level.upper()}"
+            out.append(f"Events are counted at the {self.event_level} level ({src}); a report counts once per group.")
+        q = self.quarter_range
+        out.append(f"Reports: the latest version of each case, from the quarters {q[0]} to {q[1]}." if q
+                   else "Reports: the latest version of each case, from every quarter in the lake.")
+        if self.sex:
+            out.append(f"Only cases with sex {'female (F)' if self.sex == 'F' else 'male (M)'} are included.")
+        if self.age_groups:
+            out.append(f"Only cases aged {', '.join(self.age_groups)} years are included (age converted to years "
+                       "from its reported unit; cases without a usable age are left out).")
+        if self.years:
+            out.append(f"Only cases first received by FDA in {self.years[0]}–{self.years[1]} are included.")
+        out.append("Cases flagged as probable duplicates are left out." if self.drop_probable_duplicates
+                   else "Cases flagged as probable duplicates are kept.")
+        if self.strata:
+            out.append(f"Expected counts are stratified by {', '.join(self.strata)}"
+                       + (" (age groups " + ", ".join(STRATUM_AGE_GROUPS) + ")." if "age_group" in self.strata else "."))
+        return out
 
-def _age_group(age: ir.FloatingValue) -> ir.StringValue:
-    return ibis.cases(*((age.between(lo, hi) & (age < hi), name) for name, (lo, hi) in AGE_GROUPS.items()), else_="unknown")
+
+class _Unset:
+    def __repr__(self) -> str:
+        return "UNSET"
 
 
-def population(con: duckdb.DuckDBPyConnection, definition: CaseDefinition) -> tuple[ir.Table, ir.Table, ir.Table]:
-    """``(drugs, events, report_strata)`` Ibis tables over the prepared views in ``con``."""
-    ib = ibis.duckdb.from_connection(con)
-    cases = ib.table("cases")
-    if definition.drop_probable_duplicates:
-        cases = cases.filter(~cases.probable_duplicate)
-    if definition.quarters:
-        parts = [parse_quarter(p) for p in definition.quarters.split(":")]
-        lo, hi = parts[0], parts[-1]
-        cases = cases.filter((cases.quarter >= lo) & (cases.quarter <= hi))
-    if definition.sex:
-        cases = cases.filter(cases.sex == definition.sex.upper())
-    cases = cases.mutate(
-        age_group=_age_group(cases.age_years),
-        year=cases.receipt_year.cast("string"),
-        sex=cases.sex.isin(["F", "M"]).ifelse(cases.sex, "unknown"),
-    )
-    if definition.age_groups:
-        cases = cases.filter(cases.age_group.isin(definition.age_groups))
-    if definition.years:
-        cases = cases.filter(cases.receipt_year.between(*definition.years))
-    ids = cases.select(report_id=cases.caseid, **{s: cases[s] for s in definition.strata})
-    d = ib.table("case_drugs")
-    d = d.filter(d.role_cod.isin(list(ROLE_SETS[definition.roles])) & d.ingredient.notnull())
-    # every case_drugs/case_reactions row belongs to a case: only a case filter needs the semi join
-    filtered = bool(definition.drop_probable_duplicates or definition.quarters or definition.sex
-                    or definition.age_groups or definition.years)
-    drugs = d.select(report_id=d.caseid, drug=d.ingredient)
-    if filtered:
-        drugs = drugs.semi_join(ids, "report_id")
-    r = ib.table("case_reactions")
-    events = r.select(report_id=r.caseid, event=r.pt)
-    if definition.event_level != "pt":
-        register_event_groups(con, definition)
-        g = ib.table("pt_groups")
-        g = g.filter(g.level == definition.event_level).select(gpt=g.pt.upper(), group_name=g.group_name)
+#: default of the legacy keyword shortcuts: "keep the definition's value"
+UNSET: Any = _Unset()
+
+
+def with_shortcuts(definition: CaseDefinition | None, *, roles: Any = UNSET,
+                   drop_probable_duplicates: bool | None = None, default_roles: str = "suspect") -> CaseDefinition:
+    """``definition`` (default: ``CaseDefinition(roles=default_roles)``) with the legacy
+    keyword shortcuts applied: ``roles`` (a set name or codes; ``None`` = ``all``;
+    :data:`UNSET` = unchanged) and ``drop_probable_duplicates`` (``None`` = unchanged)."""
+    d = definition or CaseDefinition(roles=default_roles)
+    changes: dict[str, Any] = {}
+    if roles is not UNSET:
+        changes["roles"] = role_spec(roles)
+    if drop_probable_duplicates is not None:
+        changes["drop_probable_duplicates"] = bool(drop_probable_duplicates)
+    return d.replace(**changes) if changes else d
+
+
+# --------------------------------------------------------------------------- Ibis pieces
+def in_unit(value: ir.NumericValue, code: ir.StringValue, factors: dict[str, float]) -> ir.FloatingValue:
+    """``value`` × the factor of its unit ``code`` (upper-cased, trimmed); null for an unknown unit."""
+    key = code.strip().upper()
+    factor = ibis.cases(*((key == k, v) for k, v in factors.items()), else_=ibis.null("float64"))
+    return value.cast("float64") * factor
+
+
+def age_in_years(age: ir.NumericValue, age_cod: ir.StringValue) -> ir.FloatingValue:
+    """Age in years from value and unit code (:data:`~pvsignal.prepare.views.AGE_FACTORS`)."""
+    return in_unit(age, age_cod, AGE_FACTORS)
+
+
+def age_band(years: ir.FloatingValue) -> ir.StringValue:
+    """The :data:`AGE_BANDS` name of an age in years; ``unknown`` outside [0, 120] or null."""
+    whens = [((years < hi) if not inc else (years <= hi), name) for name, hi, inc in AGE_BANDS]
+    return ibis.cases(((years < 0) | years.isnull(), "unknown"), *whens, else_="unknown")
+
+
+def age_group(band: ir.StringValue) -> ir.StringValue:
+    """The stratum group (:data:`STRATUM_AGE_GROUPS`) of a band."""
+    return ibis.cases(*((band.isin(list(AGE_GROUPS[g])), g) for g in STRATUM_AGE_GROUPS), else_="unknown")
+
+
+@dataclass
+class Population:
+    """A definition's population on one backend.
+
+    ``cases``: the prepared ``cases`` rows of the population (every column, ``caseid``);
+    ``ids``: ``report_id`` and the definition's strata columns (both built on first use,
+    so a definition without case filters never reads ``cases`` unless asked).
+    :meth:`table` gives any other prepared view restricted to the population;
+    :attr:`drugs` the ``(report_id, drug)`` rows of the definition's roles;
+    :meth:`events` the ``(report_id, event)`` rows at a level. A definition without case
+    filters adds no join.
+
+    Filters: quarters on ``cases.quarter``; sex on ``cases.sex``; age groups on the age
+    converted by :func:`age_in_years` and banded by :func:`age_band`; years on
+    ``receipt_year``; probable duplicates on ``probable_duplicate`` (a missing flag
+    counts as not flagged). Strata: ``sex`` (F, M, else ``unknown``), ``age_group``
+    (:data:`STRATUM_AGE_GROUPS`, else ``unknown``), ``year`` (receipt year as text).
+    """
+
+    backend: ibis.BaseBackend
+    definition: CaseDefinition
+
+    @cached_property
+    def _filtered(self) -> ir.Table:
+        d = self.definition
+        cases = self.backend.table("cases")
+        if d.drop_probable_duplicates:
+            cases = cases.filter(~cases.probable_duplicate.fill_null(False))
+        if d.quarters:
+            lo, hi = d.quarter_range
+            cases = cases.filter((cases.quarter >= lo) & (cases.quarter <= hi))
+        if d.sex:
+            cases = cases.filter(cases.sex == d.sex)
+        if d.age_groups or "age_group" in d.strata:
+            cases = cases.mutate(_age_band=age_band(age_in_years(cases.age, cases.age_cod)))
+        if d.age_groups:
+            bands = sorted({b for g in d.age_groups for b in AGE_GROUPS[g]})
+            cases = cases.filter(cases._age_band.isin(bands))
+        if d.years:
+            cases = cases.filter(cases.receipt_year.between(*d.years))
+        return cases
+
+    @property
+    def cases(self) -> ir.Table:
+        c = self._filtered
+        return c.drop("_age_band") if "_age_band" in c.columns else c
+
+    @property
+    def ids(self) -> ir.Table:
+        c = self._filtered
+        derived = {
+            "sex": lambda: c.sex.isin(["F", "M"]).ifelse(c.sex, "unknown"),
+            "age_group": lambda: age_group(c._age_band),
+            "year": lambda: c.receipt_year.cast("string"),
+        }
+        return c.select(report_id=c.caseid, **{s: derived[s]() for s in self.definition.strata})
+
+    def table(self, name: str) -> ir.Table:
+        t = self.backend.table(name)
+        if not self.definition.filters_cases:
+            return t
+        return t.semi_join(self._filtered.select("caseid"), "caseid")
+
+    @property
+    def drug_rows(self) -> ir.Table:
+        """``case_drugs`` rows of the population in the definition's roles (ingredient set)."""
+        d = self.table("case_drugs")
+        return d.filter(d.role_cod.isin(list(self.definition.role_codes)) & d.ingredient.notnull())
+
+    @property
+    def drugs(self) -> ir.Table:
+        d = self.drug_rows
+        return d.select(report_id=d.caseid, drug=d.ingredient)
+
+    def events(self, level: str = "pt") -> ir.Table:
+        """``(report_id, event)``: PTs, or the groups of ``level`` in the ``pt_groups`` view."""
+        r = self.table("case_reactions")
+        events = r.select(report_id=r.caseid, event=r.pt)
+        if level == "pt":
+            return events
+        g = self.backend.table("pt_groups")
+        g = g.filter(g.level == level).select(gpt=g.pt.upper(), group_name=g.group_name)
         j = events.join(g, events.event == g.gpt)
-        grouped = j.select(report_id=j.report_id, event=j.group_name).distinct()
-        # reports with no grouped PT stay in the population under a placeholder event
+        return j.select(report_id=j.report_id, event=j.group_name).distinct()
+
+
+def case_population(source: Any, definition: CaseDefinition | None = None) -> Population:
+    """The :class:`Population` of ``definition`` over the prepared views of ``source`` (a
+    DuckDB connection, an :class:`~pvsignal.store.engine.Engine` or an Ibis backend).
+    Event groups of the definition (MedDRA folder, YAML file) are registered as
+    ``pt_groups`` first."""
+    d = definition or CaseDefinition()
+    ib = backend_of(source)
+    if d.meddra or d.event_groups:
+        register_event_groups(ib, d)
+    return Population(ib, d)
+
+
+def population(con: Any, definition: CaseDefinition) -> tuple[ir.Table, ir.Table, ir.Table]:
+    """``(drugs, events, report_strata)`` Ibis tables for the signal counts.
+
+    At a group level, reports with no grouped PT stay in the population under the
+    placeholder event :data:`NO_GROUP_EVENT` (so N and the margins keep them).
+    """
+    pop = case_population(con, definition)
+    events = pop.events()
+    if definition.event_level != "pt":
+        grouped = pop.events(definition.event_level)
         others = events.select("report_id").distinct().anti_join(grouped, "report_id")
         events = grouped.union(others.mutate(event=ibis.literal(NO_GROUP_EVENT)))
-    if filtered:
-        events = events.semi_join(ids, "report_id")
-    return drugs, events, ids
+    return pop.drugs, events, pop.ids
 
 
-def register_event_groups(con: duckdb.DuckDBPyConnection, definition: CaseDefinition) -> None:
-    """Create the ``pt_groups`` view for the definition's MedDRA folder and/or group file."""
+def register_event_groups(source: Any, definition: CaseDefinition) -> None:
+    """Create the ``pt_groups`` view for the definition's MedDRA folder and/or group file
+    (on a DuckDB connection, or any Ibis backend: DuckDB or Spark)."""
+    import duckdb
+
     from pvsignal.prepare.meddra import load_groups_yaml, load_meddra, register_pt_groups
 
     meddra = load_meddra(definition.meddra) if definition.meddra else None
@@ -148,4 +372,17 @@ def register_event_groups(con: duckdb.DuckDBPyConnection, definition: CaseDefini
         frames.append(meddra.pt_groups([definition.event_level]))
     if definition.event_groups:
         frames.append(load_groups_yaml(definition.event_groups, meddra))
-    register_pt_groups(con, frames)
+    if isinstance(source, duckdb.DuckDBPyConnection):
+        register_pt_groups(source, frames)
+        return
+    ib = backend_of(source)
+    if ib.name == "duckdb":
+        register_pt_groups(ib.con, frames)
+        return
+    mirror = duckdb.connect()  # the same frame (columns, checks) as on DuckDB, copied to Spark
+    try:
+        register_pt_groups(mirror, frames)
+        groups = mirror.execute("SELECT * FROM pt_groups").df()
+    finally:
+        mirror.close()
+    ib._session.createDataFrame(groups).createOrReplaceTempView("pt_groups")

@@ -98,7 +98,9 @@ def cases(
     _event_groups(con, level, meddra, groups)
     cs = case_series(con, drug, event, level=level, roles=None if all_roles else SUSPECT_ROLES, top_n=top)
     if out:
-        cs.write(out)
+        from pvsignal.report.export import write_table
+
+        write_table(cs.long(), out, metadata=cs.metadata(), sheets=cs.tables())
     if plots:
         from pvsignal.report.plots import age_bars, outcome_bars
 
