@@ -48,7 +48,7 @@ def _hand_quarter(path):
     return path
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def lakes(tmp_path_factory):
     """``(duckdb_lake, spark_lake)``: the same ingest; prepared tables not yet built on Spark."""
     from pvsignal.synth import synthesize
@@ -64,9 +64,9 @@ def lakes(tmp_path_factory):
     return duck, spark
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def spark_engine():
-    """One local Spark session for the module, stopped at its end."""
+    """One local Spark session for the test session, stopped at its end."""
     pytest.importorskip("pyspark", reason="PySpark is not installed: pip install 'pvsignal[spark]'")
     if not java_available():
         pytest.skip("Java is not on PATH/JAVA_HOME: the Spark parity tests need Java 17 or 21")

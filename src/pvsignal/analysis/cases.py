@@ -165,8 +165,8 @@ class CaseSeries:
 # --------------------------------------------------------------------------- analysis
 def _category_rows(sel: DrugCases, c: ir.Table) -> ir.Table:
     """``(table, value, n)`` of every category table in one query over the cases ``c``."""
-    p = sel.population
-    ids = c.select("caseid")
+    ib = sel.population.backend
+    ids = c.select("caseid")  # the staged population: no filter expression repeated below
     age = age_in_years(c.age, c.age_cod)
     wt = in_unit(c.wt, c.wt_cod, WT_FACTORS)
     no_unit = lambda code: code.isnull() | (code.strip() == "")  # noqa: E731
@@ -186,17 +186,19 @@ def _category_rows(sel: DrugCases, c: ir.Table) -> ir.Table:
     def multi(name: str, t: ir.Table, value: ir.Value) -> ir.Table:
         return t.select("caseid", table=ibis.literal(name), value=value.cast("string")).distinct()
 
-    o = p.table("case_outc").semi_join(ids, "caseid")
+    o = ib.table("case_outc").semi_join(ids, "caseid")
     parts.append(multi("outcomes", o, o.outc_cod))
     parts.append(multi("serious", o.filter(o.outc_cod.notnull()), ibis.literal("serious")))
-    r = p.table("case_rpsr").semi_join(ids, "caseid")
+    r = ib.table("case_rpsr").semi_join(ids, "caseid")
     parts.append(multi("report_source", r, r.rpsr_cod))
-    i = p.table("case_indi")
-    dr = sel.drug_rows.semi_join(ids, "caseid")
+    i = ib.table("case_indi")
+    dr = ib.table("case_drugs")
+    dr = dr.filter((dr.ingredient == sel.drug) & dr.role_cod.isin(list(sel.population.definition.role_codes)))
+    dr = dr.semi_join(ids, "caseid")
     j = dr.join(i, (dr.caseid == i.caseid) & (dr.drug_seq == i.indi_drug_seq))
     j = j.filter(j.indi_pt.notnull() & (j.indi_pt.strip() != ""))
     parts.append(multi("indications", j, j.indi_pt.strip().upper()))
-    cd = p.backend.table("case_drugs").semi_join(ids, "caseid")
+    cd = ib.table("case_drugs").semi_join(ids, "caseid")
     cd = cd.filter(cd.ingredient.notnull() & (cd.ingredient != sel.drug))
     parts.append(multi("co_reported_drugs", cd, cd.ingredient))
     rows = ibis.union(*parts)

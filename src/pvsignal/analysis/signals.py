@@ -36,6 +36,7 @@ from pvsignal.stats.flags import Thresholds, signal_flags
 from pvsignal.stats.mgps import GammaMixturePrior, ebgm_scores, fit_prior
 from pvsignal.analysis.population import NO_GROUP_EVENT, CaseDefinition, population
 from pvsignal.errors import AnalysisError, ConfigError, UnknownNameError
+from pvsignal.suggest import close_matches
 
 #: output columns in the documented order (flags follow)
 OUTPUT_COLUMNS = (
@@ -178,9 +179,7 @@ def _match(values: pd.Series, wanted: list[str], what: str) -> np.ndarray:
     known = set(keys.unique())
     missing = [w for w in want if w not in known]
     if missing and len(missing) == len(want):
-        import difflib
-
-        close = sorted({m for w in missing for m in difflib.get_close_matches(w, list(known), n=5, cutoff=0.6)})
+        close = sorted({m for w in missing for m in close_matches(w, known)})
         hint = f"; close matches: {', '.join(close)}" if close else ""
         raise UnknownNameError(f"no {what} named {', '.join(missing)} in the data{hint}")
     return keys.isin(want).to_numpy()
