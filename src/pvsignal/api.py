@@ -330,17 +330,20 @@ def co_reported_perpetrators(drug: str, *, lake: Any = DEFAULT_LAKE, **kwargs):
         return _co(con, drug, **kwargs)
 
 
-def profile(drug: str, events, *, out: str | Path = "profile.html", progress: Progress | None = None, **kwargs):
-    """Build the compound safety profile and write it (.html, .md, .pdf or .json); returns
-    ``(profile, path)``. See :func:`pvsignal.report.profile.build_profile`."""
+def profile(drug: str, events=None, *, lake: str | Path | None = None, out: str | Path | None = None,
+            progress: Progress | None = None, **kwargs):
+    """Build the compound safety profile (and write it to ``out``: .html, .md, .pdf or .json);
+    see :func:`pvsignal.report.profile.assemble.build_profile`. Returns the :class:`Profile`."""
     from pvsignal.report.profile import build_profile
     from pvsignal.report.render import render
 
     step = _steps(progress, 2)
     step(0, f"building the profile of {drug}")
-    prof = build_profile(drug, events, **kwargs)
-    step(1, f"writing {Path(out).name}")
-    return prof, render(prof, out)
+    prof = build_profile(drug, events, lake=lake, **kwargs)
+    if out is not None:
+        step(1, f"writing {Path(out).name}")
+        render(prof, out)
+    return prof
 
 
 # --- synthetic data and MedDRA -------------------------------------------------------------

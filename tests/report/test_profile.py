@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 
-import numpy as np
 import pytest
 
 from pvsignal.errors import ConfigError, InputFileError, UnknownNameError
@@ -38,25 +37,22 @@ def test_summary_signal_statistics_equal_the_signal_api(full_profile, synth_lake
         assert row.flags == {"ror": ref["flag_ror"], "prr": ref["flag_prr"], "ic": ref["flag_ic"], "ebgm": ref["flag_ebgm"]}
 
 
-def test_adapter_over_a_connection_agrees_with_the_signal_api(synth_lake):
-    # the adapter (used when only a connection is given) computes the same 2x2 tables and statistics
+def test_signal_table_is_the_signal_api_output_exactly(full_profile, synth_lake):
+    # one scoring pipeline: every value of the profile's signal table (and summary) is the
+    # value signals() returns for the same pair under the same case definition, bit for bit
     from pvsignal.analysis.signals import signals
-    from pvsignal.prepare.build import connect
-    from pvsignal.report.profile import signal_scores
+    from pvsignal.report.profile.sections.signals import COLUMNS
 
-    con = connect(synth_lake)
-    try:
-        mine, params = signal_scores(con, "voclosporin")
-    finally:
-        con.close()
     ref = signals(synth_lake, drug="voclosporin", min_count=1).table.set_index("event")
-    mine = mine.set_index("event").loc[ref.index]
-    for f in ("n", "a", "b", "c", "d"):
-        np.testing.assert_array_equal(mine[f].to_numpy(), ref[f].to_numpy())
-    for f in ("ror", "prr", "ic025"):
-        np.testing.assert_allclose(mine[f].to_numpy(), ref[f].to_numpy(), rtol=1e-12)
-    np.testing.assert_allclose(mine["eb05"].to_numpy(), ref["eb05"].to_numpy(), rtol=1e-4)
-    assert params["case_definition"]["role_codes"] == ["PS", "SS"]
+    tab = full_profile.section("signals").tables[0]
+    assert len(tab.rows) == 2
+    for row in tab.rows:
+        want = ref.loc[row[0]]
+        for col, got in zip(COLUMNS[1:], row[1:]):
+            assert got == (bool(want[col]) if col.startswith("flag_") else want[col]), (row[0], col)
+    for ev in ("HEADACHE", "TREMOR"):
+        r = _row(full_profile, ev)
+        assert (r.ror, r.ic025, r.ebgm, r.eb05) == tuple(ref.loc[ev, ["ror", "ic025", "ebgm", "eb05"]])
 
 
 def test_summary_onset_equals_time_to_onset(full_profile, synth_lake):
@@ -170,14 +166,70 @@ def test_synthetic_lake_is_detected_and_labelled(full_profile):
     assert 'id="synthetic-banner"' in html
 
 
-def test_real_looking_lake_is_not_labelled_when_the_caller_says_so(full_profile, synth_lake):
-    from pvsignal.report.profile import synthetic_marker
+def test_synthetic_flag_comes_from_the_lake_manifest(synth_lake, tmp_path):
+    import shutil
 
-    assert synthetic_marker(synth_lake)  # the generator's marker is found
+    from pvsignal.prepare.status import lake_status
     from pvsignal.report.profile import build_profile
+    from pvsignal.report.render import to_html
 
+    assert lake_status(synth_lake)["synthetic"] is True  # ingest recorded the generator's marker
+    # the same lake with a manifest that records real quarters: nothing is labelled
+    real = tmp_path / "lake"
+    shutil.copytree(synth_lake, real)
+    manifest = json.loads((real / "manifest.json").read_text(encoding="utf-8"))
+    for entry in manifest["quarters"].values():
+        entry["synthetic"] = False
+    (real / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+    p = build_profile("voclosporin", ["headache"], lake=real, figures=False)
+    assert not p.synthetic and p.synthetic_note is None
+    assert not any(s.synthetic or any(t.synthetic for t in s.tables) for s in p.sections)
+    html = to_html(p)
+    assert 'class="synth"' not in html and 'id="synthetic-banner"' not in html and "[SYNTHETIC]" not in html
     p = build_profile("voclosporin", ["headache"], figures=False)  # no lake: nothing synthetic
     assert not p.synthetic and p.synthetic_note is None
+
+
+def test_real_trial_data_beside_a_synthetic_lake_is_not_labelled(synth_lake, adam):
+    from pvsignal.report.profile import build_profile
+
+    adsl, adae, adlb = adam
+    p = build_profile("voclosporin", ["headache"], lake=synth_lake, adsl=adsl, adae=adae, adlb=adlb, figures=False)
+    assert p.synthetic  # the FAERS part is
+    for key in ("signals", "cases", "onset", "interactions"):
+        assert p.section(key).synthetic, key
+    for key in ("trial", "dose_rules", "mechanism", "label", "benefit_risk"):
+        s = p.section(key)
+        assert s.available and not s.synthetic and not any(t.synthetic for t in s.tables), key
+    assert "lake" in p.synthetic_note and "trial" not in p.synthetic_note
+
+
+def test_a_drug_without_reports_in_the_lake_is_an_error_with_close_matches(synth_lake):
+    from pvsignal.report.profile import build_profile
+
+    with pytest.raises(UnknownNameError, match=r"no ingredient in the lake named 'voclosporn'; close matches: .*VOCLOSPORIN"):
+        build_profile("voclosporn", ["headache"], lake=synth_lake, figures=False)
+    with pytest.raises(UnknownNameError, match="notadrug"):
+        build_profile("notadrug", ["headache"], lake=synth_lake, figures=False)
+
+
+def test_default_events_are_flagged_by_two_methods_top_five_by_eb05(synth_lake):
+    from pvsignal.analysis.signals import signals
+    from pvsignal.report.profile import build_profile
+    from pvsignal.report.render import to_html, to_markdown
+
+    t = signals(synth_lake, drug="voclosporin", min_count=1).table
+    votes = t[["flag_ror", "flag_prr", "flag_ic", "flag_ebgm"]].astype(bool).sum(axis=1)
+    want = t[votes >= 2].sort_values(["eb05", "event"], ascending=[False, True])["event"].head(5).tolist()
+    assert want  # the planted headache and tremor signals at least
+    p = build_profile("voclosporin", lake=synth_lake, figures=False)
+    assert p.events == want
+    assert [r.event for r in p.summary] == want
+    assert "at least 2 of ROR, PRR, IC and EBGM" in p.events_chosen and "top 5 by EB05" in p.events_chosen
+    assert p.events_chosen in to_html(p) and "top 5 by EB05" in to_markdown(p)
+    assert "chosen automatically" in " ".join(" ".join(m.text) for m in p.methods)
+    with pytest.raises(ConfigError, match="at least one event"):
+        build_profile("voclosporin", figures=False)  # no lake to choose them from
 
 
 def test_sections_without_input_say_not_available():
@@ -242,25 +294,9 @@ def test_methods_follow_readus_pv_order_and_carry_the_lake_tally(full_profile, s
     assert {"READUS-PV", "ROR", "PRR", "IC", "MGPS", "LUPKYNIS-PI", "MEDPATH-2025"} <= ids
 
 
-def test_compound_file_validates_references(tmp_path):
-    from pvsignal.report.profile import load_compound
-
-    c = load_compound("voclosporin")
-    assert c.mechanism.class_.status == "V"
-    assert any(s.status == "M" for s in c.mechanism.pathway)  # unverified steps are marked
-    bad = tmp_path / "x.yaml"
-    bad.write_text(
-        "schema: 1\ndrug: X\nmechanism:\n  class: {text: a, ref: [NOPE], status: V}\n"
-        "  target: {text: b, status: M}\n  pathway: [{label: X, status: V}]\nreferences: {}\n", encoding="utf-8")
-    with pytest.raises(ConfigError, match="NOPE"):
-        load_compound(bad)
-    with pytest.raises(UnknownNameError, match="shipped: voclosporin"):
-        load_compound("aspirin")
-
-
 def test_mechanism_diagram_is_deterministic(tmp_path):
     from pvsignal.report.mechanism import mechanism_diagram
-    from pvsignal.report.profile import load_compound
+    from pvsignal.knowledge.compounds import load_compound
 
     c = load_compound("voclosporin")
     a = mechanism_diagram(c, tmp_path / "a.svg").read_bytes()
@@ -268,6 +304,7 @@ def test_mechanism_diagram_is_deterministic(tmp_path):
     assert a == b and a.startswith(b"<?xml")
 
 
+@pytest.mark.slow  # about 10 s: builds its own profile
 def test_cli_writes_the_report_and_rejects_bad_input(synth_lake, adam, tmp_path, capsys):
     from pvsignal.cli import main
 
@@ -288,3 +325,70 @@ def test_cli_writes_the_report_and_rejects_bad_input(synth_lake, adam, tmp_path,
               "--out", str(tmp_path / "x.html")])
     assert e.value.code == 2
     assert "no manifest.json" in " ".join(capsys.readouterr().err.split())
+    # a drug with no report in the lake: exit 2, close matches, no report written
+    with pytest.raises(SystemExit) as e:
+        main(["profile", "voclosporn", "--lake", str(synth_lake), "--out", str(tmp_path / "typo.html")])
+    assert e.value.code == 2
+    assert "close matches: VOCLOSPORIN" in " ".join(capsys.readouterr().err.split())
+    assert not (tmp_path / "typo.html").exists()
+
+
+@pytest.mark.slow  # about 10 s: builds its own profile
+def test_quarters_restrict_every_faers_section_and_the_methods_say_so(synth_lake, full_profile):
+    # one CaseDefinition: the profile built with quarters= counts what the analyses count
+    # under the same definition, section by section
+    from pvsignal.analysis.cases import case_series
+    from pvsignal.analysis.interactions import co_reported_perpetrators
+    from pvsignal.analysis.onset import time_to_onset
+    from pvsignal.analysis.population import CaseDefinition
+    from pvsignal.analysis.signals import signals
+    from pvsignal.prepare.build import connect
+    from pvsignal.report.profile import build_profile
+
+    d = CaseDefinition(quarters="2023Q2")
+    p = build_profile("voclosporin", ["headache", "tremor"], lake=synth_lake, quarters="2023Q2", figures=False)
+    assert p.case_definition["quarters"] == "2023Q2"
+    table = signals(synth_lake, drug="voclosporin", min_count=1, definition=d).table.set_index("event")
+    con = connect(synth_lake)
+    try:
+        cs = case_series(con, "voclosporin", definition=d)
+        co = co_reported_perpetrators(con, "voclosporin", definition=d)
+        onset = {ev: time_to_onset(con, "voclosporin", ev, definition=d) for ev in ("headache", "tremor")}
+    finally:
+        con.close()
+    assert 0 < p.section("cases").data["n_cases"] == cs.n_cases < full_profile.section("cases").data["n_cases"]
+    assert p.section("interactions").data["n_drug_cases"] == co.n_drug_cases
+    assert co.n_drug_cases < full_profile.section("interactions").data["n_drug_cases"]
+    for ev in ("HEADACHE", "TREMOR"):
+        row = _row(p, ev)
+        assert row.reports == table.loc[ev, "n"] < _row(full_profile, ev).reports
+        assert (row.ror, row.eb05) == (table.loc[ev, "ror"], table.loc[ev, "eb05"])
+        assert row.onset_n == onset[ev.lower()].n
+    text = " ".join(" ".join(m.text) for m in p.methods if m.item == "6a")
+    assert "from the quarters 2023Q2 to 2023Q2" in text and "used by every FAERS section" in text
+    full = " ".join(" ".join(m.text) for m in full_profile.methods if m.item == "6a")
+    assert "from every quarter in the lake" in full
+
+
+def test_the_guard_turns_a_section_failure_into_a_reason():
+    # a section is one SectionSpec; the guard keeps it with its reason instead of sinking the report
+    from pvsignal.analysis.population import CaseDefinition
+    from pvsignal.report.profile.assemble import run_section
+    from pvsignal.report.profile.context import ProfileContext, SectionSpec
+    from pvsignal.report.profile.sections import SECTIONS
+    from pvsignal.stats.flags import Thresholds
+
+    assert [s.key for s in SECTIONS][:3] == ["signals", "cases", "onset"]
+    ctx = ProfileContext(drug="x", key="X", events=["E"], definition=CaseDefinition(), thresholds=Thresholds())
+
+    def user_error(ctx):
+        raise InputFileError("adsl.xpt does not exist")
+
+    def bug(ctx):
+        raise ZeroDivisionError("division by zero")
+
+    s = run_section(ctx, SectionSpec("demo", "Demo", "trial", user_error))
+    assert (s.available, s.reason, ctx.errors) == (False, "adsl.xpt does not exist", [])
+    s = run_section(ctx, SectionSpec("demo", "Demo", "faers", bug))
+    assert not s.available and s.reason == "the computation failed (ZeroDivisionError: division by zero)"
+    assert ctx.errors == ["demo: ZeroDivisionError: division by zero"]

@@ -1,6 +1,6 @@
 """The mechanism pathway diagram of a compound, drawn from its knowledge file (no network).
 
-The ``mechanism.pathway`` steps of a compound file (:class:`pvsignal.report.profile.Compound`)
+The ``mechanism.pathway`` steps of a compound file (:class:`pvsignal.knowledge.compounds.Compound`)
 become a left-to-right chain of boxes joined by arrows, ``mechanism.effects`` become boxes
 below the chain joined to the step they hang from (the calcineurin step when present,
 else the last step), drawn with dashed arrows ("class effect"). A step whose status is
@@ -24,7 +24,7 @@ from matplotlib.patches import FancyArrowPatch, FancyBboxPatch  # noqa: E402
 from pvsignal.report.plots import _RC, _save  # noqa: E402
 
 if TYPE_CHECKING:
-    from pvsignal.report.profile import Compound
+    from pvsignal.knowledge.compounds import Compound
 
 STEP_FILL = "#E8EEF7"
 STEP_EDGE = "#4C72B0"

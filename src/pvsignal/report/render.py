@@ -1,4 +1,4 @@
-"""Render a :class:`~pvsignal.report.profile.Profile` to HTML, Markdown, PDF or JSON.
+"""Render a :class:`~pvsignal.report.profile.model.Profile` to HTML, Markdown, PDF or JSON.
 
 * **HTML** — one self-contained file: inline CSS, figures as base64 ``data:`` images,
   no script, no CDN, no network; print styles (A4, page numbers, no split tables).
@@ -27,7 +27,7 @@ from markupsafe import Markup
 
 from pvsignal.errors import InputFileError, PvsignalError
 from pvsignal.report.export import FORMULA_PREFIXES
-from pvsignal.report.profile import Profile
+from pvsignal.report.profile.model import Profile
 
 FORMATS = {".html": "html", ".htm": "html", ".md": "md", ".markdown": "md", ".pdf": "pdf", ".json": "json"}
 

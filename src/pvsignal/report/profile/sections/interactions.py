@@ -1,0 +1,91 @@
+"""Interactions: the label's interaction rules for the drug (knowledge files), co-reported
+CYP3A/P-gp perpetrators and Ω interaction signals for the label's perpetrator classes
+(:mod:`pvsignal.analysis.interactions`, under the profile's case definition)."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from pvsignal.errors import PvsignalError
+from pvsignal.report.profile.context import NO_LAKE, NotAvailable, ProfileContext, SectionSpec
+from pvsignal.report.profile.model import Section, Table
+from pvsignal.report.profile.tables import table
+
+#: label actions whose perpetrator class gets an Ω signal
+OMEGA_ACTIONS = ("contraindicated", "avoid", "adjust dose")
+OMEGA_HEADINGS = {"n111": "cases with both + event", "n11_": "cases with both", "omega": "Ω", "omega_lower": "Ω025",
+                  "signal": "Ω025 > 0"}
+SHARE_HEADINGS = {"n_cases": "cases", "pct": "% of cases"}
+
+
+def class_spec(rule) -> str | None:
+    """A label rule's partner class as a perpetrator class name (``strong-cyp3a4-inhibitor``), if any."""
+    w = rule.when
+    target = {"CYP3A": "cyp3a4", "P-gp": "pgp"}.get(getattr(w, "target", None))
+    role = getattr(w, "role", None)
+    if not target or role not in ("inhibitor", "inducer"):
+        return None
+    strength = getattr(w, "strength", None)
+    return f"{strength}-{target}-{role}" if strength else f"{target}-{role}"
+
+
+def _label_table(lr) -> Table:
+    rows = []
+    for x in lr.rules:
+        w = x.when
+        when = " ".join(str(v) for v in (getattr(w, "strength", None), getattr(w, "target", None),
+                                         getattr(w, "role", None)) if v)
+        if getattr(w, "nti", None):
+            when += " (narrow therapeutic index)"
+        rows.append([when, x.action, x.dose or "", x.mechanism, x.source, "verified" if x.status == "V" else "unverified"])
+    return Table(caption=f"Label interaction rules for {lr.drug} ({lr.version})",
+                 columns=["partner class", "action", "dose", "mechanism", "source", "status"], rows=rows)
+
+
+def _omega(ctx: ProfileContext, sec: Section, lr) -> None:
+    from pvsignal.analysis.interactions import interaction_signals
+
+    specs = list(dict.fromkeys(sp for x in (lr.rules if lr is not None else [])
+                               if x.action in OMEGA_ACTIONS and (sp := class_spec(x))))
+    parts = []
+    for sp in specs:
+        try:
+            parts.append(interaction_signals(ctx.con, ctx.drug, sp, ctx.events, **ctx.analysis_options()))
+        except PvsignalError as exc:
+            sec.paragraphs.append(f"Ω for {sp}: not available: {exc}")
+    if parts:
+        om = pd.concat(parts, ignore_index=True)
+        cols = [c for c in ("perpetrator", "event", "n111", "n11_", "omega", "omega_lower", "signal") if c in om.columns]
+        extra = [c for c in ("ror_mh", "ror_mh_lower", "ror_mh_upper") if c in om.columns]
+        sec.tables.append(table(om, "Interaction signals (Ω shrinkage, Norén et al. 2008): events of interest",
+                                cols + extra, rename=OMEGA_HEADINGS, synthetic=ctx.synthetic_for("faers")))
+
+
+def build(ctx: ProfileContext) -> Section:
+    lr = ctx.kn.rules.get(ctx.key) if ctx.kn is not None else None
+    if lr is None and ctx.con is None:
+        raise NotAvailable(f"not available: no label interaction rules for {ctx.key} and no FAERS lake")
+    sec = SECTION.empty()
+    if lr is not None:
+        sec.tables.append(_label_table(lr))
+    else:
+        sec.paragraphs.append(f"No label interaction rule file for {ctx.key}.")
+    if ctx.con is None:
+        sec.paragraphs.append("Co-reporting: not available: " + ctx.problems.get("lake", NO_LAKE))
+        return sec
+    from pvsignal.analysis.interactions import co_reported_perpetrators
+
+    synth = ctx.synthetic_for("faers")
+    co = co_reported_perpetrators(ctx.con, ctx.drug, **ctx.analysis_options())
+    sec.data["n_drug_cases"] = co.n_drug_cases
+    sec.paragraphs.append(f"Of {co.n_drug_cases} cases with {co.drug} (roles {', '.join(ctx.definition.role_codes)}), co-reported "
+                          "CYP3A/P-gp perpetrators (any role):")
+    sec.tables.append(table(co.by_class, "Co-reported perpetrators by class", ["class", "n_cases", "pct"],
+                            rename=SHARE_HEADINGS, synthetic=synth))
+    sec.tables.append(table(co.by_drug.head(ctx.top_n), "Co-reported perpetrators by drug (top)",
+                            ["ingredient", "classes", "n_cases", "pct"], rename=SHARE_HEADINGS, synthetic=synth))
+    _omega(ctx, sec, lr)
+    return sec
+
+
+SECTION = SectionSpec("interactions", "Interactions", "faers", build)
