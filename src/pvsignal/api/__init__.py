@@ -1,0 +1,96 @@
+"""The Python API: one function per ``pvsignal`` command, returning pandas/Python objects.
+
+>>> from pvsignal import api
+>>> api.ingest(["faers_ascii_2024q1.zip"], lake="lake")      # doctest: +SKIP
+>>> api.status("lake")["cases"]                               # doctest: +SKIP
+
+Importing this module is cheap (no pandas, DuckDB, Ibis, SciPy or Matplotlib): each
+function imports what it needs when called, so the command line starts fast.
+
+Long steps accept ``progress(done, total, label)`` (as :func:`ingest` does), called as each
+step starts; the command line draws it with Rich.
+"""
+
+from __future__ import annotations
+
+from pvsignal.api._common import (  # noqa: F401
+    DEFAULT_LAKE,
+    Progress,
+    write_table,
+)
+from pvsignal.api.analyses import (  # noqa: F401
+    case_definition,
+    cases,
+    co_reported_perpetrators,
+    interaction_signals,
+    interactions,
+    onset,
+    onset_by_event,
+    plot,
+    profile,
+    role_codes,
+    signal_config,
+    signals,
+)
+from pvsignal.api.data import (  # noqa: F401
+    DemoResult,
+    demo,
+    meddra,
+    meddra_map,
+    synth,
+)
+from pvsignal.api.lake import (  # noqa: F401
+    IngestResult,
+    connect,
+    drugs_build_map,
+    drugs_normalize,
+    ingest,
+    prepare,
+    rejects,
+    status,
+)
+from pvsignal.api.trial import (  # noqa: F401
+    creatinine_warning,
+    egfr,
+    kdigo_category,
+    trial_dosing,
+    trial_incidence,
+    trial_rules,
+)
+
+__all__ = [
+    "DEFAULT_LAKE",
+    "Progress",
+    "write_table",
+    "IngestResult",
+    "ingest",
+    "prepare",
+    "connect",
+    "status",
+    "rejects",
+    "drugs_build_map",
+    "drugs_normalize",
+    "case_definition",
+    "signal_config",
+    "signals",
+    "role_codes",
+    "cases",
+    "onset",
+    "onset_by_event",
+    "plot",
+    "interactions",
+    "interaction_signals",
+    "co_reported_perpetrators",
+    "profile",
+    "DemoResult",
+    "demo",
+    "synth",
+    "meddra",
+    "meddra_map",
+    "trial_incidence",
+    "trial_dosing",
+    "trial_rules",
+    "egfr",
+    "creatinine_warning",
+    "kdigo_category",
+]

@@ -1,0 +1,136 @@
+"""Analyses over a lake: signals, cases, onset, interactions and the compound profile."""
+
+from __future__ import annotations
+
+from functools import partial
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # pragma: no cover
+    import pandas as pd
+
+from pvsignal.api._common import DEFAULT_LAKE, Progress, _opened, _steps
+
+
+def case_definition(**fields: Any):
+    """A :class:`~pvsignal.analysis.population.CaseDefinition` from its fields (roles, quarters,
+    sex, age_groups, years, drop_probable_duplicates, strata, event_level …); derived keys
+    such as ``role_codes`` (in a saved configuration) are ignored."""
+    from pvsignal.analysis.population import CaseDefinition
+
+    return CaseDefinition(**{k: v for k, v in fields.items() if k != "role_codes"})
+
+
+def signal_config(path: str | Path | None = None):
+    """The signal configuration in ``path`` (analysis.yaml or a result's .json sidecar), or the defaults."""
+    from pvsignal.analysis.signals import SignalConfig, load_config
+
+    return load_config(path) if path else SignalConfig()
+
+
+def signals(lake: str | Path | None = None, *, progress: Progress | None = None, **kwargs):
+    """Score drug–event pairs (ROR, PRR, χ², IC, EBGM); see :func:`pvsignal.analysis.signals.signals`.
+
+    ``progress`` is told of each step: counting pairs, fitting the MGPS prior, scoring.
+    """
+    from pvsignal.analysis.signals import signals as _signals
+
+    return _signals(lake, progress=progress, **kwargs)
+
+
+def role_codes(roles: str | list[str] | tuple[str, ...] | None):
+    """Role codes of a set name or codes (``PS,SS,I``); ``None``: suspect (see analysis.population.role_codes)."""
+    from pvsignal.analysis.population import role_codes as _codes
+
+    return _codes("suspect" if roles is None else roles)
+
+
+def _on_cases(fn, label: str, lake: Any, *args, roles: str | None = None, meddra: str | Path | None = None,
+              groups: str | Path | None = None, progress: Progress | None = None, drop_probable_duplicates: bool = False,
+              engine: str = "duckdb", spark_master: str = "local[*]", **kwargs):
+    """``fn(con, *args, **kwargs)`` on the lake (a folder or an open source: :func:`_opened`), its event
+    groups registered from ``meddra``/``groups``; ``roles``, when given, changes the case definition."""
+    from pvsignal.prepare.meddra import register_event_groups
+
+    _steps(progress, 1)(0, label)
+    with _opened(lake, drop_probable_duplicates, engine, spark_master) as con:
+        register_event_groups(con, kwargs.get("level", "pt"), meddra=meddra, groups=groups)
+        return fn(con, *args, **({"roles": roles} if roles is not None else {}), **kwargs)
+
+
+def cases(drug: str, event: str | None = None, *, lake: Any = DEFAULT_LAKE, definition=None, **kwargs):
+    """Case characterisation of a drug (or pair) under ``definition`` (:func:`case_definition`); see
+    :func:`pvsignal.analysis.cases.case_series` (and :func:`_on_cases` for ``lake``, ``roles``, ``engine`` …)."""
+    from pvsignal.analysis.cases import case_series
+
+    drop = kwargs.get("drop_probable_duplicates") or None  # only a True shortcut changes the definition
+    return _on_cases(partial(case_series, definition=definition, drop_probable_duplicates=drop),
+                     f"describing the cases of {drug}", lake, drug, event, **kwargs)
+
+
+def onset(drug: str, event: str | None = None, *, lake: Any = DEFAULT_LAKE, definition=None, **kwargs):
+    """Time to onset with a Weibull fit under ``definition``; see :func:`pvsignal.analysis.onset.time_to_onset`."""
+    from pvsignal.analysis.onset import time_to_onset
+
+    return _on_cases(partial(time_to_onset, definition=definition), f"time to onset for {drug}", lake, drug, event,
+                     **kwargs)
+
+
+def onset_by_event(drug: str, *, lake: Any = DEFAULT_LAKE, **kwargs) -> "pd.DataFrame":
+    """Time to onset per event (PT or group); see :func:`pvsignal.analysis.onset.onset_by_event` (and :func:`cases`)."""
+    from pvsignal.analysis.onset import onset_by_event as _by_event
+
+    return _on_cases(_by_event, f"time to onset for each event of {drug}", lake, drug, **kwargs)
+
+
+def plot(result, path: str | Path) -> Path:
+    """Figures of a result: an onset histogram with its Weibull density (``path`` .png/.svg), or
+    a case series' outcome and age bars (``path`` a folder: outcomes.png, age.png)."""
+    from pvsignal.report import plots
+
+    if hasattr(result, "weibull"):
+        return plots.onset_histogram(result, path)
+    plots.outcome_bars(result, Path(path) / "outcomes.png")
+    plots.age_bars(result, Path(path) / "age.png")
+    return Path(path)
+
+
+def interactions(drug: str, with_: list[str] | str, **kwargs):
+    """Label interaction rules for ``drug`` with each partner; see :func:`pvsignal.knowledge.check_interactions`."""
+    from pvsignal.knowledge import check_interactions
+
+    return check_interactions(drug, with_=with_, **kwargs)
+
+
+def interaction_signals(drug: str, perpetrator: str, events=None, *, lake: Any = DEFAULT_LAKE, definition=None,
+                        engine: str = "duckdb", spark_master: str = "local[*]", **kwargs) -> "pd.DataFrame":
+    """Ω and stratified ROR for (drug, perpetrator, event) under ``definition`` (default roles ``interacting``),
+    on DuckDB or Spark; see :func:`pvsignal.analysis.interactions.interaction_signals`."""
+    from pvsignal.analysis.interactions import interaction_signals as _sig
+
+    with _opened(lake, engine=engine, spark_master=spark_master) as con:
+        return _sig(con, drug, perpetrator, events, definition=definition, **kwargs)
+
+
+def co_reported_perpetrators(drug: str, *, lake: Any = DEFAULT_LAKE, **kwargs):
+    """Perpetrator classes and drugs co-reported with ``drug``; see :func:`pvsignal.analysis.interactions.co_reported_perpetrators`."""
+    from pvsignal.analysis.interactions import co_reported_perpetrators as _co
+
+    with _opened(lake) as con:
+        return _co(con, drug, **kwargs)
+
+
+def profile(drug: str, events=None, *, lake: str | Path | None = None, out: str | Path | None = None,
+            progress: Progress | None = None, **kwargs):
+    """Build the compound safety profile (and write it to ``out``: .html, .md, .pdf or .json);
+    see :func:`pvsignal.report.profile.assemble.build_profile`. Returns the :class:`Profile`."""
+    from pvsignal.report.profile import build_profile
+    from pvsignal.report.render import render
+
+    step = _steps(progress, 2)
+    step(0, f"building the profile of {drug}")
+    prof = build_profile(drug, events, lake=lake, **kwargs)
+    if out is not None:
+        step(1, f"writing {Path(out).name}")
+        render(prof, out)
+    return prof

@@ -1,0 +1,120 @@
+"""Lake commands: ingest, prepare, connect, status, rejects, drug-name maps."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from pvsignal.errors import InputFileError
+
+if TYPE_CHECKING:  # pragma: no cover
+    import pandas as pd
+
+from pvsignal.api._common import DEFAULT_LAKE, Progress, _steps, write_table
+
+
+@dataclass
+class IngestResult:
+    """What :func:`ingest` did: the store's report (lake, ingest id, quarters) and the preparation's tally."""
+
+    lake: Path
+    ingest_id: str
+    quarters: list = field(default_factory=list)
+    tally: dict[str, Any] | None = None
+
+
+def ingest(paths: list[str | Path], *, lake: str | Path = DEFAULT_LAKE, synonyms: list[str | Path] | None = None,
+           progress: Progress | None = None) -> IngestResult:
+    """Ingest FAERS/AERS quarters into ``lake`` and rebuild the prepared tables."""
+    from pvsignal.prepare.build import build
+    from pvsignal.sources.faers.source import FAERS
+    from pvsignal.store.ingest import ingest as _ingest
+
+    rep = _ingest(paths, lake, source=FAERS, progress=progress)
+    if progress:
+        progress(len(rep.quarters), len(rep.quarters), "deduplicating and normalising drug names")
+    tally = build(lake, synonyms=synonyms)
+    return IngestResult(rep.lake, rep.ingest_id, rep.quarters, tally)
+
+
+def prepare(lake: str | Path = DEFAULT_LAKE, *, synonyms: list[str | Path] | None = None, strip_salts: bool = True,
+            engine: str = "duckdb", spark_master: str = "local[*]", progress: Progress | None = None) -> dict[str, Any]:
+    """Rebuild the deduplicated, normalised tables (e.g. after adding synonyms), on DuckDB or Spark."""
+    from pvsignal.prepare.build import build
+
+    _steps(progress, 1)(0, f"deduplicating and normalising drug names on {engine}")
+    return build(lake, synonyms=synonyms, strip_salts=strip_salts, engine=engine, spark_master=spark_master)
+
+
+def connect(lake: str | Path = DEFAULT_LAKE, *, drop_probable_duplicates: bool = False):
+    """A DuckDB connection with the prepared views (``cases``, ``case_drugs`` …)."""
+    from pvsignal.prepare.build import connect as _connect
+
+    return _connect(lake, drop_probable_duplicates=drop_probable_duplicates)
+
+
+def status(lake: str | Path = DEFAULT_LAKE) -> dict[str, Any]:
+    """Quarters, rows, rejects and the deduplication tally (see :func:`pvsignal.prepare.status.lake_status`)."""
+    from pvsignal.prepare.status import lake_status
+
+    return lake_status(lake)
+
+
+def rejects(lake: str | Path = DEFAULT_LAKE) -> "pd.DataFrame":
+    """Every input line that did not land exactly as written, with its reason."""
+    import pandas as pd
+
+    from pvsignal.store.lake import Lake
+
+    lk = Lake(Path(lake))
+    lk.require()
+    files = lk.files("rejects")
+    if not files:
+        return pd.DataFrame(columns=["quarter", "table", "file", "line", "action", "reason", "raw"])
+    df = pd.concat([pd.read_parquet(f) for f in files], ignore_index=True)
+    return df[["quarter", "table", "file", "line", "action", "reason", "raw"]]
+
+
+def drugs_build_map(
+    drugsatfda: str | Path, *, out: str | Path | None = None, lake: str | Path | None = None
+) -> tuple["pd.DataFrame", Path]:
+    """Brand → ingredient rows from Drugs@FDA, written to ``out`` or into the lake."""
+    from pvsignal.prepare.drugs import build_drugsatfda_map
+
+    df = build_drugsatfda_map(drugsatfda)
+    if out is None and lake is None:
+        raise InputFileError("say where the map goes: --out FILE.csv or --lake DIR")
+    if lake is not None:
+        target = Path(lake) / "synonyms" / "drugsatfda.csv"
+        target.parent.mkdir(parents=True, exist_ok=True)
+        df.to_csv(target, index=False)
+    if out is not None:
+        target = write_table(df, out)
+    return df, Path(target)
+
+
+def drugs_normalize(
+    file: str | Path,
+    *,
+    column: str = "drugname",
+    out: str | Path | None = None,
+    synonyms: list[str | Path] | None = None,
+    strip_salts: bool = True,
+) -> "pd.DataFrame":
+    """Map a CSV column of drug names to ingredients; optionally write the result."""
+    import pandas as pd
+
+    from pvsignal.prepare.drugs import normalize_names
+
+    p = Path(file)
+    if not p.is_file():
+        raise InputFileError(f"{p} does not exist")
+    try:
+        names = pd.read_csv(p, dtype=str, keep_default_na=False, na_values=[""])
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
+        raise InputFileError(f"cannot read {p} as CSV: {exc}") from exc
+    df = normalize_names(names, column, synonyms=synonyms, strip_salts=strip_salts)
+    if out is not None:
+        write_table(df, out)
+    return df
