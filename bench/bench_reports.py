@@ -33,6 +33,7 @@ import argparse
 import json
 import os
 import platform
+import resource
 import subprocess
 import sys
 import tempfile
@@ -105,25 +106,41 @@ def generate(folder: Path, rows: int, seed: int = 12) -> dict[str, Path]:
 # ----------------------------------------------------------------------------- pvsignal side
 
 
+class _Clock:
+    """Wall and CPU seconds (all threads of this process) since the last ``lap``."""
+
+    def __init__(self) -> None:
+        self.laps: dict[str, float] = {}
+        self._t, self._c = time.perf_counter(), self._cpu()
+
+    @staticmethod
+    def _cpu() -> float:
+        r = resource.getrusage(resource.RUSAGE_SELF)
+        return r.ru_utime + r.ru_stime
+
+    def lap(self, name: str) -> float:
+        t, c = time.perf_counter(), self._cpu()
+        self.laps[f"{name}_s"], self.laps[f"{name}_cpu_s"] = t - self._t, c - self._c
+        self._t, self._c = t, c
+        return self.laps[f"{name}_s"]
+
+
 def run_pvsignal(path: str) -> dict:
     """Time ``api.signals(reports=path)`` and its two halves (read + count, statistics)."""
-    t0 = time.perf_counter()
+    clock = _Clock()
     from pvsignal import api
     from pvsignal.analysis import signals as sig
 
-    t_import = time.perf_counter() - t0
+    clock.lap("import")
     cfg = sig.SignalConfig(reports=path)
-    t0 = time.perf_counter()
     counts, long, source = sig._counts_from_reports(cfg)
-    t_counts = time.perf_counter() - t0
-    t0 = time.perf_counter()
+    clock.lap("read_count")
     table, _ = sig.score_counts(counts, cfg, long)
-    t_stats = time.perf_counter() - t0
-    t0 = time.perf_counter()
+    clock.lap("stats")
     res = api.signals(reports=path)
-    t_total = time.perf_counter() - t0
+    clock.lap("api_total")
     return {
-        "import_s": t_import, "read_count_s": t_counts, "stats_s": t_stats, "api_total_s": t_total,
+        **clock.laps,
         "pairs": int(len(counts)), "pairs_scored": int(len(res.table)),
         "rows": source["rows"], "rows_not_used": source["rows_not_used"],
         "population_reports": int(counts["n_total"].iloc[0]),
@@ -135,12 +152,15 @@ def run_cli(path: str) -> dict:
     with tempfile.TemporaryDirectory() as tmp:
         exe = Path(sys.executable).with_name("pvsignal")
         cmd = [str(exe), "signals", "--reports", path, "--out", str(Path(tmp) / "out.parquet")]
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
         t0 = time.perf_counter()
         proc = subprocess.run(cmd, capture_output=True, text=True)
         dt = time.perf_counter() - t0
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if proc.returncode != 0:
         return {"cli_s": None, "cli_error": proc.stderr[-2000:]}
-    return {"cli_s": dt}
+    cpu = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
+    return {"cli_s": dt, "cli_cpu_s": cpu}
 
 
 # ----------------------------------------------------------------------------- peer side
@@ -165,14 +185,15 @@ def run_peer(path: str) -> dict:
     import open_altio as oa  # noqa: F401  (the peer; only in its own venv)
 
     reader = f"read_parquet('{path}')" if path.endswith(".parquet") else f"read_csv('{path}', all_varchar = true)"
-    t0 = time.perf_counter()
+    clock = _Clock()
     counts = duckdb.sql(PEER_SQL.format(reader=reader)).df()
-    t_count = time.perf_counter() - t0
-    t0 = time.perf_counter()
+    clock.lap("count")
     stats = _altio_stats(counts)
-    t_stats = time.perf_counter() - t0
+    clock.lap("stats")
+    total = {"total_s": clock.laps["count_s"] + clock.laps["stats_s"],
+             "total_cpu_s": clock.laps["count_cpu_s"] + clock.laps["stats_cpu_s"]}
     return {
-        "count_s": t_count, "stats_s": t_stats, "total_s": t_count + t_stats, "pairs": int(len(counts)),
+        **clock.laps, **total, "pairs": int(len(counts)),
         "checksum_n": int(counts["a"].sum()), "checksum_d": int(counts["d"].sum()), **stats,
     }
 
@@ -257,13 +278,16 @@ def main(argv: list[str] | None = None) -> int:
             r["peer"] = _child("peer", path)
         results[fmt] = r
         p = r["pvsignal"]
-        line = f"{fmt:8s} pvsignal: read+count {p['read_count_s']:.1f} s, stats {p['stats_s']:.1f} s, api {p['api_total_s']:.1f} s"
+        line = (f"{fmt:8s} pvsignal: read+count {p['read_count_s']:.1f} s, stats {p['stats_s']:.1f} s, "
+                f"api {p['api_total_s']:.1f} s ({p['api_total_cpu_s']:.1f} s CPU)")
         if "cli" in r and r["cli"].get("cli_s"):
             line += f", CLI {r['cli']['cli_s']:.1f} s"
         if has_peer:
             q = r["peer"]
-            line += f" | peer: count {q['count_s']:.1f} s, stats {q['stats_s']:.1f} s, total {q['total_s']:.1f} s"
-            line += f" | speed-up {q['total_s'] / p['api_total_s']:.2f}×"
+            line += (f" | peer: count {q['count_s']:.1f} s, stats {q['stats_s']:.1f} s, "
+                     f"total {q['total_s']:.1f} s ({q['total_cpu_s']:.1f} s CPU)")
+            line += (f" | speed-up {q['total_s'] / p['api_total_s']:.2f}× wall, "
+                     f"{q['total_cpu_s'] / p['api_total_cpu_s']:.2f}× CPU")
             assert (q["pairs"], q["checksum_n"], q["checksum_d"]) == (p["pairs"], p["checksum_n"], p["checksum_d"]), (p, q)
         print(line, flush=True)
     if args.json:

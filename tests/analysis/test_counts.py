@@ -10,11 +10,11 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
+from pvsignal.store.reports_table import read_reports
 from pvsignal.analysis.counts import (
     execute,
     pair_counts,
     pair_counts_from_sets,
-    read_reports,
     stratum_counts,
 )
 from pvsignal.errors import InputFileError

@@ -17,7 +17,7 @@ each (drug, event) pair with at least one report:
 
 Everything is an Ibis expression, so the same definition runs on DuckDB (default) and on
 Spark. Rows with a null ``report_id``, ``drug`` or ``event`` are outside the population
-(:func:`read_reports` counts them and keeps them as rejects). A report's stratum is the
+(:func:`pvsignal.store.reports_table.read_reports` counts them and keeps them as rejects). A report's stratum is the
 smallest value of each stratum column over its rows (a report should have one value;
 this rule keeps the result deterministic when it does not); a null stratum value is a
 stratum of its own.
@@ -30,17 +30,13 @@ FAERS data can skip the product rows: :func:`pair_counts_from_sets` takes the
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
-from pathlib import Path
 
 import ibis
 import ibis.expr.types as ir
 import pandas as pd
 
 from pvsignal.errors import InputFileError
-
-#: Canonical column names of a reports relation.
-REPORT_COLUMNS = ("report_id", "drug", "event")
+from pvsignal.store.reports_table import REPORT_COLUMNS
 
 #: Columns of :func:`pair_counts` (``expected_crude`` is added with strata).
 PAIR_COLUMNS = (
@@ -284,120 +280,3 @@ def execute(expr: ir.Table, *, sort: bool = True) -> pd.DataFrame:
         keys = [c for c in ("drug", "event", "stratum_id") if c in expr.columns]
         expr = expr.order_by(keys)
     return expr.to_pandas()
-
-
-# --------------------------------------------------------------------------- reading
-
-
-@dataclass(frozen=True)
-class ReportsInput:
-    """A validated user table of reports, ready for :func:`pair_counts`.
-
-    ``table`` holds the usable rows under the canonical names ``report_id, drug, event``
-    plus the stratum columns; ``rejects`` the rows with a null or blank key, with a
-    ``reason`` column; ``null_counts`` the number of null/blank values per key column.
-    """
-
-    table: ir.Table
-    strata: list[str]
-    n_rows: int
-    n_rejected: int
-    null_counts: dict[str, int]
-    rejects: pd.DataFrame = field(repr=False)
-    source: str = ""
-
-
-_CSV_SUFFIXES = (".csv", ".csv.gz", ".tsv", ".tsv.gz", ".txt")
-_PARQUET_SUFFIXES = (".parquet", ".pq")
-
-
-def read_reports(
-    path: str | Path,
-    *,
-    report_id: str = "report_id",
-    drug: str = "drug",
-    event: str = "event",
-    strata: Sequence[str] | None = None,
-    con: ibis.BaseBackend | None = None,
-) -> ReportsInput:
-    """Read and validate a table of reports (CSV/TSV or Parquet), one row per report × drug × event.
-
-    ``report_id``, ``drug``, ``event`` name the file's columns holding those keys; they are
-    renamed to the canonical names. ``strata`` are kept as they are. CSV files are read
-    with every column as text (a report id like ``'A12'`` after a thousand numbers must
-    not fail). Raises :class:`~pvsignal.errors.InputFileError` when the file is missing,
-    of an unknown type, empty, or lacks a named column (the message lists the columns
-    found). Rows whose report id, drug or event is null or blank are not used; they are
-    counted in ``null_counts`` and returned in ``rejects`` with a reason.
-    """
-    path = Path(path)
-    strata = list(strata or [])
-    if not path.is_file():
-        raise InputFileError(f"reports file {path} does not exist (or is not a file)")
-    if path.stat().st_size == 0:
-        raise InputFileError(f"reports file {path} is empty; it needs a header and one row per report × drug × event")
-    name = path.name.lower()
-    con = con or ibis.duckdb.connect()
-    try:
-        if name.endswith(_PARQUET_SUFFIXES):
-            raw = con.read_parquet(path)
-        elif name.endswith(_CSV_SUFFIXES):
-            sep = "\t" if ".tsv" in name else None
-            opts = {"all_varchar": True, "header": True}
-            if sep:
-                opts["delim"] = sep
-            raw = con.read_csv(path, **opts)
-        else:
-            raise InputFileError(
-                f"reports file {path} has an unknown type; use .csv, .tsv (optionally .gz) or .parquet"
-            )
-    except InputFileError:
-        raise
-    except Exception as exc:  # the engine's own parse error, re-raised with the file named
-        raise InputFileError(f"could not read reports file {path}: {exc}") from exc
-
-    names = {"report_id": report_id, "drug": drug, "event": event}
-    wanted = [*names.values(), *strata]
-    missing = [c for c in wanted if c not in raw.columns]
-    if missing:
-        raise InputFileError(
-            f"reports file {path} lacks column(s) {', '.join(missing)}; "
-            f"columns found: {', '.join(raw.columns)}. Name the right ones with the "
-            "report-id/drug/event/strata options."
-        )
-    clash = [s for s in strata if s in REPORT_COLUMNS and names[s] != s]
-    if clash:
-        raise InputFileError(f"stratum column(s) {', '.join(clash)} clash with the canonical key names")
-    t = raw.select(**{k: raw[v] for k, v in names.items()}, **{s: raw[s] for s in strata})
-
-    def blank(col: ir.Column) -> ir.BooleanValue:
-        if col.type().is_string():
-            return col.isnull() | (col.strip() == "")
-        return col.isnull()
-
-    flags = {k: blank(t[k]) for k in REPORT_COLUMNS}
-    stats = t.aggregate(
-        n_rows=t.count(), **{f"null_{k}": f.cast("int64").sum() for k, f in flags.items()}
-    ).to_pandas().iloc[0]
-    n_rows = int(stats["n_rows"])
-    if n_rows == 0:
-        raise InputFileError(f"reports file {path} has a header but no rows")
-    null_counts = {k: int(stats[f"null_{k}"] or 0) for k in REPORT_COLUMNS}
-    bad = flags["report_id"] | flags["drug"] | flags["event"]
-    reason = (
-        ibis.cases(
-            (flags["report_id"], "null or blank report_id"),
-            (flags["drug"], "null or blank drug"),
-            else_="null or blank event",
-        )
-    )
-    rejects = t.filter(bad).mutate(reason=reason).to_pandas() if any(null_counts.values()) else (
-        pd.DataFrame(columns=[*REPORT_COLUMNS, *strata, "reason"])
-    )
-    good = t.filter(~bad)
-    if n_rows - len(rejects) == 0:
-        raise InputFileError(f"reports file {path}: every row has a null or blank report_id, drug or event")
-    return ReportsInput(
-        table=good, strata=strata, n_rows=n_rows, n_rejected=len(rejects),
-        null_counts=null_counts, rejects=rejects, source=str(path),
-    )

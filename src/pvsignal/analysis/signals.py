@@ -16,7 +16,6 @@ only selects the rows shown. Every parameter is returned in :attr:`SignalResult.
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -28,7 +27,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from pvsignal import __version__
-from pvsignal.analysis.counts import execute, pair_counts, pair_counts_from_sets, read_reports, stratum_counts
+from pvsignal.analysis.counts import execute, pair_counts, pair_counts_from_sets, stratum_counts
 from pvsignal.stats.fisher import benjamini_hochberg, fisher_exact
 from pvsignal.stats.stratified import stratified_scores
 from pvsignal.stats.ratios import classic_scores
@@ -37,6 +36,7 @@ from pvsignal.stats.mgps import GammaMixturePrior, ebgm_scores, fit_prior
 from pvsignal.analysis.population import NO_GROUP_EVENT, CaseDefinition, population
 from pvsignal.errors import AnalysisError, ConfigError, UnknownNameError
 from pvsignal.suggest import close_matches
+from pvsignal.store.reports_table import open_reports
 
 #: output columns in the documented order (flags follow)
 OUTPUT_COLUMNS = (
@@ -158,14 +158,13 @@ def _counts_from_lake(cfg: SignalConfig, engine: str, spark_master: str) -> tupl
 
 def _counts_from_reports(cfg: SignalConfig) -> tuple[pd.DataFrame, pd.DataFrame | None, dict]:
     rc = cfg.reports_columns
-    inp = read_reports(cfg.reports, report_id=rc.report_id, drug=rc.drug, event=rc.event, strata=rc.strata)
-    counts = execute(pair_counts(inp.table, rc.strata, min_count=1))
-    long = execute(stratum_counts(inp.table, rc.strata, cfg.min_count)) if rc.strata and cfg.mantel_haenszel else None
-    digest = hashlib.sha256(Path(cfg.reports).read_bytes()).hexdigest()
+    with open_reports(cfg.reports, report_id=rc.report_id, drug=rc.drug, event=rc.event, strata=rc.strata) as inp:
+        counts = execute(pair_counts(inp.table, rc.strata, min_count=1))
+        long = execute(stratum_counts(inp.table, rc.strata, cfg.min_count)) if rc.strata and cfg.mantel_haenszel else None
     source = {
         "type": "reports table",
         "reports": str(cfg.reports),
-        "sha256": digest,
+        "sha256": inp.sha256,
         "rows": inp.n_rows,
         "rows_not_used": inp.n_rejected,
         "null_counts": inp.null_counts,
