@@ -6,11 +6,8 @@ import duckdb
 import ibis
 import numpy as np
 import pandas as pd
-import pyarrow as pa
-import pyarrow.parquet as pq
 import pytest
 
-from pvsignal.store.reports_table import read_reports
 from pvsignal.analysis.counts import (
     execute,
     pair_counts,
@@ -132,68 +129,3 @@ def test_missing_relation_columns_named():
     t = ibis.memtable(pd.DataFrame({"report_id": [1], "drug": ["A"]}))
     with pytest.raises(InputFileError, match="event.*it has report_id, drug"):
         pair_counts(t)
-
-
-# ---------------------------------------------------------------- read_reports
-
-
-def test_read_csv_with_other_column_names(tmp_path):
-    f = tmp_path / "vigibase.csv"
-    f.write_text(
-        "UMCReportId,drecno,llt,sex\n"
-        "A1,111,nausea,F\n"
-        "A1,111,nausea,F\n"      # duplicate row: counted once
-        "A2,111,rash,M\n"
-        "A3,,rash,M\n"           # null drug: rejected with a reason
-        "  ,222,rash,M\n"        # blank report id: rejected
-        "A4,222,nausea,\n"
-    )
-    r = read_reports(f, report_id="UMCReportId", drug="drecno", event="llt", strata=["sex"])
-    assert r.n_rows == 6 and r.n_rejected == 2
-    assert r.null_counts == {"report_id": 1, "drug": 1, "event": 0}
-    assert sorted(r.rejects["reason"]) == ["null or blank drug", "null or blank report_id"]
-    got = execute(pair_counts(r.table, r.strata))
-    # reports A1, A2, A4: drug 111 in {A1, A2}; nausea in {A1, A4}; rash in {A2}
-    assert got[["drug", "event", "n", "n_drug", "n_event", "n_total"]].values.tolist() == [
-        ["111", "nausea", 1, 2, 2, 3], ["111", "rash", 1, 2, 1, 3], ["222", "nausea", 1, 1, 2, 3],
-    ]
-
-
-def test_read_parquet(tmp_path):
-    f = tmp_path / "reports.parquet"
-    pq.write_table(pa.table({
-        "report_id": [1, 1, 2], "drug": ["A", "A", "B"], "event": ["x", "y", "x"],
-    }), f)
-    r = read_reports(f)
-    assert r.n_rejected == 0 and r.n_rows == 3
-    got = execute(pair_counts(r.table))
-    assert got[["drug", "event", "n", "expected"]].values.tolist() == [
-        ["A", "x", 1, 1.0], ["A", "y", 1, 0.5], ["B", "x", 1, 1.0],
-    ]
-
-
-def test_read_errors_are_clear(tmp_path):
-    with pytest.raises(InputFileError, match="does not exist"):
-        read_reports(tmp_path / "nope.csv")
-    empty = tmp_path / "empty.csv"
-    empty.write_text("")
-    with pytest.raises(InputFileError, match="is empty"):
-        read_reports(empty)
-    header = tmp_path / "header.csv"
-    header.write_text("report_id,drug,event\n")
-    with pytest.raises(InputFileError, match="no rows"):
-        read_reports(header)
-    wrong = tmp_path / "wrong.csv"
-    wrong.write_text("id,product,reaction\n1,A,x\n")
-    with pytest.raises(InputFileError, match=r"lacks column\(s\) report_id, drug, event; columns found: id, product, reaction"):
-        read_reports(wrong)
-    with pytest.raises(InputFileError, match="lacks column.*sex"):
-        read_reports(wrong, report_id="id", drug="product", event="reaction", strata=["sex"])
-    xls = tmp_path / "r.xlsx"
-    xls.write_bytes(b"PK")
-    with pytest.raises(InputFileError, match="unknown type"):
-        read_reports(xls)
-    allnull = tmp_path / "allnull.csv"
-    allnull.write_text("report_id,drug,event\n1,,x\n")
-    with pytest.raises(InputFileError, match="every row"):
-        read_reports(allnull)
