@@ -51,31 +51,26 @@ def test_read_parquet(tmp_path):
     ]
 
 
-def test_read_errors_are_clear(tmp_path):
-    with pytest.raises(InputFileError, match="does not exist"):
-        read_reports(tmp_path / "nope.csv")
-    empty = tmp_path / "empty.csv"
-    empty.write_text("")
-    with pytest.raises(InputFileError, match="is empty"):
-        read_reports(empty)
-    header = tmp_path / "header.csv"
-    header.write_text("report_id,drug,event\n")
-    with pytest.raises(InputFileError, match="no rows"):
-        read_reports(header)
-    wrong = tmp_path / "wrong.csv"
-    wrong.write_text("id,product,reaction\n1,A,x\n")
-    with pytest.raises(InputFileError, match=r"lacks column\(s\) report_id, drug, event; columns found: id, product, reaction"):
-        read_reports(wrong)
-    with pytest.raises(InputFileError, match="lacks column.*sex"):
-        read_reports(wrong, report_id="id", drug="product", event="reaction", strata=["sex"])
-    xls = tmp_path / "r.xlsx"
-    xls.write_bytes(b"PK")
-    with pytest.raises(InputFileError, match="unknown type"):
-        read_reports(xls)
-    allnull = tmp_path / "allnull.csv"
-    allnull.write_text("report_id,drug,event\n1,,x\n")
-    with pytest.raises(InputFileError, match="every row"):
-        read_reports(allnull)
+BAD_FILES = [  # (file name, bytes or None = absent, read_reports options, message)
+    ("nope.csv", None, {}, "does not exist"),
+    ("empty.csv", b"", {}, "is empty"),
+    ("header.csv", b"report_id,drug,event\n", {}, "no rows"),
+    ("wrong.csv", b"id,product,reaction\n1,A,x\n", {},
+     r"lacks column\(s\) report_id, drug, event; columns found: id, product, reaction"),
+    ("wrong.csv", b"id,product,reaction\n1,A,x\n",
+     {"report_id": "id", "drug": "product", "event": "reaction", "strata": ["sex"]}, "lacks column.*sex"),
+    ("r.xlsx", b"PK", {}, "unknown type"),
+    ("allnull.csv", b"report_id,drug,event\n1,,x\n", {}, "every row"),
+]
+
+
+@pytest.mark.parametrize(("name", "content", "options", "message"), BAD_FILES)
+def test_read_errors_are_clear(tmp_path, name, content, options, message):
+    f = tmp_path / name
+    if content is not None:
+        f.write_bytes(content)
+    with pytest.raises(InputFileError, match=message):
+        read_reports(f, **options)
 
 
 def test_read_once_tsv_gz_and_digest(tmp_path):
