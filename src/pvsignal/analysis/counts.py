@@ -17,10 +17,10 @@ each (drug, event) pair with at least one report:
 
 Everything is an Ibis expression, so the same definition runs on DuckDB (default) and on
 Spark. Rows with a null ``report_id``, ``drug`` or ``event`` are outside the population
-(:func:`pvsignal.store.reports_table.read_reports` counts them and keeps them as rejects). A report's stratum is the
-smallest value of each stratum column over its rows (a report should have one value;
-this rule keeps the result deterministic when it does not); a null stratum value is a
-stratum of its own.
+(:func:`pvsignal.store.reports_table.read_reports` counts them and keeps them as rejects).
+A report's stratum is the smallest value of each stratum column over its rows (a report
+should have one value; this rule keeps the result deterministic when it does not); a null
+stratum value is a stratum of its own.
 
 FAERS data can skip the product rows: :func:`pair_counts_from_sets` takes the
 (report_id, drug) and (report_id, event) sets (e.g. built from ``case_drugs`` and
