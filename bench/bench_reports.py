@@ -240,7 +240,7 @@ def _altio_stats(counts) -> dict:
 def _child(role: str, path: str) -> dict:
     py = sys.executable if role in ("pvsignal", "cli") else os.environ["ALTIO_PYTHON"]
     cmd = [py, __file__, "--child", role, path]
-    proc = subprocess.run(cmd, capture_output=True, text=True, env={**os.environ, "PYTHONPATH": str(Path(__file__).parent)})
+    proc = subprocess.run(cmd, capture_output=True, text=True)
     if proc.returncode != 0:
         raise RuntimeError(f"{role} failed:\n{proc.stderr[-3000:]}")
     return json.loads(proc.stdout.strip().splitlines()[-1])
