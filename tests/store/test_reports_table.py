@@ -130,3 +130,20 @@ def test_caers_counts_match_pandas_and_openebgm(shared_dir):
         row = got[(got.drug == drug) & (got.event == event)]
         assert row[["a", "b", "c", "d"]].values.tolist() == [_cells_by_hand(df, drug, event)], (drug, event)
     assert got.n_total.iloc[0] == 3356
+
+
+def test_signals_records_the_file_and_its_rejects(tmp_path):
+    # the --reports path of analysis.signals keeps the accounting read_reports gives
+    from pvsignal.analysis.signals import signals
+
+    f = tmp_path / "r.csv"
+    f.write_text("id,drug,event\n1,A,x\n1,B,x\n2,A,y\n3,,y\n4,B,\n")
+    res = signals(reports=f, min_count=1, reports_columns={"report_id": "id"})
+    src = res.metadata["source"]
+    assert src["sha256"] == hashlib.sha256(f.read_bytes()).hexdigest()
+    assert (src["rows"], src["rows_not_used"]) == (5, 2)
+    assert src["null_counts"] == {"report_id": 0, "drug": 1, "event": 1}
+    # population: reports 1 and 2 (N = 2); A in {1, 2}, B in {1}; x in {1}, y in {2}
+    assert res.counts[["drug", "event", "a", "b", "c", "d"]].values.tolist() == [
+        ["A", "x", 1, 1, 0, 0], ["A", "y", 1, 1, 0, 0], ["B", "x", 1, 0, 0, 1],
+    ]
