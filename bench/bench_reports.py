@@ -183,7 +183,6 @@ from pairs join nd using (drug) join ne using (event), tot
 def run_peer(path: str) -> dict:
     """Plain DuckDB a/b/c/d query, then open-altio's ROR, PRR, IC, EBGM on the counts."""
     import duckdb
-    import open_altio as oa  # noqa: F401  (the peer; only in its own venv)
 
     reader = f"read_parquet('{path}')" if path.endswith(".parquet") else f"read_csv('{path}', all_varchar = true)"
     clock = _Clock()
