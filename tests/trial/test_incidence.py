@@ -165,6 +165,14 @@ def test_severity_missing_and_unknown_codes(adsl, adae):
         incidence(adsl, adae.assign(AESEV="LIFE THREATENING"), severity="AESEV")
 
 
+def test_control_arm_is_matched_without_regard_to_case(adsl, adae):
+    # "placebo" names the arm "PLACEBO" (one arm matches): same comparison as the exact name
+    exact = incidence(adsl, adae, control="PLACEBO")
+    loose = incidence(adsl, adae, control="placebo")
+    assert loose.parameters["control"] == "PLACEBO"
+    pd.testing.assert_frame_equal(loose.table, exact.table)
+
+
 def test_user_mistakes_are_clear_errors(adsl, adae):
     with pytest.raises(UnknownNameError, match="PLACEBO"):
         incidence(adsl, adae, control="PLACEBOO")

@@ -144,6 +144,9 @@ def incidence(
     code_var = den_var + "N"
     arm_list = arm_order(subj["arm"], codes=adsl[code_var] if code_var in adsl.columns else None, arms=arms)
     if control is not None and control not in arm_list:
+        same = [a for a in arm_list if a.casefold() == control.strip().casefold()]
+        control = same[0] if len(same) == 1 else control  # "placebo" names the arm "Placebo"
+    if control is not None and control not in arm_list:
         raise UnknownNameError(f"{unknown_name('control arm', control, arm_list)}; arms of {den_var}: {arm_list}")
     safety = subj[(subj["SAFFL"] == "Y") & (subj["arm"] != "")]
     N = safety["arm"].value_counts().reindex(arm_list, fill_value=0).astype(np.int64)
