@@ -69,3 +69,10 @@ def test_invalid_inputs_raise_by_default_and_are_nan_on_request():
 
 def test_kdigo_boundaries_lower_inclusive():
     assert list(kdigo_category([90, 89.99, 60, 45, 30, 15, 14.9])) == ["G1", "G2", "G2", "G3a", "G3b", "G4", "G5"]
+
+
+def test_one_invalid_value_is_named_without_array_advice():
+    # the command line passes one value: the message says what is wrong, not how to call egfr()
+    with pytest.raises(RenalInputError) as err:
+        egfr(1.2, 55, "X")
+    assert str(err.value) == "outside the CKD-EPI 2021 domain: unknown sex code 'X'"

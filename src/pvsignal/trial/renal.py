@@ -84,6 +84,8 @@ def egfr(creatinine: Any, age: Any, sex: Any, unit: Any = "mg/dL", *, invalid: s
     bad = reasons != ""
     if bad.any() and invalid == "raise":
         pos = np.flatnonzero(bad)[:5]
+        if bad.size == 1:  # one value (the command line): name what is wrong, nothing about arrays
+            raise RenalInputError(f"outside the CKD-EPI 2021 domain: {reasons.flat[0]}")
         detail = "; ".join(f"position {i}: {reasons[i]}" for i in pos)
         raise RenalInputError(
             f"{int(bad.sum())} value(s) outside the CKD-EPI 2021 domain ({detail}); "
