@@ -54,10 +54,11 @@ def cases(
 ) -> None:
     """Describe the deduplicated cases of a drug (or drug–event pair): sex, age, weight,
     reporter, report type, countries, year, seriousness, outcomes, indications, co-drugs."""
-    con = _connect(lake, filters.get("drop_probable_duplicates", False))
+    definition = api.case_definition(**filters)  # a bad value fails before the lake is opened
+    con = _connect(lake, definition.drop_probable_duplicates)
     with progress(f"describing the cases of {drug}") as bar:
         cs = api.cases(drug, event, lake=con, level=level, meddra=meddra, groups=groups, top_n=top,
-                       definition=api.case_definition(**filters), progress=bar)
+                       definition=definition, progress=bar)
     if out:
         api.write_table(cs.long(), out, metadata=cs.metadata(), sheets=cs.tables())
     if plots:
@@ -94,8 +95,9 @@ def onset(
 ) -> None:
     """Time to onset (event date − therapy start, days; same day = 0): median, IQR, share
     within 30 days, bins, Weibull shape/scale with 95 % CI and its reading."""
-    con = _connect(lake, filters.get("drop_probable_duplicates", False))
-    opts = dict(lake=con, level=level, meddra=meddra, groups=groups, definition=api.case_definition(**filters),
+    definition = api.case_definition(**filters)  # a bad value fails before the lake is opened
+    con = _connect(lake, definition.drop_probable_duplicates)
+    opts = dict(lake=con, level=level, meddra=meddra, groups=groups, definition=definition,
                 allow_month=allow_month, zero_days=zero_days, ci=ci)
     if by_event:
         with progress(f"time to onset for each event of {drug}") as bar:

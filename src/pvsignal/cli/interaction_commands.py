@@ -87,8 +87,8 @@ def interactions(
 
     if not name:
         raise typer.BadParameter("--lake needs --drug", param_hint="--drug")
+    definition = api.case_definition(**{"roles": "interacting", **filters})  # fails before the lake is opened
     con = _connect(lake)
-    definition = api.case_definition(**{"roles": "interacting", **filters})
     roles = ",".join(definition.role_codes)
     if class_ is None:
         co = api.co_reported_perpetrators(name, lake=con, definition=definition, knowledge=knowledge)
@@ -99,8 +99,8 @@ def interactions(
                 **meta, "by_class": json.loads(co.by_class.to_json(orient="records")),
                 "by_drug": json.loads(co.by_drug.to_json(orient="records")),
             }))
-            if out is not None:
-                _emit(co.by_drug, as_json=False, out=out, title="", columns=[], meta=meta)
+            if out is not None:  # the table to the file only: stdout stays one JSON document
+                api.write_table(co.by_drug, out, metadata=meta)
             return
         title = f"{co.drug.lower()} ({co.n_drug_cases:,} cases, roles {roles}): co-reported perpetrators"
         _emit(co.by_class, as_json=False, out=None, title=title + ", by class", columns=["class", "n_cases", "pct"], meta=meta)
