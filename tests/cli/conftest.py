@@ -27,3 +27,29 @@ def views(cli_lake):
         return {t: con.execute(f"SELECT * FROM {t}").df() for t in ("cases", "case_drugs", "case_reactions")}
     finally:
         con.close()
+
+
+@pytest.fixture
+def width(monkeypatch):
+    """``width(n)``: both consoles (stdout, stderr) render at ``n`` columns, as on a narrow terminal."""
+    from pvsignal.cli import render
+
+    def _set(columns: int) -> None:
+        for con in (render.console, render.console_err):
+            monkeypatch.setattr(con, "_width", columns)
+
+    return _set
+
+
+@pytest.fixture
+def run(capsys):
+    """``run(argv)`` → (exit status, stdout, stderr) of ``pvsignal argv`` through :func:`pvsignal.cli.main`."""
+    from pvsignal.cli import main
+
+    def _run(argv: list[str]) -> tuple[int, str, str]:
+        with pytest.raises(SystemExit) as exc:
+            main(argv)
+        out = capsys.readouterr()
+        return exc.value.code, out.out, out.err
+
+    return _run

@@ -12,24 +12,10 @@ import json
 import pandas as pd
 import pytest
 
-from pvsignal.cli import main, render
 
 DRUG = "VOCLOSPORIN"
 SUSPECT, INTERACTING = ("PS", "SS"), ("PS", "SS", "I")
 OPTIONS = ("--roles", "--quarters", "--years", "--sex", "--age-groups", "--drop-probable-duplicates")
-
-
-@pytest.fixture
-def at80(monkeypatch):
-    for con in (render.console, render.console_err):
-        monkeypatch.setattr(con, "_width", 80)
-
-
-def run(capsys, argv):
-    with pytest.raises(SystemExit) as exc:
-        main(argv)
-    out = capsys.readouterr()
-    return exc.value.code, out.out, out.err
 
 
 def drug_cases(views, roles=SUSPECT, **where) -> set[int]:
@@ -44,23 +30,23 @@ def drug_cases(views, roles=SUSPECT, **where) -> set[int]:
 
 
 @pytest.mark.parametrize("command", [["signals"], ["cases"], ["onset"], ["interactions"], ["profile"]])
-def test_every_case_command_has_the_same_options(command, capsys):
-    code, out, _ = run(capsys, [*command, "--help"])
+def test_every_case_command_has_the_same_options(command, run):
+    code, out, _ = run([*command, "--help"])
     assert code == 0
     for option in OPTIONS:
         assert option in out, f"{command[0]} lacks {option}"
 
 
-def test_help_names_the_real_vocabulary(capsys):
-    _, out, _ = run(capsys, ["cases", "--help"])
+def test_help_names_the_real_vocabulary(run):
+    _, out, _ = run(["cases", "--help"])
     text = " ".join(out.split())
     assert "<18, 18-64, 65-85, >85, 65+" in text
     assert "interacting (PS+SS+I)" in text
 
 
-def test_cases_quarter_and_sex_count_what_pandas_counts(cli_lake, views, capsys):
+def test_cases_quarter_and_sex_count_what_pandas_counts(cli_lake, views, run):
     want = drug_cases(views, quarter="2023Q2", sex="F")
-    code, out, err = run(capsys, ["cases", "--drug", DRUG.lower(), "--lake", str(cli_lake), "--quarters", "2023Q2",
+    code, out, err = run(["cases", "--drug", DRUG.lower(), "--lake", str(cli_lake), "--quarters", "2023Q2",
                                   "--sex", "F", "--json"])
     assert code == 0, err
     d = json.loads(out)
@@ -68,23 +54,23 @@ def test_cases_quarter_and_sex_count_what_pandas_counts(cli_lake, views, capsys)
     assert {r["category"]: r["n"] for r in d["tables"]["sex"]} == {"Female": len(want)}
     assert d["parameters"]["case_definition"]["quarters"] == "2023Q2"
     # the long spelling means the same
-    code, out, err = run(capsys, ["cases", "--drug", DRUG, "--lake", str(cli_lake), "--quarters", "2023Q2",
+    code, out, err = run(["cases", "--drug", DRUG, "--lake", str(cli_lake), "--quarters", "2023Q2",
                                   "--sex", "female", "--json"])
     assert code == 0, err
     assert json.loads(out)["n_cases"] == len(want)
 
 
-def test_cases_roles_as_codes_and_years(cli_lake, views, capsys):
+def test_cases_roles_as_codes_and_years(cli_lake, views, run):
     want = drug_cases(views, roles=INTERACTING, receipt_year=2023)
-    code, out, err = run(capsys, ["cases", "--drug", DRUG, "--lake", str(cli_lake), "--roles", "PS,SS,I",
+    code, out, err = run(["cases", "--drug", DRUG, "--lake", str(cli_lake), "--roles", "PS,SS,I",
                                   "--years", "2023", "--json"])
     assert code == 0, err
     assert json.loads(out)["n_cases"] == len(want)
 
 
-def test_onset_takes_the_definition(cli_lake, views, capsys):
+def test_onset_takes_the_definition(cli_lake, views, run):
     want = drug_cases(views, quarter="2023Q1", sex="M")
-    code, out, err = run(capsys, ["onset", "--drug", DRUG, "--lake", str(cli_lake), "--quarters", "2023Q1",
+    code, out, err = run(["onset", "--drug", DRUG, "--lake", str(cli_lake), "--quarters", "2023Q1",
                                   "--sex", "male", "--json"])
     assert code == 0, err
     d = json.loads(out)
@@ -92,25 +78,25 @@ def test_onset_takes_the_definition(cli_lake, views, capsys):
     assert d["parameters"]["case_definition"]["sex"] == "M"
 
 
-def test_interactions_default_to_the_interacting_roles(cli_lake, views, capsys, tmp_path):
+def test_interactions_default_to_the_interacting_roles(cli_lake, views, run, tmp_path):
     out_file = tmp_path / "co.csv"
-    code, out, err = run(capsys, ["interactions", "--lake", str(cli_lake), "--drug", DRUG, "--quarters", "2023Q2",
+    code, out, err = run(["interactions", "--lake", str(cli_lake), "--drug", DRUG, "--quarters", "2023Q2",
                                   "--json", "--out", str(out_file)])
     assert code == 0, err
     d = json.loads(out)
     assert d["n_drug_cases"] == len(drug_cases(views, roles=INTERACTING, quarter="2023Q2"))
     assert d["roles"] == "PS,SS,I" and d["case_definition"]["quarters"] == "2023Q2"
-    code, out, err = run(capsys, ["interactions", "--lake", str(cli_lake), "--drug", DRUG, "--roles", "suspect",
+    code, out, err = run(["interactions", "--lake", str(cli_lake), "--drug", DRUG, "--roles", "suspect",
                                   "--json"])
     assert code == 0, err
     assert json.loads(out)["n_drug_cases"] == len(drug_cases(views, roles=SUSPECT))
 
 
-def test_signals_roles_codes_mean_the_named_set(cli_lake, capsys, tmp_path):
+def test_signals_roles_codes_mean_the_named_set(cli_lake, run, tmp_path):
     from pvsignal import api
 
     out_file = tmp_path / "s.csv"
-    code, _, err = run(capsys, ["signals", "--lake", str(cli_lake), "--roles", "PS,SS", "--sex", "female",
+    code, _, err = run(["signals", "--lake", str(cli_lake), "--roles", "PS,SS", "--sex", "female",
                                 "--drug", DRUG, "--min-count", "1", "--out", str(out_file)])
     assert code == 0, err
     got = pd.read_csv(out_file).set_index("event")
@@ -128,12 +114,13 @@ def test_signals_roles_codes_mean_the_named_set(cli_lake, capsys, tmp_path):
     (["--quarters", "2023Q5"], "quarters:"),
 ])
 @pytest.mark.parametrize("command", ["cases", "onset", "interactions", "signals", "profile"])
-def test_a_bad_value_exits_2_naming_the_allowed_values_on_one_line(command, argv, allowed, tmp_path, capsys, at80):
+def test_a_bad_value_exits_2_naming_the_allowed_values_on_one_line(command, argv, allowed, tmp_path, run, width):
     lake = tmp_path / ("a-rather-long-folder-name-for-the-lake-" * 2) / "lake"
+    width(80)
     head = {"cases": ["cases", "--drug", DRUG], "onset": ["onset", "--drug", DRUG],
             "interactions": ["interactions", "--drug", DRUG], "signals": ["signals"],
             "profile": ["profile", DRUG, "--events", "headache"]}[command]
-    code, _, err = run(capsys, [*head, "--lake", str(lake), *argv])
+    code, _, err = run([*head, "--lake", str(lake), *argv])
     assert code == 2 and "Traceback" not in err
     line = next(x for x in err.splitlines() if x.startswith("error:"))
     assert allowed in line
