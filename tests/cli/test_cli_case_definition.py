@@ -124,3 +124,8 @@ def test_a_bad_value_exits_2_naming_the_allowed_values_on_one_line(command, argv
     assert code == 2 and "Traceback" not in err
     line = next(x for x in err.splitlines() if x.startswith("error:"))
     assert allowed in line
+
+
+def test_case_options_on_a_reports_table_are_refused(run, tmp_path):
+    code, _, err = run(["signals", "--reports", str(tmp_path / "r.csv"), "--sex", "F"])
+    assert code == 2 and "the case options need a lake (--lake)" in err

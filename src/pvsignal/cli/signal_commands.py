@@ -82,6 +82,10 @@ def signals(
         overrides["sort_by"] = sort_by
     if fisher:
         overrides["fisher"] = True
+    if filters and not (lake or cfg.lake):
+        given = ", ".join("--" + k.replace("_", "-") for k in filters)
+        raise typer.BadParameter("the case options need a lake (--lake); a reports table has no roles, sexes, "
+                                 "ages or quarters", param_hint=given)
     definition = api.case_definition(**cd) if (lake or cfg.lake) else None
     with progress("scoring drug–event pairs") as bar:
         res = api.signals(
