@@ -18,14 +18,14 @@ SUSPECT, INTERACTING = ("PS", "SS"), ("PS", "SS", "I")
 OPTIONS = ("--roles", "--quarters", "--years", "--sex", "--age-groups", "--drop-probable-duplicates")
 
 
-def drug_cases(views, roles=SUSPECT, **where) -> set[int]:
-    """Case ids listing DRUG in ``roles``, among the cases matching ``where`` (column == value)."""
+def drug_cases(views, drug=DRUG, roles=SUSPECT, **where) -> set[int]:
+    """Case ids listing ``drug`` in ``roles``, among the cases matching ``where`` (column == value)."""
     cases = views["cases"]
     keep = pd.Series(True, index=cases.index)
     for col, val in where.items():
         keep &= cases[col] == val
     d = views["case_drugs"]
-    with_drug = set(d.loc[(d["ingredient"] == DRUG) & d["role_cod"].isin(roles), "caseid"])
+    with_drug = set(d.loc[(d["ingredient"] == drug) & d["role_cod"].isin(roles), "caseid"])
     return with_drug & set(cases.loc[keep, "caseid"])
 
 
@@ -61,7 +61,7 @@ def test_cases_quarter_and_sex_count_what_pandas_counts(cli_lake, views, run):
 
 
 def test_cases_roles_as_codes_and_years(cli_lake, views, run):
-    want = drug_cases(views, roles=INTERACTING, receipt_year=2023)
+    want = drug_cases(views, DRUG, INTERACTING, receipt_year=2023)
     code, out, err = run(["cases", "--drug", DRUG, "--lake", str(cli_lake), "--roles", "PS,SS,I",
                                   "--years", "2023", "--json"])
     assert code == 0, err
@@ -79,17 +79,22 @@ def test_onset_takes_the_definition(cli_lake, views, run):
 
 
 def test_interactions_default_to_the_interacting_roles(cli_lake, views, run, tmp_path):
+    # the drug with most cases that list it only as interacting (I): the roles change its count
+    d = views["case_drugs"]
+    only_i = d.groupby(["ingredient", "caseid"])["role_cod"].agg(set).map(lambda r: r == {"I"})
+    drug = only_i[only_i].groupby(level="ingredient").size().idxmax()
+    want = drug_cases(views, drug, roles=INTERACTING, quarter="2023Q2")
+    assert len(want) > len(drug_cases(views, drug, quarter="2023Q2"))
     out_file = tmp_path / "co.csv"
-    code, out, err = run(["interactions", "--lake", str(cli_lake), "--drug", DRUG, "--quarters", "2023Q2",
-                                  "--json", "--out", str(out_file)])
+    code, out, err = run(["interactions", "--lake", str(cli_lake), "--drug", drug, "--quarters", "2023Q2",
+                          "--json", "--out", str(out_file)])
     assert code == 0, err
-    d = json.loads(out)
-    assert d["n_drug_cases"] == len(drug_cases(views, roles=INTERACTING, quarter="2023Q2"))
-    assert d["roles"] == "PS,SS,I" and d["case_definition"]["quarters"] == "2023Q2"
-    code, out, err = run(["interactions", "--lake", str(cli_lake), "--drug", DRUG, "--roles", "suspect",
-                                  "--json"])
+    got = json.loads(out)  # stdout is one JSON document; the table went to --out
+    assert got["n_drug_cases"] == len(want)
+    assert got["roles"] == "PS,SS,I" and got["case_definition"]["quarters"] == "2023Q2" and out_file.is_file()
+    code, out, err = run(["interactions", "--lake", str(cli_lake), "--drug", drug, "--roles", "suspect", "--json"])
     assert code == 0, err
-    assert json.loads(out)["n_drug_cases"] == len(drug_cases(views, roles=SUSPECT))
+    assert json.loads(out)["n_drug_cases"] == len(drug_cases(views, drug, roles=SUSPECT))
 
 
 def test_signals_roles_codes_mean_the_named_set(cli_lake, run, tmp_path):

@@ -45,3 +45,15 @@ def test_trial_sections_keep_the_trials_arm_order(adam):
     coded = adsl.assign(TRT01AN=adsl["TRT01A"].map({ARM_V: 2, ARM_P: 1}))
     sec = build_profile("voclosporin", ["headache"], adsl=coded, adae=adae, figures=False).section("trial")
     assert next(t for t in sec.tables if t.caption.startswith("Most frequent TEAEs")).columns == ["PT", ARM_P, ARM_V]
+
+
+def test_interaction_section_adds_the_interacting_role_only_to_the_default():
+    from pvsignal.analysis.population import CaseDefinition
+    from pvsignal.report.profile.sections.interactions import exposure_sentence, interaction_definition
+
+    d = interaction_definition(CaseDefinition(quarters="2023Q2", sex="F"))
+    assert (d.role_codes, d.quarters, d.sex) == (("PS", "SS", "I"), "2023Q2", "F")
+    assert "interacting role included" in exposure_sentence(CaseDefinition())
+    for roles, codes in (("primary", ("PS",)), ("PS,SS,C,I", ("PS", "SS", "C", "I"))):
+        assert interaction_definition(CaseDefinition(roles=roles)).role_codes == codes
+        assert exposure_sentence(CaseDefinition(roles=roles)).endswith("as the case definition says.")
