@@ -8,32 +8,24 @@ from __future__ import annotations
 
 import pytest
 
-from pvsignal.cli import main, render
+from pvsignal.cli import render
 
 
 @pytest.fixture
-def narrow(monkeypatch):
-    for con in (render.console, render.console_err):
-        monkeypatch.setattr(con, "_width", 40)
+def narrow(width):
+    width(40)
 
 
-def run(capsys, argv):
-    with pytest.raises(SystemExit) as exc:
-        main(argv)
-    out = capsys.readouterr()
-    return exc.value.code, out.out, out.err
-
-
-def test_user_error_with_a_long_path_is_one_line(tmp_path, capsys, narrow):
+def test_user_error_with_a_long_path_is_one_line(tmp_path, narrow, run):
     missing = tmp_path / ("a-folder-with-a-rather-long-name-" * 3) / "faers_ascii_2024q1.zip"
-    code, _, err = run(capsys, ["ingest", str(missing), "--lake", str(tmp_path / "lake")])
+    code, _, err = run(["ingest", str(missing), "--lake", str(tmp_path / "lake")])
     assert code == 2 and "Traceback" not in err
     line = next(x for x in err.splitlines() if x.startswith("error:"))
     assert str(missing) in line  # the whole path on the error line, not wrapped at 40 columns
 
 
-def test_usage_error_is_plain_and_unwrapped(capsys, narrow):
-    code, _, err = run(capsys, ["signals", "--top", "not-a-number-but-a-rather-long-piece-of-text"])
+def test_usage_error_is_plain_and_unwrapped(narrow, run):
+    code, _, err = run(["signals", "--top", "not-a-number-but-a-rather-long-piece-of-text"])
     assert code == 2
     assert "╭" not in err and "│" not in err  # no box around the message
     line = next(x for x in err.splitlines() if x.startswith("error:"))
@@ -41,15 +33,15 @@ def test_usage_error_is_plain_and_unwrapped(capsys, narrow):
     assert "Usage: pvsignal signals" in err
 
 
-def test_unknown_option_and_missing_argument_exit_2(capsys, narrow):
-    code, _, err = run(capsys, ["cases", "--no-such-option"])
+def test_unknown_option_and_missing_argument_exit_2(narrow, run):
+    code, _, err = run(["cases", "--no-such-option"])
     assert code == 2 and "--no-such-option" in err
-    code, _, err = run(capsys, ["ingest"])
+    code, _, err = run(["ingest"])
     assert code == 2 and "PATHS" in err.upper()
 
 
-def test_bad_years_is_a_usage_error(capsys):
-    code, _, err = run(capsys, ["signals", "--reports", "x.csv", "--years", "2019-2020"])
+def test_bad_years_is_a_usage_error(run):
+    code, _, err = run(["signals", "--reports", "x.csv", "--years", "2019-2020"])
     assert code == 2 and "YYYY:YYYY" in err
 
 

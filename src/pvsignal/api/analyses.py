@@ -123,14 +123,24 @@ def co_reported_perpetrators(drug: str, *, lake: Any = DEFAULT_LAKE, **kwargs):
 def profile(drug: str, events=None, *, lake: str | Path | None = None, out: str | Path | None = None,
             progress: Progress | None = None, **kwargs):
     """Build the compound safety profile (and write it to ``out``: .html, .md, .pdf or .json);
-    see :func:`pvsignal.report.profile.assemble.build_profile`. Returns the :class:`Profile`."""
+    see :func:`pvsignal.report.profile.assemble.build_profile`. Returns the :class:`Profile`.
+
+    ``progress`` is told of each step: reading the inputs, each registered section as it
+    starts (by title), then writing ``out``.
+    """
     from pvsignal.report.profile import build_profile
     from pvsignal.report.render import render
 
-    step = _steps(progress, 2)
-    step(0, f"building the profile of {drug}")
-    prof = build_profile(drug, events, lake=lake, **kwargs)
+    extra = 1 if out is not None else 0
+    seen = {"total": 0}
+
+    def step(done: int, total: int, label: str) -> None:
+        seen["total"] = total
+        if progress:
+            progress(done, total + extra, label)
+
+    prof = build_profile(drug, events, lake=lake, progress=step, **kwargs)
     if out is not None:
-        step(1, f"writing {Path(out).name}")
+        step(seen["total"], seen["total"], f"writing {Path(out).name}")
         render(prof, out)
     return prof

@@ -38,6 +38,7 @@ def _kv_frame(rows: list[tuple[str, object]], header: str = "value"):
 
 
 @app.command()
+@opt.case_definition_options
 def cases(
     drug: opt.Drug,
     event: opt.Event = None,
@@ -45,19 +46,19 @@ def cases(
     lake: opt.Lake = opt.DEFAULT_LAKE,
     meddra: opt.Meddra = None,
     groups: opt.Groups = None,
-    roles: opt.Roles = None,
+    filters: dict = None,  # the case-definition options (opt.CASE_OPTIONS)
     top: Annotated[int, typer.Option("--top", help="Indications and co-reported drugs to list.")] = 10,
-    drop_probable_duplicates: opt.DropDuplicates = False,
     out: Annotated[Optional[Path], typer.Option("--out", help="Write the tables (.xlsx: one sheet each; .csv/.parquet: stacked).")] = None,
     plots: Annotated[Optional[Path], typer.Option("--plots", help="Folder for outcome and age bar charts (PNG).")] = None,
     as_json: opt.Json = False,
 ) -> None:
     """Describe the deduplicated cases of a drug (or drug–event pair): sex, age, weight,
     reporter, report type, countries, year, seriousness, outcomes, indications, co-drugs."""
-    con = _connect(lake, drop_probable_duplicates)
+    definition = api.case_definition(**filters)  # a bad value fails before the lake is opened
+    con = _connect(lake, definition.drop_probable_duplicates)
     with progress(f"describing the cases of {drug}") as bar:
-        cs = api.cases(drug, event, lake=con, level=level, meddra=meddra, groups=groups, roles=roles, top_n=top,
-                       drop_probable_duplicates=drop_probable_duplicates, progress=bar)
+        cs = api.cases(drug, event, lake=con, level=level, meddra=meddra, groups=groups, top_n=top,
+                       definition=definition, progress=bar)
     if out:
         api.write_table(cs.long(), out, metadata=cs.metadata(), sheets=cs.tables())
     if plots:
@@ -74,6 +75,7 @@ def cases(
 
 
 @app.command()
+@opt.case_definition_options
 def onset(
     drug: opt.Drug,
     event: opt.Event = None,
@@ -82,21 +84,21 @@ def onset(
     lake: opt.Lake = opt.DEFAULT_LAKE,
     meddra: opt.Meddra = None,
     groups: opt.Groups = None,
-    roles: opt.Roles = None,
+    filters: dict = None,  # the case-definition options (opt.CASE_OPTIONS)
     min_cases: Annotated[int, typer.Option("--min-cases", help="With --by-event: events with at least this many onsets.")] = 3,
     allow_month: Annotated[bool, typer.Option("--allow-month", help="Also use month-precise dates (imputed to the 15th).")] = False,
     zero_days: Annotated[str, typer.Option("--zero-days", help="Day 0 in the Weibull fit: half (as 0.5 day) or exclude.")] = "half",
     ci: Annotated[str, typer.Option("--ci", help="Shape CI: wald-log or profile.")] = "wald-log",
-    drop_probable_duplicates: opt.DropDuplicates = False,
     as_json: opt.Json = False,
     out: Annotated[Optional[Path], typer.Option("--out", help="Write the per-event table (.csv/.parquet/.xlsx).")] = None,
     plot: Annotated[Optional[Path], typer.Option("--plot", help="Onset histogram with Weibull density (.png/.svg).")] = None,
 ) -> None:
     """Time to onset (event date − therapy start, days; same day = 0): median, IQR, share
     within 30 days, bins, Weibull shape/scale with 95 % CI and its reading."""
-    con = _connect(lake, drop_probable_duplicates)
-    opts = dict(lake=con, level=level, meddra=meddra, groups=groups, roles=roles, allow_month=allow_month,
-                zero_days=zero_days, ci=ci)
+    definition = api.case_definition(**filters)  # a bad value fails before the lake is opened
+    con = _connect(lake, definition.drop_probable_duplicates)
+    opts = dict(lake=con, level=level, meddra=meddra, groups=groups, definition=definition,
+                allow_month=allow_month, zero_days=zero_days, ci=ci)
     if by_event:
         with progress(f"time to onset for each event of {drug}") as bar:
             table = api.onset_by_event(drug, min_cases=min_cases, progress=bar, **opts)

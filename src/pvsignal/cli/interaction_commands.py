@@ -42,11 +42,12 @@ def _emit(
 
 
 def _codes(roles: str | None) -> str | None:
-    """The shared role vocabulary (suspect, primary, all) → codes; codes pass through."""
+    """The shared role vocabulary (suspect, primary, interacting, all) → codes; codes pass through."""
     return None if roles is None else ",".join(api.role_codes(roles))
 
 
 @app.command()
+@opt.case_definition_options
 def interactions(
     drug: Annotated[Optional[str], typer.Argument(help="Drug whose label rules to check (e.g. voclosporin).")] = None,
     with_: Annotated[Optional[str], typer.Option("--with", help="Comma-separated partner drugs (names, brands or synonyms).")] = None,
@@ -54,8 +55,7 @@ def interactions(
     drug_opt: Annotated[Optional[str], typer.Option("--drug", help="Drug (victim) for the lake analyses.")] = None,
     event: Annotated[Optional[str], typer.Option("--event", help="Comma-separated MedDRA PTs (default: every PT, with --class).")] = None,
     class_: Annotated[Optional[str], typer.Option("--class", help="Perpetrator class (e.g. cyp3a4-inhibitor, strong-cyp3a4-inhibitor, pgp-inhibitor) or one drug.")] = None,
-    roles: Annotated[str, typer.Option("--roles", help="Roles that count as exposure to the drug (and perpetrator): "
-                                       "suspect, primary, all, or codes such as PS,SS,I.")] = "PS,SS,I",
+    filters: dict = None,  # the case-definition options (opt.CASE_OPTIONS); roles default: interacting
     perpetrator_roles: Annotated[Optional[str], typer.Option("--perpetrator-roles", help="Roles for the perpetrator, if different (same vocabulary).")] = None,
     min_cases: Annotated[int, typer.Option("--min-cases", help="With no --event: keep events with at least this many co-exposed cases.")] = 3,
     allow_unknown: Annotated[bool, typer.Option("--allow-unknown", help="Report unknown partner names instead of stopping.")] = False,
@@ -64,6 +64,9 @@ def interactions(
     out: opt.Out = None,
 ) -> None:
     """Drug interactions: label actions per partner, or interaction signals in FAERS.
+
+    With --lake, exposure to the drug (and the perpetrator) counts the roles of --roles,
+    default interacting (PS, SS, I: UMC practice, Hult et al. Drug Saf 2020).
 
     \b
     pvsignal interactions voclosporin --with ketoconazole,diltiazem,digoxin,rifampin
@@ -84,17 +87,20 @@ def interactions(
 
     if not name:
         raise typer.BadParameter("--lake needs --drug", param_hint="--drug")
+    definition = api.case_definition(**{"roles": "interacting", **filters})  # fails before the lake is opened
     con = _connect(lake)
+    roles = ",".join(definition.role_codes)
     if class_ is None:
-        co = api.co_reported_perpetrators(name, lake=con, roles=_codes(roles), knowledge=knowledge)
-        meta = {"drug": co.drug, "n_drug_cases": co.n_drug_cases, "roles": roles, "lake": str(lake)}
+        co = api.co_reported_perpetrators(name, lake=con, definition=definition, knowledge=knowledge)
+        meta = {"drug": co.drug, "n_drug_cases": co.n_drug_cases, "roles": roles,
+                "case_definition": definition.to_dict(), "lake": str(lake)}
         if as_json:
             typer.echo(json.dumps({
                 **meta, "by_class": json.loads(co.by_class.to_json(orient="records")),
                 "by_drug": json.loads(co.by_drug.to_json(orient="records")),
             }))
-            if out is not None:
-                _emit(co.by_drug, as_json=False, out=out, title="", columns=[], meta=meta)
+            if out is not None:  # the table to the file only: stdout stays one JSON document
+                api.write_table(co.by_drug, out, metadata=meta)
             return
         title = f"{co.drug.lower()} ({co.n_drug_cases:,} cases, roles {roles}): co-reported perpetrators"
         _emit(co.by_class, as_json=False, out=None, title=title + ", by class", columns=["class", "n_cases", "pct"], meta=meta)
@@ -104,13 +110,14 @@ def interactions(
 
     events = [e for e in (x.strip() for x in event.split(",")) if e] if event else None
     df = api.interaction_signals(
-        name, class_, events, lake=con, roles=_codes(roles), perpetrator_roles=_codes(perpetrator_roles),
+        name, class_, events, lake=con, definition=definition, perpetrator_roles=_codes(perpetrator_roles),
         min_n111=min_cases if events is None else 0, knowledge=knowledge,
     )
     a = df.attrs
     meta = {
         "drug": a["drug"], "perpetrator": a["perpetrator"], "perpetrator_ingredients": a["perpetrator_ingredients"],
         "roles": a["roles"], "perpetrator_roles": a["perpetrator_roles"], "alpha": 0.5, "level": 0.95,
+        "case_definition": definition.to_dict(),
         "lake": str(lake), "method": "Omega, Noren et al. Stat Med 2008;27:3057-3070; stratified ROR (Woolf CI)",
     }
     _emit(

@@ -6,26 +6,35 @@ decides which roles, sexes and age groups exist).
 
 Vocabularies (the same as :class:`pvsignal.analysis.population.CaseDefinition` accepts):
 
-- roles: ``suspect`` (PS+SS), ``primary`` (PS), ``all`` (PS, SS, C, I) or role codes such
-  as ``PS,SS,I``;
+- roles: ``suspect`` (PS+SS), ``primary`` (PS), ``interacting`` (PS, SS, I), ``all`` (PS,
+  SS, C, I) or role codes such as ``PS,SS,I``;
 - sex: ``F``, ``M``, ``female`` or ``male``;
-- age groups: ``<18``, ``18-64``, ``65+`` (comma-separated);
+- age groups: ``<18``, ``18-64``, ``65-85``, ``>85`` and ``65+`` (= 65-85 and >85),
+  comma-separated;
 - quarters: a quarter or range, ``2021Q1:2024Q4``; years: ``2019`` or ``2019:2023``.
+
+Every command that analyses cases takes the same six options through
+:func:`case_definition_options`, and passes them on as one
+:func:`pvsignal.api.case_definition`.
 """
 
 from __future__ import annotations
 
+import functools
+import inspect
+from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated, Any, Optional
 
 import typer
 
 #: the default lake folder (same as :data:`pvsignal.store.lake.DEFAULT_LAKE`, not imported: duckdb)
 DEFAULT_LAKE = Path("pvsignal-lake")
 
-ROLES_HELP = "Drug roles counted: suspect (PS+SS, default), primary (PS), all, or codes such as PS,SS,I."
+ROLES_HELP = ("Drug roles counted: suspect (PS+SS), primary (PS), interacting (PS+SS+I), all (PS+SS+C+I), "
+              "or codes such as PS,SS,I. Default: suspect (interactions: interacting).")
 SEX_HELP = "Only cases of this sex: F, M, female or male."
-AGE_HELP = "Only cases in these age groups (comma-separated): <18, 18-64, 65+."
+AGE_HELP = "Only cases in these age groups (comma-separated): <18, 18-64, 65-85, >85, 65+ (= 65-85 and >85)."
 LEVELS_HELP = "Event level: pt, hlt, hlgt, soc, smq_narrow, smq_broad (need --meddra) or group (needs --groups)."
 
 Lake = Annotated[Path, typer.Option("--lake", help="Parquet lake folder (from `pvsignal ingest`).")]
@@ -50,6 +59,12 @@ Years = Annotated[Optional[str], typer.Option("--years", help="Receipt years, e.
 Sex = Annotated[Optional[str], typer.Option("--sex", help=SEX_HELP)]
 AgeGroups = Annotated[Optional[str], typer.Option("--age-groups", help=AGE_HELP)]
 DropDuplicates = Annotated[bool, typer.Option("--drop-probable-duplicates", help="Leave out cases flagged as probable duplicates.")]
+
+#: the case-definition options, in help order: parameter name → (annotation, default)
+CASE_OPTIONS: dict[str, tuple[Any, Any]] = {
+    "roles": (Roles, None), "quarters": (Quarters, None), "years": (Years, None), "sex": (Sex, None),
+    "age_groups": (AgeGroups, None), "drop_probable_duplicates": (DropDuplicates, False),
+}
 
 
 def split_list(value: str | None) -> list[str] | None:
@@ -92,3 +107,26 @@ def case_filters(
         "drop_probable_duplicates": True if drop_probable_duplicates else None,
     }
     return {k: v for k, v in given.items() if v is not None}
+
+
+def case_definition_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """Give ``command`` the case-definition options (:data:`CASE_OPTIONS`) in place of its
+    ``filters`` parameter; it receives them as ``filters``, the :func:`case_filters` dict
+    (the fields the user gave), ready for :func:`pvsignal.api.case_definition`."""
+    sig = inspect.signature(command, eval_str=True)
+    params = []
+    for p in sig.parameters.values():
+        if p.name != "filters":
+            params.append(p)
+            continue
+        params += [inspect.Parameter(name, p.kind, annotation=ann, default=default)
+                   for name, (ann, default) in CASE_OPTIONS.items()]
+
+    @functools.wraps(command)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        given = {name: kwargs.pop(name, default) for name, (_, default) in CASE_OPTIONS.items()}
+        return command(*args, filters=case_filters(**given), **kwargs)
+
+    wrapper.__signature__ = sig.replace(parameters=params)  # type: ignore[attr-defined]
+    wrapper.__annotations__ = {p.name: p.annotation for p in params if p.annotation is not inspect.Parameter.empty}
+    return wrapper

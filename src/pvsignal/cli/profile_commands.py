@@ -8,12 +8,13 @@ from typing import Optional
 import typer
 
 from pvsignal import api
+import pvsignal.cli.options as opt
 from pvsignal.cli.app import app
-from pvsignal.cli.options import ROLES_HELP
 from pvsignal.cli.render import print_line, print_note, progress
 
 
 @app.command()
+@opt.case_definition_options
 def profile(
     drug: str = typer.Argument(..., help="drug (active ingredient), e.g. voclosporin"),
     events: Optional[str] = typer.Option(
@@ -28,8 +29,7 @@ def profile(
     groups: Optional[Path] = typer.Option(None, help="YAML event groups: groups: {name: [PT, ...]}"),
     compound: Optional[Path] = typer.Option(None, help="compound knowledge YAML (default: the shipped one)"),
     rules: Optional[str] = typer.Option(None, help="dose rules: shipped name or YAML file (default: the drug's)"),
-    roles: str = typer.Option("suspect", help=ROLES_HELP),
-    quarters: Optional[str] = typer.Option(None, help="quarter range, e.g. 2021Q1:2024Q4 (every FAERS section)"),
+    filters: dict = None,  # the case-definition options (opt.CASE_OPTIONS): every FAERS section
     treatment_arm: Optional[str] = typer.Option(None, help="trial arm of the drug (default: the arm naming it)"),
     control_arm: Optional[str] = typer.Option(None, help="control arm (default: the arm naming placebo)"),
     out: Path = typer.Option(Path("profile.html"), help="output: .html, .md, .pdf or .json"),
@@ -38,7 +38,7 @@ def profile(
     with progress(f"building the profile of {drug}") as bar:
         prof = api.profile(
             drug, events, event_group=event_group, lake=lake, adsl=adsl, adae=adae, adlb=adlb, groups=groups,
-            meddra=meddra, compound=compound, roles=roles, quarters=quarters, treatment_arm=treatment_arm,
+            meddra=meddra, compound=compound, definition=api.case_definition(**filters), treatment_arm=treatment_arm,
             control_arm=control_arm, rules=rules, out=out, progress=bar,
         )
     if prof.events_chosen and prof.events_chosen != "named by the user":

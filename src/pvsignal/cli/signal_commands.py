@@ -42,18 +42,14 @@ def signal_view(t, max_rows: int):
 
 
 @app.command()
+@opt.case_definition_options
 def signals(
     lake: opt.OptionalLake = None,
     reports: Annotated[Optional[Path], typer.Option("--reports", help="CSV/Parquet: one row per report × drug × event.")] = None,
     drug: Annotated[Optional[str], typer.Option("--drug", help="Show these drugs (comma-separated).")] = None,
     event: Annotated[Optional[str], typer.Option("--event", help="Show these events (comma-separated).")] = None,
     min_count: Annotated[Optional[int], typer.Option("--min-count", help="Show pairs with at least this many reports [3].")] = None,
-    roles: opt.Roles = None,
-    quarters: opt.Quarters = None,
-    years: opt.Years = None,
-    sex: opt.Sex = None,
-    age_groups: opt.AgeGroups = None,
-    drop_duplicates: opt.DropDuplicates = False,
+    filters: dict = None,  # the case-definition options (opt.CASE_OPTIONS)
     strata: Annotated[Optional[str], typer.Option("--strata", help="Stratify expected counts by sex,age_group,year.")] = None,
     event_level: Annotated[Optional[str], typer.Option("--level", "--event-level", help=opt.LEVELS_HELP)] = None,
     meddra: opt.Meddra = None,
@@ -77,8 +73,7 @@ def signals(
         overrides["reports_columns"] = {
             "report_id": report_id_col, "drug": drug_col, "event": event_col, "strata": opt.split_list(strata_cols) or [],
         }
-    cd = {**cfg.case_definition, **opt.case_filters(roles=roles, quarters=quarters, years=years, sex=sex,
-                                                     age_groups=age_groups, drop_probable_duplicates=drop_duplicates)}
+    cd = {**cfg.case_definition, **filters}
     for key, val in (("event_level", event_level), ("meddra", str(meddra) if meddra else None),
                      ("event_groups", str(groups) if groups else None), ("strata", opt.split_list(strata))):
         if val is not None:
@@ -87,6 +82,10 @@ def signals(
         overrides["sort_by"] = sort_by
     if fisher:
         overrides["fisher"] = True
+    if filters and not (lake or cfg.lake):
+        given = ", ".join("--" + k.replace("_", "-") for k in filters)
+        raise typer.BadParameter("the case options need a lake (--lake); a reports table has no roles, sexes, "
+                                 "ages or quarters", param_hint=given)
     definition = api.case_definition(**cd) if (lake or cfg.lake) else None
     with progress("scoring drug–event pairs") as bar:
         res = api.signals(

@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
 import pandas as pd
 
@@ -95,6 +95,7 @@ def build_profile(
     synthetic: bool | None = None,
     trial_synthetic: bool = False,
     figures: bool = True,
+    progress: Callable[[int, int, str], None] | None = None,
 ) -> Profile:
     """Assemble the safety profile of ``drug`` for ``events`` (PTs; list or comma-separated).
 
@@ -119,6 +120,10 @@ def build_profile(
     Raises :class:`ConfigError` (no drug, no events and no lake), :class:`InputFileError`
     (not a lake) and :class:`UnknownNameError` (no report of the drug in the lake, with
     close matches); data problems become section notes.
+
+    ``progress(done, total, label)`` is told as each step starts: reading the inputs (and
+    scoring the drug's events), then each registered section by its title
+    (``total = 1 + len(SECTIONS)``).
     """
     from pvsignal import __version__
     from pvsignal.stats.flags import Thresholds
@@ -135,6 +140,8 @@ def build_profile(
                          lake=None if lake is None else check_lake(lake), figures=figures, top_n=top_n,
                          trial_synthetic=trial_synthetic, treatment_arm=treatment_arm, control_arm=control_arm,
                          arm_var=arm_var)
+    step = _progress(progress)
+    step(0, "reading the inputs" + (" and scoring the drug's events" if ctx.lake is not None else ""))
     try:
         if ctx.lake is not None:
             open_lake(ctx)
@@ -154,14 +161,23 @@ def build_profile(
                               f"({ctx.problems.get('lake')})")
         load_inputs(ctx, adsl, adae, adlb, compound, rules)
         resolve_group(ctx, groups, meddra)
-        return _profile(ctx, __version__)
+        return _profile(ctx, __version__, step)
     finally:
         if ctx.con is not None:
             ctx.con.close()
 
 
-def _profile(ctx: ProfileContext, version: str) -> Profile:
-    sections = [run_section(ctx, spec) for spec in SECTIONS]
+def _progress(progress: Callable[[int, int, str], None] | None) -> Callable[[int, str], None]:
+    """``step(i, label)`` → ``progress(i, 1 + len(SECTIONS), label)`` (a no-op without ``progress``)."""
+    total = 1 + len(SECTIONS)
+    return (lambda i, label: progress(i, total, label)) if progress else (lambda i, label: None)
+
+
+def _profile(ctx: ProfileContext, version: str, step: Callable[[int, str], None]) -> Profile:
+    sections = []
+    for i, spec in enumerate(SECTIONS, start=1):
+        step(i, f"section {i}/{len(SECTIONS)}: {spec.title}")
+        sections.append(run_section(ctx, spec))
     rows, notes = summary(ctx)
     synthetic = ctx.synthetic_for("faers") or ctx.trial_synthetic
     note = "; ".join(x for x in (ctx.synthetic_note if ctx.synthetic_for("faers") else None,

@@ -103,10 +103,11 @@ class ProfileContext:
                 why = self.problems.get("adsl") or self.problems.get("adae") or \
                     "no trial data were given (--adsl and --adae)"
                 raise NotAvailable(f"not available: {why}")
-            from pvsignal.trial import incidence
+            from pvsignal.trial import arm_order, incidence
 
             var = self.arm_var.upper()
-            arms = sorted(a for a in self.adsl[var].astype(str).unique() if a) if var in self.adsl.columns else []
+            codes = self.adsl[var + "N"] if var + "N" in self.adsl.columns else None
+            arms = arm_order(self.adsl[var], codes=codes) if var in self.adsl.columns else []
             self.treatment_arm, self.control_arm = self._arms(arms)
             self.trial = incidence(self.adsl, self.adae, arm_var=self.arm_var, control=self.control_arm)
         return self.trial

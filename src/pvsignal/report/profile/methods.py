@@ -11,6 +11,7 @@ from importlib import metadata
 from pvsignal.report.profile.context import ProfileContext
 from pvsignal.report.profile.inputs import describe_definition
 from pvsignal.report.profile.model import MethodItem, Profile, Reference
+from pvsignal.report.profile.sections.interactions import exposure_sentence
 
 METHOD_REFS = [
     ("READUS-PV", "Fusaroli M, Salvo F, Bégaud B, et al. The REporting of A Disproportionality Analysis for DrUg Safety "
@@ -21,6 +22,8 @@ METHOD_REFS = [
     ("IC", "Norén GN, Hopstadius J, Bate A. Stat Methods Med Res 2013;22(1):57–69."),
     ("MGPS", "DuMouchel W. Bayesian data mining in large frequency tables. Am Stat 1999;53(3):177–190."),
     ("OMEGA", "Norén GN, Sundberg R, Bate A, Edwards IR. Stat Med 2008;27(16):3057–3070. doi:10.1002/sim.3247"),
+    ("HULT-2020", "Hult S, et al. Drug Saf 2020;43:775–785 (drug–drug interaction screening with Ω; exposure "
+                  "counted for roles PS, SS and interacting)."),
     ("CIOMS-III", "CIOMS Working Group III. Guidelines for Preparing Core Clinical-Safety Information on Drugs. 1995."),
     ("CKD-EPI", "Inker LA, et al. N Engl J Med 2021;385:1737–1749 (CKD-EPI 2021)."),
     ("TTO", "Leroy F, et al. BMC Med Res Methodol 2014;14:17 (right truncation of onset in spontaneous reports)."),
@@ -79,7 +82,7 @@ def _population(ctx: ProfileContext) -> MethodItem:
         f"Case definition, used by every FAERS section (disproportionality, case characterisation, time to onset, "
         f"interactions): {describe_definition(ctx.definition)}",
         f"Drug: ingredient {ctx.key}, role codes {', '.join(d['role_codes'])} ({d['roles']}); reference group: all "
-        "other drugs in the same population.",
+        "other drugs in the same population. " + exposure_sentence(ctx.definition),
         f"Events: PTs {', '.join(e.upper() for e in ctx.events)} ({ctx.events_chosen}). {group}"])
 
 

@@ -19,6 +19,18 @@ def _rule_rows(r) -> list[list[str]]:
     return rows
 
 
+def lab_values_sentence(parameters: dict) -> str:
+    """Where the replayed lab values came from (``DosingResult.parameters``): measured, or computed from
+    creatinine — with the creatinine unit used and where that unit was read (e.g. ADLB AVALU)."""
+    sources = parameters["lab_value_sources"]
+    parts = [f"{src} ({n} record{'s' if n != 1 else ''})" for src, n in sources.items()]
+    creat = any(src.startswith("CKD-EPI") for src in sources)
+    tail = (f" The creatinine ({parameters['creatinine_paramcd']}) unit of each source is named above with where it "
+            f"was read (AVALU, PARAM, LBSTRESU; where ADLB states none, {parameters['creatinine_unit_default']} is "
+            f"assumed); eGFR by {parameters['egfr_equation']}." if creat else " No value was computed from creatinine.")
+    return f"Lab values replayed ({parameters['lab_parameter']}): " + "; ".join(parts) + "." + tail
+
+
 def build(ctx: ProfileContext) -> Section:
     if ctx.rules is None:
         why = ctx.problems.get("rules") or f"no dose-modification rule file for {ctx.key} (--rules FILE.yaml)"
@@ -35,6 +47,8 @@ def build(ctx: ProfileContext) -> Section:
     from pvsignal.trial import dose_modifications
 
     res = dose_modifications(r, ctx.adlb, ctx.adsl)
+    sec.paragraphs.append(lab_values_sentence(res.parameters))
+    sec.data["lab_value_sources"] = dict(res.parameters["lab_value_sources"])
     a = res.actions
     fired = a.groupby("rule_id").agg(measurements=("USUBJID", "size"), subjects=("USUBJID", "nunique")).reset_index()
     order = {rid: i for i, rid in enumerate(["baseline", *[b.id for b in r.baseline], *[x.id for x in r.rules]])}

@@ -1,6 +1,11 @@
 """Interactions: the label's interaction rules for the drug (knowledge files), co-reported
 CYP3A/P-gp perpetrators and Ω interaction signals for the label's perpetrator classes
-(:mod:`pvsignal.analysis.interactions`, under the profile's case definition)."""
+(:mod:`pvsignal.analysis.interactions`, under the profile's case definition).
+
+Exposure: under the default ``suspect`` roles, the interaction analyses count the
+``interacting`` role set (PS, SS and I), as UMC practice does for Ω (Hult S et al. Drug
+Saf 2020;43:775–785): a drug reported as interacting is exposed. Any other roles the user
+chose are used as given. The rest of the definition (quarters, sex …) is the profile's."""
 
 from __future__ import annotations
 
@@ -42,6 +47,20 @@ def _label_table(lr) -> Table:
                  columns=["partner class", "action", "dose", "mechanism", "source", "status"], rows=rows)
 
 
+def interaction_definition(definition):
+    """The case definition of the interaction analyses: ``suspect`` becomes ``interacting`` (PS, SS, I)."""
+    return definition.replace(roles="interacting") if definition.roles == "suspect" else definition
+
+
+def exposure_sentence(definition) -> str:
+    """How the interaction analyses count exposure, for the section and the methods text."""
+    codes = ", ".join(interaction_definition(definition).role_codes)
+    if definition.roles == "suspect":
+        return (f"Interaction analyses count exposure in the roles {codes} (the interacting role included, as in UMC "
+                "practice: Hult et al. Drug Saf 2020); the other FAERS sections use the suspect roles PS, SS.")
+    return f"Interaction analyses count exposure in the roles {codes}, as the case definition says."
+
+
 def _omega(ctx: ProfileContext, sec: Section, lr) -> None:
     from pvsignal.analysis.interactions import interaction_signals
 
@@ -50,7 +69,8 @@ def _omega(ctx: ProfileContext, sec: Section, lr) -> None:
     parts = []
     for sp in specs:
         try:
-            parts.append(interaction_signals(ctx.con, ctx.drug, sp, ctx.events, **ctx.analysis_options()))
+            parts.append(interaction_signals(ctx.con, ctx.drug, sp, ctx.events,
+                                             definition=interaction_definition(ctx.definition)))
         except PvsignalError as exc:
             sec.paragraphs.append(f"Ω for {sp}: not available: {exc}")
     if parts:
@@ -76,9 +96,12 @@ def build(ctx: ProfileContext) -> Section:
     from pvsignal.analysis.interactions import co_reported_perpetrators
 
     synth = ctx.synthetic_for("faers")
-    co = co_reported_perpetrators(ctx.con, ctx.drug, **ctx.analysis_options())
+    d = interaction_definition(ctx.definition)
+    co = co_reported_perpetrators(ctx.con, ctx.drug, definition=d)
     sec.data["n_drug_cases"] = co.n_drug_cases
-    sec.paragraphs.append(f"Of {co.n_drug_cases} cases with {co.drug} (roles {', '.join(ctx.definition.role_codes)}), co-reported "
+    sec.data["roles"] = list(d.role_codes)
+    sec.paragraphs.append(exposure_sentence(ctx.definition))
+    sec.paragraphs.append(f"Of {co.n_drug_cases} cases with {co.drug} (roles {', '.join(d.role_codes)}), co-reported "
                           "CYP3A/P-gp perpetrators (any role):")
     sec.tables.append(table(co.by_class, "Co-reported perpetrators by class", ["class", "n_cases", "pct"],
                             rename=SHARE_HEADINGS, synthetic=synth))

@@ -39,6 +39,7 @@ def build(ctx: ProfileContext) -> Section:
         top = pts.head(ctx.top_n)[["AEDECOD"]]
         wide = t[(t["level"] == "pt")].merge(top, on="AEDECOD")
         piv = wide.pivot_table(index="AEDECOD", columns="arm", values="pct", aggfunc="first").reindex(top["AEDECOD"])
+        piv = piv[[a for a in pop["arm"] if a in piv.columns]]  # the trial's arm order, not alphabetical
         sec.tables.append(table(piv.reset_index(), f"Most frequent TEAEs in the {ctx.treatment_arm} arm (% of subjects)",
                                 rename={"AEDECOD": "PT"}, synthetic=synth))
     sec.data["population"] = {a: int(n) for a, n in zip(pop["arm"], pop["N"])}
