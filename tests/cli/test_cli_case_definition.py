@@ -134,3 +134,11 @@ def test_a_bad_value_exits_2_naming_the_allowed_values_on_one_line(command, argv
 def test_case_options_on_a_reports_table_are_refused(run, tmp_path):
     code, _, err = run(["signals", "--reports", str(tmp_path / "r.csv"), "--sex", "F"])
     assert code == 2 and "the case options need a lake (--lake)" in err
+
+
+@pytest.mark.parametrize("command", [["signals", "--top", "3"], ["cases"], ["onset", "--event", "headache"]])
+def test_results_from_a_synthetic_lake_say_so(command, cli_lake, run):
+    # the lake was written by pvsignal synth (its manifest records it): the screen says so
+    code, out, err = run([command[0], "--drug", DRUG, "--lake", str(cli_lake), *command[1:]])
+    assert code == 0, err
+    assert "SYNTHETIC DATA: built from pvsignal synth output" in out

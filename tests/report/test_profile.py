@@ -392,3 +392,29 @@ def test_the_guard_turns_a_section_failure_into_a_reason():
     s = run_section(ctx, SectionSpec("demo", "Demo", "faers", bug))
     assert not s.available and s.reason == "the computation failed (ZeroDivisionError: division by zero)"
     assert ctx.errors == ["demo: ZeroDivisionError: division by zero"]
+
+
+def test_omega_counts_the_perpetrator_in_any_role(synth_lake, full_profile):
+    # the section's Ω table is interaction_signals under the interacting roles for the drug and
+    # ALL roles for the perpetrator (co-medication is mostly reported as concomitant)
+    from pvsignal.analysis.interactions import ALL_ROLES, interaction_signals
+    from pvsignal.analysis.population import CaseDefinition
+    from pvsignal.prepare.build import connect
+
+    sec = full_profile.section("interactions")
+    om = next(t for t in sec.tables if t.caption.startswith("Interaction signals"))
+    assert "perpetrator in any role" in om.caption
+    rows = [dict(zip(om.columns, r)) for r in om.rows]
+    con = connect(synth_lake)
+    try:
+        for r in rows:
+            exp = interaction_signals(con, "voclosporin", r["perpetrator"], [r["event"]], perpetrator_roles=ALL_ROLES,
+                                      definition=CaseDefinition(roles="interacting"))
+            assert r["cases with both + event"] == exp["n111"].iloc[0]
+            assert r["cases with both"] == exp["n11_"].iloc[0]
+            narrow = interaction_signals(con, "voclosporin", r["perpetrator"], [r["event"]],
+                                         definition=CaseDefinition(roles="interacting"))
+            assert narrow["n11_"].iloc[0] <= exp["n11_"].iloc[0]
+    finally:
+        con.close()
+    assert rows

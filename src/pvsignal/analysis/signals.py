@@ -149,6 +149,7 @@ def _counts_from_lake(cfg: SignalConfig, engine: str, spark_master: str) -> tupl
     source = {
         "type": "FAERS lake",
         "lake": str(cfg.lake),
+        "synthetic": bool(st.get("synthetic")),
         "quarters": st["quarters"],
         "deduplication": st["deduplication"],
         "tally": {k: st[k] for k in ("reports", "cases", "removed_old_versions", "removed_deleted", "probable_duplicates")},

@@ -12,7 +12,8 @@ import typer
 from pvsignal import api
 import pvsignal.cli.options as opt
 from pvsignal.cli.app import HELP_STYLE, app
-from pvsignal.cli.render import print_dataframe, print_line, progress
+from pvsignal.cli.render import note_synthetic, print_dataframe, print_line, progress
+from pvsignal.errors import PvsignalError
 
 meddra_app = typer.Typer(**HELP_STYLE, help="Your licensed MedDRA release: check it, map terms to PTs and SOCs.",
                          no_args_is_help=True)
@@ -22,6 +23,14 @@ app.add_typer(meddra_app, name="meddra")
 def _connect(lake: Path, drop_probable_duplicates: bool):
     """The lake's prepared views (one connection for the command; tests replace it)."""
     return api.connect(lake, drop_probable_duplicates=drop_probable_duplicates)
+
+
+def _synthetic(lake: Path) -> bool:
+    """The lake's manifest says it holds ``pvsignal synth`` output (False when there is no manifest to read)."""
+    try:
+        return bool(api.status(lake)["synthetic"])
+    except PvsignalError:
+        return False
 
 
 def _percent(df):
@@ -72,6 +81,7 @@ def cases(
     print_line(f"{what}: {cs.n_cases:,} cases")
     for name, table in cs.tables().items():
         print_dataframe(_percent(table), title=name.replace("_", " "), digits=1)
+    note_synthetic(_synthetic(lake))
 
 
 @app.command()
@@ -135,6 +145,7 @@ def onset(
     print_dataframe(_percent(result.bins), title="onset bins (days)", digits=1)
     print_dataframe(_kv_frame(list(result.excluded.items()), "cases").rename(columns={"": "excluded because"}),
                     title="exclusions")
+    note_synthetic(_synthetic(lake))
 
 
 @meddra_app.command("check")

@@ -122,6 +122,7 @@ def interactions(
     }
     _emit(
         df, as_json=as_json, out=out,
-        title=f"{a['drug'].lower()} + {a['perpetrator']} (roles {','.join(a['roles'])}): Ω and stratified ROR",
+        title=f"{a['drug'].lower()} (roles {','.join(a['roles'])}) + {a['perpetrator']} (roles "
+              f"{','.join(a['perpetrator_roles'])}): Ω and stratified ROR",
         columns=list(_SIGNAL_VIEW.values()), meta=meta, view=_SIGNAL_VIEW,
     )

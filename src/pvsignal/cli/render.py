@@ -46,6 +46,12 @@ def print_note(message: str, *, label: str = "note", style: str = "yellow") -> N
     console.print(f"[{style}]{escape(label)}:[/] {escape(message)}", highlight=False, soft_wrap=True)
 
 
+def note_synthetic(synthetic: bool) -> None:
+    """Say so under a result built from ``pvsignal synth`` output (the lake's manifest records it)."""
+    if synthetic:
+        print_note("built from pvsignal synth output, not from real reports", label="SYNTHETIC DATA", style="bold red")
+
+
 def print_line(message: str) -> None:
     """Plain text on stdout, unwrapped (paths and names survive a narrow console)."""
     console.print(message, highlight=False, markup=False, soft_wrap=True)
@@ -87,8 +93,11 @@ def fit_columns(
         if numeric[j]:
             need.append(max(body, _widest_word(headers[j]), 1))
         else:
+            # the identifying columns (the first ``keep``: drug, event, term) keep whole words up to
+            # _WHOLE_WORD ("THROMBOCYTOPENIA" never folds); other text columns may fold at _MIN_TEXT
+            floor = _WHOLE_WORD if j < keep else _MIN_TEXT
             words = max((_widest_word(c) for c in cells[j]), default=0)
-            need.append(max(1, min(natural[j], max(min(words, _MIN_TEXT), min(_widest_word(headers[j]), _MIN_TEXT)))))
+            need.append(max(1, min(natural[j], max(min(words, floor), min(_widest_word(headers[j]), floor)))))
     kept = list(range(n))
     room = lambda cols: width - 1 - _OVERHEAD_PER_COLUMN * len(cols)  # noqa: E731
     while sum(need[j] for j in kept) > room(kept) and len(kept) > keep:
@@ -206,9 +215,10 @@ def progress(label: str, *, total: int | None = None) -> Iterator[Progress]:
     if not (console.is_terminal and console_err.is_terminal):
         yield lambda done, total, label: None
         return
-    from rich.progress import BarColumn, Progress as Bar, SpinnerColumn, TextColumn, TimeElapsedColumn
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress as Bar, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-    with Bar(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
+    # MofN shows "0/?" (not "0/None") until a step says how many steps there are
+    with Bar(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
              TimeElapsedColumn(), console=console_err, transient=True) as bar:
         task = bar.add_task(escape(label), total=total)
 

@@ -10,7 +10,7 @@ import typer
 from pvsignal import api
 import pvsignal.cli.options as opt
 from pvsignal.cli.app import app
-from pvsignal.cli.render import console, dataframe_table, print_line, print_note, progress
+from pvsignal.cli.render import console, dataframe_table, note_synthetic, print_line, print_note, progress
 
 FLAG_NAMES = {"flag_ror": "ROR", "flag_prr": "PRR", "flag_ic": "IC", "flag_ebgm": "EB"}
 
@@ -95,6 +95,7 @@ def signals(
     t = res.table
     title = f"{len(t):,} pairs scored (population {res.metadata['population_reports']:,} reports), sorted by {res.config.sort_by}"
     console.print(dataframe_table(signal_view(t, top), title=title, max_rows=top, caption_total=len(t), keep=3))
+    note_synthetic(res.metadata["source"].get("synthetic", False))
     prior = res.metadata["mgps_prior"]
     if "error" in prior:
         print_note(prior["error"], label="MGPS not computed")

@@ -5,7 +5,10 @@ CYP3A/P-gp perpetrators and Ω interaction signals for the label's perpetrator c
 Exposure: under the default ``suspect`` roles, the interaction analyses count the
 ``interacting`` role set (PS, SS and I), as UMC practice does for Ω (Hult S et al. Drug
 Saf 2020;43:775–785): a drug reported as interacting is exposed. Any other roles the user
-chose are used as given. The rest of the definition (quarters, sex …) is the profile's."""
+chose are used as given. The rest of the definition (quarters, sex …) is the profile's.
+A perpetrator counts in any role (PS, SS, C, I), for Ω as for the co-reporting tables: the
+question is which co-medication goes with more reports of the event, and co-medication is
+mostly reported as concomitant (C)."""
 
 from __future__ import annotations
 
@@ -62,14 +65,14 @@ def exposure_sentence(definition) -> str:
 
 
 def _omega(ctx: ProfileContext, sec: Section, lr) -> None:
-    from pvsignal.analysis.interactions import interaction_signals
+    from pvsignal.analysis.interactions import ALL_ROLES, interaction_signals
 
     specs = list(dict.fromkeys(sp for x in (lr.rules if lr is not None else [])
                                if x.action in OMEGA_ACTIONS and (sp := class_spec(x))))
     parts = []
     for sp in specs:
         try:
-            parts.append(interaction_signals(ctx.con, ctx.drug, sp, ctx.events,
+            parts.append(interaction_signals(ctx.con, ctx.drug, sp, ctx.events, perpetrator_roles=ALL_ROLES,
                                              definition=interaction_definition(ctx.definition)))
         except PvsignalError as exc:
             sec.paragraphs.append(f"Ω for {sp}: not available: {exc}")
@@ -77,7 +80,9 @@ def _omega(ctx: ProfileContext, sec: Section, lr) -> None:
         om = pd.concat(parts, ignore_index=True)
         cols = [c for c in ("perpetrator", "event", "n111", "n11_", "omega", "omega_lower", "signal") if c in om.columns]
         extra = [c for c in ("ror_mh", "ror_mh_lower", "ror_mh_upper") if c in om.columns]
-        sec.tables.append(table(om, "Interaction signals (Ω shrinkage, Norén et al. 2008): events of interest",
+        codes = ", ".join(interaction_definition(ctx.definition).role_codes)
+        sec.tables.append(table(om, f"Interaction signals (Ω shrinkage, Norén et al. 2008): events of interest; "
+                                    f"{ctx.drug} in roles {codes}, perpetrator in any role",
                                 cols + extra, rename=OMEGA_HEADINGS, synthetic=ctx.synthetic_for("faers")))
 
 
