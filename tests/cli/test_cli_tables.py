@@ -99,3 +99,22 @@ def test_signals_table_at_80_columns_prints_every_number_whole(tmp_path, capsys,
     if hidden:
         footer = screen.split("not shown at this width:")[1].replace("\n", " ")
         assert all(h in footer for h in hidden)
+
+
+def test_identifying_column_keeps_long_words_whole():
+    # a PT such as THROMBOCYTOPENIA (16 letters) is never folded mid-word in the key column;
+    # a lower-priority column is dropped instead
+    headers = ["event", "n", "ROR (95% CI)", "PRR (95% CI)", "IC (95% CI)", "EBGM (90% CI)"]
+    rows = [["THROMBOCYTOPENIA", "7", "3.47 (1.62–7.43)", "3.36 (1.60–7.05)", "0.22 (-0.90–1.10)", "0.90 (0.51–1.50)"]]
+    out = _render(headers, rows, 60)
+    assert "THROMBOCYTOPENIA" in out
+    assert max(len(line) for line in out.splitlines()) <= 60 and "…" not in out
+
+
+def test_indented_labels_keep_their_indent_when_wrapped():
+    # a PT under its SOC ("    Glomerular filtration rate decreased") wraps with its indent
+    rows = [["Investigations", "47 (26.1%) [62]"], ["    Glomerular filtration rate decreased", "47 (26.1%) [62]"]]
+    out = _render(["System organ class / Preferred term", "Drug (N=180)"], rows, 36)
+    body = [line.split("│")[1] for line in out.splitlines() if line.startswith("│")]
+    pt_lines = [b for b in body if b.strip() and "Investigations" not in b]
+    assert len(pt_lines) >= 2 and all(b.startswith("     ") for b in pt_lines), out

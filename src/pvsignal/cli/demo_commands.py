@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shlex
 from pathlib import Path
 from typing import Annotated
 
@@ -33,3 +34,16 @@ def demo(
                                   caption_total=len(res.signals), keep=2))
     if res.profile:
         print_line(f"profile written: {res.profile}")
+    if res.trial is not None:
+        print_line(f"synthetic trial (ADSL, ADAE, ADLB): {res.trial.folder}")
+    q = shlex.quote
+    nexts = [f"pvsignal cases --lake {q(str(res.lake))} --drug {drug} --sex female",
+             f"pvsignal onset --lake {q(str(res.lake))} --drug {drug} --event headache",
+             f"pvsignal interactions {drug} --with ketoconazole"]
+    if res.trial is not None:
+        t = res.trial
+        nexts.append(f"pvsignal trial incidence --adsl {q(str(t.adsl))} --adae {q(str(t.adae))} "
+                     f"--control {q(t.truth['control'])}")
+    print_line("next, for example:")
+    for line in nexts:
+        print_line(f"  {line}")

@@ -124,6 +124,17 @@ def fit_columns(
     return kept, [widths[j] for j in kept]
 
 
+def _cell(text: str):
+    """A plain-text cell; a leading indent (a PT under its SOC) is kept on every wrapped line."""
+    indent = len(text) - len(text.lstrip(" "))
+    if indent and text.strip():
+        from rich.padding import Padding
+        from rich.text import Text
+
+        return Padding(Text(text[indent:]), (0, 0, 0, indent))  # Text: never markup
+    return escape(text)
+
+
 def fitted_table(
     headers: Sequence[str],
     rows: Sequence[Sequence[str]],
@@ -148,7 +159,7 @@ def fitted_table(
         table.add_column(escape(headers[j]), justify="right" if flags[j] else "left", width=w, overflow="fold",
                          no_wrap=flags[j] and w is None)
     for r in rows:
-        table.add_row(*(escape(r[j]) for j in kept))
+        table.add_row(*(_cell(r[j]) for j in kept))
     notes = [caption] if caption else []
     dropped = [headers[j] for j in range(len(headers)) if j not in kept]
     if dropped:

@@ -20,6 +20,8 @@ HEADINGS = {"event": "event (PT)", "n": "reports", "expected": "expected", "ror"
 
 def build(ctx: ProfileContext) -> Section:
     sec = SECTION.empty()
+    if ctx.event_group:
+        sec.title = f"{SECTION.title}: {ctx.event_group}"
     s = ctx.need_scores()
     if ctx.event_group:
         if ctx.group_pts is None:
@@ -45,4 +47,4 @@ def build(ctx: ProfileContext) -> Section:
     return sec
 
 
-SECTION = SectionSpec("signals", "Disproportionality: the event group", "faers", build)
+SECTION = SectionSpec("signals", "Disproportionality", "faers", build)
