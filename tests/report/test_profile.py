@@ -207,7 +207,7 @@ def test_real_trial_data_beside_a_synthetic_lake_is_not_labelled(synth_lake, ada
 def test_a_drug_without_reports_in_the_lake_is_an_error_with_close_matches(synth_lake):
     from pvsignal.report.profile import build_profile
 
-    with pytest.raises(UnknownNameError, match=r"no ingredient in the lake named 'voclosporn'; close matches: .*VOCLOSPORIN"):
+    with pytest.raises(UnknownNameError, match=r"no ingredient named 'voclosporn'; close matches: .*VOCLOSPORIN"):
         build_profile("voclosporn", ["headache"], lake=synth_lake, figures=False)
     with pytest.raises(UnknownNameError, match="notadrug"):
         build_profile("notadrug", ["headache"], lake=synth_lake, figures=False)

@@ -35,7 +35,7 @@ from pvsignal.stats.flags import Thresholds, signal_flags
 from pvsignal.stats.mgps import GammaMixturePrior, ebgm_scores, fit_prior
 from pvsignal.analysis.population import NO_GROUP_EVENT, CaseDefinition, population
 from pvsignal.errors import AnalysisError, ConfigError, UnknownNameError
-from pvsignal.suggest import close_matches
+from pvsignal.suggest import close_matches, unknown_name
 from pvsignal.store.reports_table import open_reports
 
 #: output columns in the documented order (flags follow)
@@ -179,9 +179,10 @@ def _match(values: pd.Series, wanted: list[str], what: str) -> np.ndarray:
     known = set(keys.unique())
     missing = [w for w in want if w not in known]
     if missing and len(missing) == len(want):
-        close = sorted({m for w in missing for m in close_matches(w, known)})
-        hint = f"; close matches: {', '.join(close)}" if close else ""
-        raise UnknownNameError(f"no {what} named {', '.join(missing)} in the data{hint}")
+        if len(missing) == 1:  # the wording every analysis uses (pvsignal.suggest)
+            raise unknown_name(what, missing[0], known)
+        close = list(dict.fromkeys(m for w in missing for m in close_matches(w, known)))
+        raise UnknownNameError(f"no {what} named {', '.join(missing)}; close matches: {', '.join(close) or 'none'}")
     return keys.isin(want).to_numpy()
 
 

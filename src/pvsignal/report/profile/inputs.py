@@ -49,7 +49,7 @@ def score_drug(ctx: ProfileContext) -> None:
     if not ctx.con.execute("SELECT 1 FROM case_drugs WHERE ingredient = ? LIMIT 1", [ctx.key]).fetchall():
         names = [r[0] for r in ctx.con.execute(
             "SELECT DISTINCT ingredient FROM case_drugs WHERE ingredient IS NOT NULL").fetchall()]
-        raise unknown_name("ingredient in the lake", ctx.drug, names)
+        raise unknown_name("ingredient", ctx.drug, names)
     try:
         res = signals(ctx.lake, drug=ctx.drug, min_count=1, definition=ctx.definition, thresholds=ctx.thresholds)
     except UnknownNameError:
