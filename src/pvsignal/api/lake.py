@@ -24,14 +24,48 @@ class IngestResult:
     tally: dict[str, Any] | None = None
 
 
+def _source(paths: list[str | Path], lake: str | Path):
+    """The source of ``paths``: openFDA JSON (``.json``, ``.json.zip``) or FAERS/AERS ASCII.
+
+    openFDA quarters land in the FAERS tables, so an openFDA ingest may not replace a
+    quarter read from FAERS ASCII, nor one read from openFDA files this run leaves out
+    (the store replaces whole quarters): give all files of a quarter together.
+    """
+    from pvsignal.sources.faers.source import FAERS
+    from pvsignal.sources.openfda.files import is_openfda_input
+
+    kinds = {is_openfda_input(p) for p in paths}
+    if kinds != {True}:
+        if True in kinds:
+            raise InputFileError("openFDA JSON and FAERS ASCII files go in separate `pvsignal ingest` runs")
+        return FAERS
+    from pvsignal.sources.openfda.source import FORMAT, OpenFdaSource
+    from pvsignal.store.lake import Lake, entries
+
+    source = OpenFdaSource()
+    held = entries(Lake(Path(lake)).manifest(), source.name)
+    for unit in source.discover(paths):
+        old = held.get(unit.quarter)
+        if old is None:
+            continue
+        if old.get("format") != FORMAT:
+            raise InputFileError(f"{lake} holds quarter {unit.quarter} from FAERS ASCII ({old.get('source')}); "
+                                 "openFDA reports of that quarter would replace it: ingest them into another lake")
+        given = {f["sha256"] for f in unit.inputs.values()}
+        missing = [f["name"] for f in old.get("inputs", {}).get("demo", {}).get("files", []) if f["sha256"] not in given]
+        if missing:
+            raise InputFileError(f"{lake} holds quarter {unit.quarter} from {', '.join(missing)}, which this run leaves out; "
+                                 "give every file of the quarter in one `pvsignal ingest`")
+    return source
+
+
 def ingest(paths: list[str | Path], *, lake: str | Path = DEFAULT_LAKE, synonyms: list[str | Path] | None = None,
            progress: Progress | None = None) -> IngestResult:
-    """Ingest FAERS/AERS quarters into ``lake`` and rebuild the prepared tables."""
+    """Ingest FAERS/AERS quarters or openFDA drug/event JSON into ``lake`` and rebuild the prepared tables."""
     from pvsignal.prepare.build import build
-    from pvsignal.sources.faers.source import FAERS
     from pvsignal.store.ingest import ingest as _ingest
 
-    rep = _ingest(paths, lake, source=FAERS, progress=progress)
+    rep = _ingest(paths, lake, source=_source(paths, lake), progress=progress)
     if progress:
         progress(len(rep.quarters), len(rep.quarters), "deduplicating and normalising drug names")
     tally = build(lake, synonyms=synonyms)

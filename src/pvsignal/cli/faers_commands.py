@@ -19,11 +19,11 @@ app.add_typer(drugs_app, name="drugs")
 
 @app.command()
 def ingest(
-    paths: Annotated[list[Path], typer.Argument(help="Quarterly zips (faers_ascii_2024q1.zip …) or folders holding them or their extracted files.")],
+    paths: Annotated[list[Path], typer.Argument(help="Quarterly zips (faers_ascii_2024q1.zip …) or folders holding them or their extracted files; or openFDA drug/event JSON (.json, .json.zip).")],
     lake: opt.Lake = opt.DEFAULT_LAKE,
     synonyms: opt.Synonyms = None,
 ) -> None:
-    """Read FAERS/AERS quarters into the lake, then deduplicate and normalise drug names."""
+    """Read FAERS/AERS quarters or openFDA drug/event JSON into the lake, then deduplicate and normalise drug names."""
     with progress("ingesting") as bar:
         result = api.ingest(paths, lake=lake, synonyms=synonyms, progress=bar)
     tables = list(result.quarters[0].rows) if result.quarters else []  # the store's tables, in its order
