@@ -13,9 +13,10 @@ the ``deleted`` table of an openFDA quarter is empty.
 
 from __future__ import annotations
 
+import gc
 import json
 from collections import Counter, defaultdict
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -56,11 +57,14 @@ def _raw(rec: Any) -> str:
     return json.dumps(rec, ensure_ascii=False, separators=(",", ":"), default=str)
 
 
-def _assign(inputs: list[InputFile]) -> dict[str, OpenFdaQuarter]:
+def _assign(inputs: Iterable[InputFile]) -> dict[str, OpenFdaQuarter]:
+    """Map every report and sort it into its quarter; each document's records are let go once read."""
     units: dict[str, OpenFdaQuarter] = {}
     seen: dict[int, str] = {}
     homeless: list[tuple[InputFile, dict]] = []
+    labels: list[str] = []
     for f in inputs:
+        labels.append(f.label)
         bad: list[dict] = []
         home: Counter[str] = Counter()
         for no, rec in enumerate(f.records, start=1):
@@ -82,9 +86,10 @@ def _assign(inputs: list[InputFile]) -> dict[str, OpenFdaQuarter]:
             units[home.most_common(1)[0][0]].issues.extend(bad)
         else:
             homeless.extend((f, b) for b in bad)
+        f.records = []
     if not units:
         first = homeless[0][1]["reason"] if homeless else "no reports"
-        raise InputFileError(f"no report in {', '.join(f.label for f in inputs)} could be read ({first})")
+        raise InputFileError(f"no report in {', '.join(labels)} could be read ({first})")
     fallback = units[max(units, key=lambda q: len(units[q].reports))]
     for f, b in homeless:
         fallback.inputs[f.label] = f.meta
@@ -109,10 +114,21 @@ class OpenFdaSource:
     def schema(self, table: str) -> pa.Schema:
         return arrow_schema(table)
 
+    def __init__(self) -> None:
+        self._found: tuple[tuple[str, ...], list[OpenFdaQuarter]] | None = None
+
     def discover(self, paths: Sequence[str | Path]) -> list[OpenFdaQuarter]:
+        """The quarters of the reports in ``paths`` (read once: ``api.ingest`` checks them, then the store asks again)."""
         key = tuple(str(Path(p).resolve()) for p in paths)
-        if getattr(self, "_found", (None,))[0] != key:  # api checks the quarters, then the store asks again
-            self._found = (key, sorted(_assign(read_inputs(list(paths))).values(), key=lambda u: u.quarter))
+        if self._found is None or self._found[0] != key:
+            was = gc.isenabled()
+            gc.disable()  # mapping builds millions of small objects too (see files.read_inputs)
+            try:
+                units = _assign(read_inputs(list(paths)))
+            finally:
+                if was:
+                    gc.enable()
+            self._found = (key, sorted(units.values(), key=lambda u: u.quarter))
         return self._found[1]
 
     def read(self, unit: OpenFdaQuarter, scratch: Path, *, memory_limit: str) -> Iterator[TableOut]:
@@ -138,8 +154,3 @@ class OpenFdaSource:
             )
         empty = pa.table({"caseid": pa.array([], pa.int64()), "quarter": pa.array([], pa.string())})
         yield TableOut.from_arrow("deleted", empty, meta={"deleted": 0})
-
-
-#: The openFDA source (one instance per ingest: it remembers what it last discovered).
-def openfda_source() -> OpenFdaSource:
-    return OpenFdaSource()
