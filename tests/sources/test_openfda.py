@@ -91,8 +91,13 @@ def test_fdas_postannotation_record_lands_field_by_field(shared_dir, tmp_path):
     api.ingest([path], lake=lake)
     demo = _rows(lake, "SELECT primaryid, caseid, caseversion, era, quarter, init_fda_dt, init_fda_dt_prec, fda_dt, "
                        "fda_dt_prec, age, age_cod, sex, wt, wt_cod, occp_cod, mfr_num FROM raw_demo")
+    p = rec["patient"]
+    assert (rec["safetyreportid"], rec["@case_number"], rec["receivedate"], rec["receiptdate"]) == (
+        "4562564-7", "4562564", "20050127", "20030407")
+    assert (p["patientonsetageunit"], p["patientsex"], rec["primarysource"]["qualification"]) == ("801", "2", "1")
     assert demo == [(4562564, 4562564, 0, "aers", "2005Q1", date(2005, 1, 27), "D", date(2003, 4, 7), "D",
-                     62.0, "YR", "F", 62.0, "KG", "MD", "US-MERCK-0304USA00739")]
+                     float(p["patientonsetage"]), "YR", "F", float(p["patientweight"]), "KG", "MD", rec["companynumb"])]
+    assert [f for f in FLAGS if rec.get(f) == "1"] == ["seriousnesshospitalization", "seriousnessdisabling", "seriousnessother"]
     assert sorted(x for (x,) in _rows(lake, "SELECT outc_cod FROM raw_outc")) == ["DS", "HO", "OT"]
     drugs = rec["patient"]["drug"]
     got = _rows(lake, "SELECT drug_seq, role_cod, drugname, route FROM raw_drug ORDER BY drug_seq")
@@ -220,6 +225,9 @@ def test_a_quarter_is_replaced_only_by_a_run_holding_all_its_files(tmp_path):
     assert _rows(lake, "SELECT list_sort(list(caseid)) FROM raw_demo") == [([10003917, 10003918],)]
     with pytest.raises(InputFileError, match="separate"):
         api.ingest([a, tmp_path / "x.zip"], lake=lake)
+    (tmp_path / "faers_ascii_2014q3.zip").write_bytes(b"")
+    with pytest.raises(InputFileError, match="both openFDA JSON and FAERS"):
+        api.ingest([tmp_path], lake=lake)
 
 
 def test_cli_ingests_a_json_file(tmp_path, capsys):

@@ -35,11 +35,20 @@ def _is_json_name(name: str) -> bool:
 
 
 def is_openfda_input(path: str | Path) -> bool:
-    """True for a ``.json`` / ``.json.zip`` file, or a folder holding one (and no other zip)."""
+    """True for a ``.json`` / ``.json.zip`` file, or a folder holding such files.
+
+    A folder holding both these and FAERS files (other ``.zip``, ``.txt``) is an error:
+    one ingest reads one kind.
+    """
     p = Path(path)
-    if p.is_dir():
-        return any(_is_json_name(x.name) for x in p.rglob("*") if x.is_file())
-    return _is_json_name(p.name)
+    if not p.is_dir():
+        return _is_json_name(p.name)
+    names = [x.name for x in p.rglob("*") if x.is_file()]
+    json_files = any(_is_json_name(n) for n in names)
+    faers = any(n.lower().endswith((".zip", ".txt")) and not _is_json_name(n) for n in names)
+    if json_files and faers:
+        raise InputFileError(f"{p} holds both openFDA JSON and FAERS files: ingest them in separate runs")
+    return json_files
 
 
 def _records(doc: Any, label: str) -> tuple[list[Any], dict[str, Any]]:

@@ -8,7 +8,8 @@ openFDA serves FAERS itself, so its reports land in the FAERS canonical tables
 quarters and one quarter may draw on several files. A report that cannot land is a
 ``rejected`` issue of DEMO with its reason and JSON text; a second copy of the same
 report version (same ``primaryid``) is ``skipped``. openFDA publishes no deletion list:
-the ``deleted`` table of an openFDA quarter is empty.
+the ``deleted`` table of an openFDA quarter is empty. An issue's ``line`` is the record's
+number (1-based) in its JSON document, ``file`` the document.
 """
 
 from __future__ import annotations
