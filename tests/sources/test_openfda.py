@@ -19,6 +19,7 @@ from pvsignal import api
 from pvsignal.cli import main
 from pvsignal.errors import InputFileError
 from pvsignal.sources.openfda.codes import roles
+from pvsignal.sources.openfda.files import is_openfda_input
 from pvsignal.sources.openfda.mapping import Rejected, identity, parse_date
 from pvsignal.store.lake import Lake, connect_raw
 
@@ -225,9 +226,9 @@ def test_a_quarter_is_replaced_only_by_a_run_holding_all_its_files(tmp_path):
     assert _rows(lake, "SELECT list_sort(list(caseid)) FROM raw_demo") == [([10003917, 10003918],)]
     with pytest.raises(InputFileError, match="separate"):
         api.ingest([a, tmp_path / "x.zip"], lake=lake)
+    assert is_openfda_input(tmp_path) and is_openfda_input(a) and not is_openfda_input(tmp_path / "x.zip")
     (tmp_path / "faers_ascii_2014q3.zip").write_bytes(b"")
-    with pytest.raises(InputFileError, match="both openFDA JSON and FAERS"):
-        api.ingest([tmp_path], lake=lake)
+    assert not is_openfda_input(tmp_path)  # a FAERS folder with JSON side files stays FAERS
 
 
 def test_cli_ingests_a_json_file(tmp_path, capsys):

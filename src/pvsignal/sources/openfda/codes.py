@@ -3,6 +3,9 @@
 openFDA serves FAERS as E2B(R2)-shaped JSON with numeric codes where the quarterly
 ASCII files print letter codes or terms. Each table below maps an openFDA code to the
 value the ASCII file holds; a code outside a table becomes null with a ``nulled`` note.
+Code lists: openFDA's drug/event field reference (FDA/open.fda.gov ``_fields.yaml``,
+FACTS.md ``OFDA-F``), which spells 057 "Sunconjunctival"; E2B(R2) and FAERS spell it
+"Subconjunctival".
 """
 
 from __future__ import annotations
@@ -21,8 +24,8 @@ CHARACTERIZATION = {"1": "S", "2": "C", "3": "I"}
 DECHALLENGE = {"1": "Y", "2": "N", "3": "D"}
 #: ``drugrecurreadministration`` (1 yes, 2 no, 3 unknown) → DRUG ``rechal``.
 RECHALLENGE = {"1": "Y", "2": "N", "3": "U"}
-#: ``drugtreatmentdurationunit`` → THER ``dur_cod`` (the E2B time units 801–805).
-DURATION_UNIT = {"801": "YR", "802": "MON", "803": "WK", "804": "DAY", "805": "HR"}
+#: ``drugtreatmentdurationunit`` (801 year … 806 minute) → THER ``dur_cod``.
+DURATION_UNIT = {"801": "YR", "802": "MON", "803": "WK", "804": "DAY", "805": "HR", "806": "MIN"}
 #: ``drugstructuredosageunit`` / ``drugcumulativedosageunit`` → DRUG unit (FACTS.md §1.6 lists
 #: 001–004; any other code is kept as written).
 DOSE_UNIT = {"001": "KG", "002": "G", "003": "MG", "004": "UG"}
@@ -34,8 +37,8 @@ SERIOUSNESS = {
 }
 
 #: ``drugadministrationroute`` (E2B(R2) route list, 3 digits) → the route term FAERS ASCII
-#: prints in DRUG ``route`` (e.g. ``048`` → ``Oral``). The terms are the E2B(R2) list's
-#: own; a code outside the list is kept as written.
+#: prints in DRUG ``route`` (e.g. ``048`` → ``Oral``; checked against openFDA's field
+#: reference, code by code); a code outside the list is kept as written.
 ROUTE = dict(zip((f"{i:03d}" for i in range(1, 68)), (
     "Auricular (otic)", "Buccal", "Cutaneous", "Dental", "Endocervical", "Endosinusial",
     "Endotracheal", "Epidural", "Extra-amniotic", "Hemodialysis", "Intra corpus cavernosum",

@@ -35,20 +35,15 @@ def _is_json_name(name: str) -> bool:
 
 
 def is_openfda_input(path: str | Path) -> bool:
-    """True for a ``.json`` / ``.json.zip`` file, or a folder holding such files.
-
-    A folder holding both these and FAERS files (other ``.zip``, ``.txt``) is an error:
-    one ingest reads one kind.
-    """
+    """True for a ``.json`` / ``.json.zip`` file, or a folder holding such files and no FAERS
+    file (another ``.zip``, a ``.txt``): a FAERS folder may hold JSON side files (e.g. the
+    manifest of a synthetic quarter), which FAERS discovery ignores."""
     p = Path(path)
     if not p.is_dir():
         return _is_json_name(p.name)
     names = [x.name for x in p.rglob("*") if x.is_file()]
-    json_files = any(_is_json_name(n) for n in names)
     faers = any(n.lower().endswith((".zip", ".txt")) and not _is_json_name(n) for n in names)
-    if json_files and faers:
-        raise InputFileError(f"{p} holds both openFDA JSON and FAERS files: ingest them in separate runs")
-    return json_files
+    return not faers and any(_is_json_name(n) for n in names)
 
 
 def _records(doc: Any, label: str) -> tuple[list[Any], dict[str, Any]]:
