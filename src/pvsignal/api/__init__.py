@@ -20,6 +20,7 @@ from pvsignal.api._common import (  # noqa: F401
 )
 from pvsignal.api.analyses import (  # noqa: F401
     case_definition,
+    case_listing,
     cases,
     co_reported_perpetrators,
     interaction_signals,
@@ -27,10 +28,12 @@ from pvsignal.api.analyses import (  # noqa: F401
     onset,
     onset_by_event,
     plot,
+    plot_over_time,
     profile,
     role_codes,
     signal_config,
     signals,
+    signals_over_time,
 )
 from pvsignal.api.data import (  # noqa: F401
     DemoResult,
@@ -75,6 +78,9 @@ __all__ = [
     "signals",
     "role_codes",
     "cases",
+    "case_listing",
+    "signals_over_time",
+    "plot_over_time",
     "onset",
     "onset_by_event",
     "plot",

@@ -37,8 +37,9 @@ def _opened(lake: Any, drop_probable_duplicates: bool = False, engine: Any = "du
         yield src
 
 
-def write_table(df: "pd.DataFrame", path: str | Path, *, metadata: dict | None = None, sheets: dict | None = None) -> Path:
+def write_table(df: "pd.DataFrame", path: str | Path, *, metadata: dict | None = None, sheets: dict | None = None,
+                filters: bool = False) -> Path:
     """Write a result table (.csv, .parquet or .xlsx; + .json sidecar); see :func:`pvsignal.report.export.write_table`."""
     from pvsignal.report.export import write_table as _write
 
-    return _write(df, path, metadata=metadata, sheets=sheets)
+    return _write(df, path, metadata=metadata, sheets=sheets, filters=filters)

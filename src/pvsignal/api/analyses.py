@@ -68,6 +68,36 @@ def cases(drug: str, event: str | None = None, *, lake: Any = DEFAULT_LAKE, defi
                      f"describing the cases of {drug}", lake, drug, event, **kwargs)
 
 
+def case_listing(drug: str, event: str | None = None, *, lake: Any = DEFAULT_LAKE, definition=None,
+                 **kwargs) -> "pd.DataFrame":
+    """One row per case of a drug (or pair) under ``definition``: ids, dates, age, sex, weight, country,
+    reporter, drugs, indications, PTs, outcomes; see :func:`pvsignal.analysis.listing.case_listing`."""
+    from pvsignal.analysis.listing import case_listing as _listing
+
+    drop = kwargs.get("drop_probable_duplicates") or None
+    return _on_cases(partial(_listing, definition=definition, drop_probable_duplicates=drop),
+                     f"listing the cases of {drug}", lake, drug, event, **kwargs)
+
+
+def signals_over_time(drug: str, events=None, *, lake: Any = DEFAULT_LAKE, definition=None, engine: str = "duckdb",
+                      spark_master: str = "local[*]", progress: Progress | None = None, **kwargs):
+    """ROR, PRR, IC and EBGM of a drug's pairs cumulatively by quarter, per quarter and before/after a date,
+    with the first quarter each method flags; see :func:`pvsignal.analysis.trends.signals_over_time`."""
+    from pvsignal.analysis.trends import signals_over_time as _over_time
+
+    _steps(progress, 1)(0, f"scoring the pairs of {drug} quarter by quarter")
+    drop = bool(definition is not None and definition.drop_probable_duplicates)
+    with _opened(lake, drop, engine, spark_master) as con:
+        return _over_time(con, drug, events, definition=definition, **kwargs)
+
+
+def plot_over_time(result, path: str | Path, event: str | None = None) -> Path:
+    """Cumulative ROR with its CI by quarter (``path`` .png/.svg); see :func:`pvsignal.report.plots.over_time`."""
+    from pvsignal.report import plots
+
+    return plots.over_time(result, path, event=event)
+
+
 def onset(drug: str, event: str | None = None, *, lake: Any = DEFAULT_LAKE, definition=None, **kwargs):
     """Time to onset with a Weibull fit under ``definition``; see :func:`pvsignal.analysis.onset.time_to_onset`."""
     from pvsignal.analysis.onset import time_to_onset

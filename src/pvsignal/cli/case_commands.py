@@ -59,12 +59,19 @@ def cases(
     top: Annotated[int, typer.Option("--top", help="Indications and co-reported drugs to list.")] = 10,
     out: Annotated[Optional[Path], typer.Option("--out", help="Write the tables (.xlsx: one sheet each; .csv/.parquet: stacked).")] = None,
     plots: Annotated[Optional[Path], typer.Option("--plots", help="Folder for outcome and age bar charts (PNG).")] = None,
+    listing: Annotated[bool, typer.Option("--listing", help="One row per case instead (ids, dates, age, sex, weight, "
+                                          "country, reporter, drugs, indications, PTs, outcomes); --out .xlsx has filters.")] = False,
     as_json: opt.Json = False,
 ) -> None:
     """Describe the deduplicated cases of a drug (or drug–event pair): sex, age, weight,
-    reporter, report type, countries, year, seriousness, outcomes, indications, co-drugs."""
+    reporter, report type, countries, year, seriousness, outcomes, indications, co-drugs;
+    or list them one row per case (--listing)."""
     definition = api.case_definition(**filters)  # a bad value fails before the lake is opened
     con = _connect(lake, definition.drop_probable_duplicates)
+    if listing:
+        _listing(drug, event, con, lake, level=level, meddra=meddra, groups=groups, definition=definition,
+                 top=top, out=out, as_json=as_json)
+        return
     with progress(f"describing the cases of {drug}") as bar:
         cs = api.cases(drug, event, lake=con, level=level, meddra=meddra, groups=groups, top_n=top,
                        definition=definition, progress=bar)
@@ -81,6 +88,21 @@ def cases(
     print_line(f"{what}: {cs.n_cases:,} cases")
     for name, table in cs.tables().items():
         print_dataframe(_percent(table), title=name.replace("_", " "), digits=1)
+    note_synthetic(_synthetic(lake))
+
+
+def _listing(drug, event, con, lake: Path, *, top: int, out: Optional[Path], as_json: bool, definition, **kwargs) -> None:
+    """``cases --listing``: the line listing on screen (first ``top`` rows), as JSON, or written to ``out``."""
+    with progress(f"listing the cases of {drug}") as bar:
+        table = api.case_listing(drug, event, lake=con, definition=definition, progress=bar, **kwargs)
+    if out:
+        meta = {"drug": drug.upper(), "event": event, "n_cases": len(table), "case_definition": definition.to_dict()}
+        api.write_table(table, out, metadata=meta, filters=True)
+    if as_json:
+        typer.echo(table.to_json(orient="records", double_precision=6))
+        return
+    what = drug.upper() + (f" + {event}" if event else "")
+    print_dataframe(table.head(top), title=f"{what}: {len(table):,} cases (first {min(top, len(table))} shown)", digits=1)
     note_synthetic(_synthetic(lake))
 
 

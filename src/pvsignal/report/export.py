@@ -47,13 +47,15 @@ def write_table(
     *,
     metadata: Mapping[str, Any] | None = None,
     sheets: Mapping[str, pd.DataFrame | Mapping[str, Any]] | None = None,
+    filters: bool = False,
 ) -> Path:
     """Write ``df`` to ``path`` (.csv, .parquet or .xlsx).
 
     ``metadata`` (JSON-serialisable) goes to a sidecar ``<path>.json`` for every
     format and, for Excel, to a sheet ``parameters`` of typed key/value rows.
     ``sheets`` adds further named sheets to an Excel workbook (ignored otherwise): a
-    DataFrame as it is, a mapping as typed key/value rows.
+    DataFrame as it is, a mapping as typed key/value rows. ``filters`` (Excel): the
+    ``results`` sheet gets a frozen header row and an autofilter over its columns.
     """
     path = Path(path)
     suffix = path.suffix.lower()
@@ -70,6 +72,10 @@ def write_table(
     else:
         with pd.ExcelWriter(path, engine="openpyxl") as xl:
             neutralise_formulas(df).to_excel(xl, sheet_name="results", index=False)
+            if filters:
+                ws = xl.sheets["results"]
+                ws.freeze_panes = "A2"
+                ws.auto_filter.ref = ws.dimensions
             for name, extra in (sheets or {}).items():
                 frame = extra if isinstance(extra, pd.DataFrame) else key_values(extra)
                 neutralise_formulas(frame).to_excel(xl, sheet_name=name[:31], index=False)
