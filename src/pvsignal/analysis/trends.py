@@ -1,0 +1,283 @@
+"""Signals over time: a drug's pairs scored cumulatively by quarter, per quarter and before/after a date.
+
+A report's time is the quarter of its case's kept (latest) version (``cases.quarter``, the
+quarter the case definition's ``quarters`` filter reads). One engine query per margin
+counts the case definition's population by quarter — pairs × quarter for **every** pair
+(the MGPS prior needs them), drugs × quarter, events × quarter, reports × quarter — on
+DuckDB or Spark. A *slice* is a set of quarters: each cumulative slice (first quarter up
+to q), each single quarter, and, with ``split``, the quarters before the split date's
+quarter and from it on. Slice counts are sums of the quarter counts (a 0/1 weight matrix
+W, slices × quarters: counts @ Wᵀ), so the cumulative slice at the last quarter is the
+whole population and equals :func:`~pvsignal.analysis.signals.signals` exactly.
+
+On every (pair, slice) row at once: the 2×2 cells a = n, b = n_drug − n, c = n_event − n,
+d = N − n_drug − n_event + n, E = n_drug·n_event/N (crude; strata are not supported
+here), then :func:`~pvsignal.stats.ratios.classic_scores` (ROR, PRR, χ², IC) and
+:func:`~pvsignal.stats.flags.signal_flags`. EBGM: ``prior='refit'`` (default) fits the
+MGPS prior on all pairs with n ≥ 1 of each slice (DuMouchel 1999: the prior describes the
+database it shrinks; one fit per slice, a loop over slices, not over pairs);
+``prior='final'`` fits once on the whole population and applies that prior to every
+slice (cheaper; later data then inform early estimates). Rows where the slice lacks the
+drug or the event (E = 0) are left out.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any, Literal, Sequence
+
+import numpy as np
+import pandas as pd
+from scipy import sparse
+
+from pvsignal.analysis.counts import execute
+from pvsignal.analysis.population import NO_GROUP_EVENT, CaseDefinition, Population, population
+from pvsignal.analysis.backends import backend_of
+from pvsignal.errors import AnalysisError, ConfigError, UnknownNameError
+from pvsignal.quarters import index_quarter, parse_quarter, quarter_index
+from pvsignal.stats.flags import Thresholds, signal_flags
+from pvsignal.stats.mgps import ebgm_scores, fit_prior
+from pvsignal.stats.ratios import classic_scores
+from pvsignal.suggest import unknown_name
+
+FLAGS = {"flag_ror": "ror", "flag_prr": "prr", "flag_ic": "ic", "flag_ebgm": "ebgm"}
+
+
+@dataclass
+class OverTime:
+    """Scores of a drug's pairs by slice.
+
+    ``table``: one row per (pair, slice): ``drug, event, series`` (``cumulative``,
+    ``quarter``, ``before``, ``after``), ``period`` (the quarter, or ``first:last``),
+    counts, cells, E and every score and flag of :func:`~pvsignal.analysis.signals.signals`.
+    ``first_signal``: per pair, the first cumulative quarter each method flags
+    (``first_ror`` … ``first_ebgm``; empty when never) and the final ``n``.
+    """
+
+    table: pd.DataFrame
+    first_signal: pd.DataFrame
+    parameters: dict[str, Any]
+    priors: pd.DataFrame = field(repr=False)
+
+    def series(self, name: str) -> pd.DataFrame:
+        return self.table[self.table["series"] == name].reset_index(drop=True)
+
+    def metadata(self) -> dict[str, Any]:
+        return dict(self.parameters)
+
+
+def split_quarter(split: str | date) -> str:
+    """The quarter of a date (``2023-05-10`` → ``2023Q2``) or a quarter name."""
+    text = str(split).strip()
+    try:
+        return parse_quarter(text)
+    except Exception:  # noqa: BLE001 — not a quarter name: try a date
+        pass
+    try:
+        d = date.fromisoformat(text[:10])
+    except ValueError:
+        raise ConfigError(f"split must be a date (2023-05-10) or a quarter (2023Q2); got {split!r}") from None
+    return f"{d.year}Q{(d.month - 1) // 3 + 1}"
+
+
+def quarter_counts(con: Any, definition: CaseDefinition) -> dict[str, pd.DataFrame]:
+    """Counts by quarter of the definition's population (one engine query each): ``pairs``
+    (drug, event, quarter, n), ``drugs`` (drug, quarter, n), ``events`` (event, quarter, n),
+    ``reports`` (quarter, n). The population: reports with a drug in the definition's roles
+    and an event, as for :func:`~pvsignal.analysis.counts.pair_counts_from_sets`."""
+    drugs, events, _ = population(con, definition)
+    pop = Population(backend_of(con), definition)
+    rd0 = drugs.filter(drugs.report_id.notnull() & drugs.drug.notnull()).select("report_id", "drug").distinct()
+    re0 = events.filter(events.report_id.notnull() & events.event.notnull()).select("report_id", "event").distinct()
+    ids = rd0.select("report_id").distinct().semi_join(re0.select("report_id").distinct(), "report_id")
+    c = pop.cases
+    rq = c.select(report_id=c.caseid, quarter=c.quarter).semi_join(ids, "report_id")
+    rd = rd0.join(rq, "report_id")
+    re = re0.join(rq, "report_id")
+    pairs = rd.join(re0, "report_id")
+    return {
+        "pairs": execute(pairs.group_by(["drug", "event", "quarter"]).aggregate(n=pairs.count())),
+        "drugs": execute(rd.group_by(["drug", "quarter"]).aggregate(n=rd.count())),
+        "events": execute(re.group_by(["event", "quarter"]).aggregate(n=re.count())),
+        "reports": rq.group_by("quarter").aggregate(n=rq.count()).order_by("quarter").to_pandas(),
+    }
+
+
+def _slices(quarters: list[str], split_q: str | None) -> tuple[pd.DataFrame, np.ndarray]:
+    """Slice labels (series, period) and the 0/1 weight matrix W (slices × quarters)."""
+    k = len(quarters)
+    tri = np.tril(np.ones((k, k)))
+    labels = [("cumulative", q) for q in quarters] + [("quarter", q) for q in quarters]
+    w = [tri, np.eye(k)]
+    if split_q is not None:
+        before = np.array([quarter_index(q) < quarter_index(split_q) for q in quarters])
+        for name, mask in (("before", before), ("after", ~before)):
+            if mask.any():
+                sel = [q for q, m in zip(quarters, mask) if m]
+                labels.append((name, f"{sel[0]}:{sel[-1]}"))
+                w.append(mask[None, :].astype(float))
+    return pd.DataFrame(labels, columns=["series", "period"]), np.vstack(w)
+
+
+def _codes(values: pd.Series, categories: pd.Index) -> np.ndarray:
+    return pd.Categorical(values, categories=categories).codes
+
+
+def _matrix(frame: pd.DataFrame, row_codes: np.ndarray, n_rows: int, qpos: dict[str, int]) -> sparse.csr_matrix:
+    cols = frame["quarter"].map(qpos).to_numpy()
+    return sparse.csr_matrix((frame["n"].to_numpy(dtype=np.float64), (row_codes, cols)), shape=(n_rows, len(qpos)))
+
+
+@dataclass
+class _AllPairs:
+    """Every pair's quarter counts (sparse, pairs × quarters) and the margins by quarter."""
+
+    n: sparse.csr_matrix
+    drug_q: np.ndarray
+    event_q: np.ndarray
+    reports_q: np.ndarray
+    pair_drug: np.ndarray
+    pair_event: np.ndarray
+
+    def slice(self, w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(n, E) of every pair in the slice of weights ``w`` (E = n_drug·n_event/N, crude)."""
+        nd, ne = (self.drug_q @ w)[self.pair_drug], (self.event_q @ w)[self.pair_event]
+        return self.n @ w, nd * ne / float(self.reports_q @ w)
+
+
+def _ebgm(allp: _AllPairs, w: np.ndarray, prior_fixed, sel_rows: pd.DataFrame, fit_cache: dict) -> tuple[pd.DataFrame, dict]:
+    """EBGM of ``sel_rows`` (n, expected) with the prior of this slice (fitted, or ``prior_fixed``)."""
+    meta: dict[str, Any] = {}
+    prior = prior_fixed
+    if prior is None:
+        key = tuple(np.flatnonzero(w))
+        if key not in fit_cache:
+            n, E = allp.slice(w)
+            keep = n >= 1
+            try:
+                fit_cache[key] = fit_prior(n[keep], E[keep])
+            except AnalysisError as exc:
+                fit_cache[key] = str(exc)
+        fit = fit_cache[key]
+        if isinstance(fit, str):
+            meta = {"error": fit}
+        else:
+            prior, meta = fit.prior, {**fit.prior.to_dict(), "pairs": fit.n_points, "converged": fit.converged}
+    if prior is not None:
+        try:
+            eb = ebgm_scores(sel_rows["n"].to_numpy(), sel_rows["expected"].to_numpy(), prior)
+            return eb[["ebgm", "eb05", "eb95"]], meta
+        except RuntimeError as exc:  # a degenerate prior (on its bounds) of a small slice
+            meta = {**meta, "error": f"EB quantiles not computed: {exc}"}
+    nan = np.full(len(sel_rows), np.nan)
+    return pd.DataFrame({"ebgm": nan, "eb05": nan, "eb95": nan}), meta
+
+
+def signals_over_time(
+    con: Any,
+    drug: str,
+    events: str | Sequence[str] | None = None,
+    *,
+    definition: CaseDefinition | None = None,
+    split: str | date | None = None,
+    prior: Literal["refit", "final"] = "refit",
+    thresholds: Thresholds | None = None,
+    level: float = 0.95,
+    ic_method: Literal["closed_form", "exact"] = "closed_form",
+    counts: dict[str, pd.DataFrame] | None = None,
+) -> OverTime:
+    """Score the pairs of ``drug`` (all its events, or ``events``) slice by slice (module text).
+
+    ``split``: a date or quarter; adds a ``before`` (quarters before its quarter) and an
+    ``after`` (its quarter on) slice. ``thresholds``: the flag criteria (defaults of
+    :class:`~pvsignal.stats.flags.Thresholds`). ``counts``: the output of
+    :func:`quarter_counts` when already computed. Raises :class:`UnknownNameError` for a
+    drug or event not in the population, :class:`ConfigError` for strata or a bad split.
+    """
+    d = definition or CaseDefinition()
+    if d.strata:
+        raise ConfigError("signals over time use crude expected counts: leave out the strata")
+    if prior not in ("refit", "final"):
+        raise ConfigError(f"prior must be refit or final; got {prior!r}")
+    cnt = counts if counts is not None else quarter_counts(con, d)
+    pq = cnt["pairs"][cnt["pairs"]["event"] != NO_GROUP_EVENT]
+    if pq.empty:
+        raise AnalysisError("no drug–event pair in the population: check the case definition and filters")
+    key = drug.strip().upper()
+    drug_names = pd.Index(sorted(cnt["drugs"]["drug"].unique()))
+    if key not in drug_names:
+        raise unknown_name("drug", key, list(drug_names))
+    event_names = pd.Index(sorted(cnt["events"]["event"].unique()))
+    first, last = cnt["reports"]["quarter"].min(), cnt["reports"]["quarter"].max()
+    quarters = [index_quarter(i) for i in range(quarter_index(first), quarter_index(last) + 1)]
+    qpos = {q: i for i, q in enumerate(quarters)}
+    split_q = split_quarter(split) if split is not None else None
+    labels, W = _slices(quarters, split_q)
+
+    pair_index = pq[["drug", "event"]].drop_duplicates().sort_values(["drug", "event"]).reset_index(drop=True)
+    pid = pd.MultiIndex.from_frame(pair_index).get_indexer(pd.MultiIndex.from_frame(pq[["drug", "event"]]))
+    n_all = _matrix(pq, pid, len(pair_index), qpos)
+    dm = _matrix(cnt["drugs"], _codes(cnt["drugs"]["drug"], drug_names), len(drug_names), qpos).toarray()
+    em = _matrix(cnt["events"], _codes(cnt["events"]["event"], event_names), len(event_names), qpos).toarray()
+    nq = np.zeros(len(quarters))
+    nq[cnt["reports"]["quarter"].map(qpos).to_numpy()] = cnt["reports"]["n"].to_numpy()
+    pair_drug = _codes(pair_index["drug"], drug_names)
+    pair_event = _codes(pair_index["event"], event_names)
+
+    sel = (pair_index["drug"] == key).to_numpy()
+    if events is not None:
+        wanted = [e.strip().upper() for e in ([events] if isinstance(events, str) else events) for e in e.split(",")]
+        have = set(pair_index.loc[sel, "event"])
+        missing = [e for e in wanted if e not in have]
+        if missing:
+            raise UnknownNameError(f"no report of {key} with {', '.join(missing)} in the population")
+        sel = sel & pair_index["event"].isin(wanted).to_numpy()
+    idx = np.flatnonzero(sel)
+    # (selected pair × slice) rows, all at once: counts @ Wᵀ
+    n_sel = n_all[idx].toarray() @ W.T
+    nd = dm[pair_drug[idx]] @ W.T
+    ne = em[pair_event[idx]] @ W.T
+    ntot = np.broadcast_to(W @ nq, n_sel.shape)
+    rows = pd.DataFrame({
+        "drug": np.repeat(pair_index["drug"].to_numpy()[idx], len(labels)),
+        "event": np.repeat(pair_index["event"].to_numpy()[idx], len(labels)),
+        "series": np.tile(labels["series"].to_numpy(), len(idx)),
+        "period": np.tile(labels["period"].to_numpy(), len(idx)),
+        "slice": np.tile(np.arange(len(labels)), len(idx)),
+        "n": n_sel.ravel().astype(np.int64), "n_drug": nd.ravel().astype(np.int64),
+        "n_event": ne.ravel().astype(np.int64), "n_total": ntot.ravel().astype(np.int64),
+    })
+    rows = rows[(rows["n_drug"] > 0) & (rows["n_event"] > 0)].reset_index(drop=True)
+    rows = rows.assign(a=rows["n"], b=rows["n_drug"] - rows["n"], c=rows["n_event"] - rows["n"],
+                       d=rows["n_total"] - rows["n_drug"] - rows["n_event"] + rows["n"],
+                       expected=rows["n_drug"].astype(np.float64) * rows["n_event"] / rows["n_total"])
+    scores = classic_scores(rows, level=level, ic_method=ic_method).drop(columns=["drug", "event", "n", "expected"])
+
+    allp = _AllPairs(n_all, dm, em, nq, pair_drug, pair_event)
+    fixed = fit_prior(*allp.slice(np.ones(len(quarters)))).prior if prior == "final" else None
+    eb = pd.DataFrame(index=rows.index, columns=["ebgm", "eb05", "eb95"], dtype=np.float64)
+    prior_rows, cache = [], {}
+    for s in np.unique(rows["slice"]):  # one prior per slice (a loop over slices, never over pairs)
+        at = np.flatnonzero(rows["slice"].to_numpy() == s)
+        part, meta = _ebgm(allp, W[s], fixed, rows.iloc[at], cache)
+        eb.iloc[at] = part.to_numpy()
+        prior_rows.append({"series": labels.at[s, "series"], "period": labels.at[s, "period"], **meta})
+    table = pd.concat([rows.drop(columns="slice"), scores, eb], axis=1)
+    table = pd.concat([table, signal_flags(table, thresholds)], axis=1)
+    params = {"drug": key, "events": None if events is None else sorted(set(table["event"])),
+              "case_definition": d.to_dict(), "split": None if split is None else str(split), "split_quarter": split_q,
+              "prior": prior, "quarters": f"{quarters[0]}:{quarters[-1]}", "level": level, "ic_method": ic_method,
+              "thresholds": (thresholds or Thresholds()).model_dump(), "time": "quarter of the case's kept version"}
+    return OverTime(table, _first_signal(table), params, pd.DataFrame(prior_rows))
+
+
+def _first_signal(table: pd.DataFrame) -> pd.DataFrame:
+    """Per pair: the first cumulative quarter each method flags (empty if never) and the final n."""
+    cum = table[table["series"] == "cumulative"].sort_values(["drug", "event", "period"])
+    g = cum.groupby(["drug", "event"], sort=True)
+    out = g["n"].last().rename("n").to_frame()
+    for flag, name in FLAGS.items():
+        hit = cum[cum[flag]].groupby(["drug", "event"])["period"].first()
+        out[f"first_{name}"] = hit.reindex(out.index).fillna("").astype("string")
+    return out.reset_index()
