@@ -110,3 +110,63 @@ def signals(
     if out:
         api.write_table(t, out, metadata=res.sidecar(), sheets={"mgps_prior": prior})
         print_line(f"written: {out} and {out.name}.json (a valid --config)")
+
+
+def _trend_view(t):
+    """One row per slice of one pair: counts, ROR with its interval, PRR, IC025, EB05, flags."""
+    import pandas as pd
+
+    out = pd.DataFrame({"series": t["series"], "period": t["period"], "n": t["n"], "reports": t["n_total"]})
+    out["ROR (95% CI)"] = ["—" if pd.isna(r) else f"{r:.2f} ({lo:.2f}–{hi:.2f})"
+                           for r, lo, hi in zip(t["ror"], t["ror_lower"], t["ror_upper"])]
+    for col, name in (("prr", "PRR"), ("ic025", "IC025"), ("eb05", "EB05")):
+        out[name] = t[col].map(lambda x: "—" if pd.isna(x) else f"{x:.2f}")
+    flags = list(FLAG_NAMES)
+    out["signal by"] = [" ".join(FLAG_NAMES[c] for c in flags if row[c]) for _, row in t[flags].iterrows()]
+    return out
+
+
+@app.command()
+@opt.case_definition_options
+def trends(
+    drug: opt.Drug,
+    event: Annotated[Optional[str], typer.Option("--event", help="Only these PTs (comma-separated); default: every event of the drug.")] = None,
+    lake: opt.Lake = opt.DEFAULT_LAKE,
+    filters: dict = None,  # the case-definition options (opt.CASE_OPTIONS)
+    split: Annotated[Optional[str], typer.Option("--split", help="A date (2023-05-10) or quarter: add before/after slices (e.g. a label change).")] = None,
+    prior: Annotated[str, typer.Option("--prior", help="MGPS prior per slice: refit (fitted on each slice's pairs) or final (the whole lake's).")] = "refit",
+    engine: opt.Engine = "duckdb",
+    spark_master: opt.SparkMaster = "local[*]",
+    top: opt.Top = 25,
+    plot: Annotated[Optional[Path], typer.Option("--plot", help="Cumulative ROR with CI by quarter (.png/.svg).")] = None,
+    as_json: opt.Json = False,
+    out: opt.Out = None,
+) -> None:
+    """Signals over time: ROR, PRR, IC and EBGM of a drug's pairs cumulatively by quarter and per
+    quarter (and before/after --split), with the first quarter each method flags."""
+    definition = api.case_definition(**filters)
+    with progress(f"scoring the pairs of {drug} quarter by quarter") as bar:
+        res = api.signals_over_time(drug, event, lake=lake, definition=definition, split=split, prior=prior,
+                                    engine=engine, spark_master=spark_master, progress=bar)
+    if out:
+        api.write_table(res.table, out, metadata=res.metadata(), sheets={"first_signal": res.first_signal}, filters=True)
+    if plot:
+        api.plot_over_time(res, plot, event=event.split(",")[0] if event else None)
+    if as_json:
+        import json
+
+        typer.echo(json.dumps({"parameters": res.parameters, "first_signal": res.first_signal.to_dict(orient="records"),
+                               "table": res.table.to_dict(orient="records")}, default=str))
+        return
+    first = res.first_signal.sort_values(["n", "event"], ascending=[False, True])
+    title = f"{res.parameters['drug']}: first cumulative quarter each method flags ({res.parameters['quarters']})"
+    console.print(dataframe_table(first.drop(columns="drug"), title=title, max_rows=top, caption_total=len(first), keep=2))
+    if event:
+        for ev, t in res.table.groupby("event", sort=True):
+            t = t[t["series"] != "quarter"] if len(res.table["period"].unique()) > 12 else t
+            console.print(dataframe_table(_trend_view(t), title=f"{res.parameters['drug']} – {ev}", max_rows=200, keep=4))
+    from pvsignal.cli.case_commands import _synthetic
+
+    note_synthetic(_synthetic(lake))
+    if out:
+        print_line(f"written: {out} and {out.name}.json")
