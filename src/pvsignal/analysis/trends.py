@@ -31,9 +31,8 @@ import numpy as np
 import pandas as pd
 from scipy import sparse
 
-from pvsignal.analysis.counts import execute
 from pvsignal.analysis.population import NO_GROUP_EVENT, CaseDefinition, Population, population
-from pvsignal.analysis.backends import backend_of
+from pvsignal.analysis.backends import backend_of, staged
 from pvsignal.errors import AnalysisError, ConfigError, UnknownNameError
 from pvsignal.quarters import index_quarter, parse_quarter, quarter_index
 from pvsignal.stats.flags import Thresholds, signal_flags
@@ -85,23 +84,27 @@ def quarter_counts(con: Any, definition: CaseDefinition) -> dict[str, pd.DataFra
     """Counts by quarter of the definition's population (one engine query each): ``pairs``
     (drug, event, quarter, n), ``drugs`` (drug, quarter, n), ``events`` (event, quarter, n),
     ``reports`` (quarter, n). The population: reports with a drug in the definition's roles
-    and an event, as for :func:`~pvsignal.analysis.counts.pair_counts_from_sets`."""
+    and an event, as for :func:`~pvsignal.analysis.counts.pair_counts_from_sets`; the
+    (report, drug, quarter) and (report, event, quarter) sets are staged once for the four."""
     drugs, events, _ = population(con, definition)
-    pop = Population(backend_of(con), definition)
+    ib = backend_of(con)
+    pop = Population(ib, definition)
     rd0 = drugs.filter(drugs.report_id.notnull() & drugs.drug.notnull()).select("report_id", "drug").distinct()
     re0 = events.filter(events.report_id.notnull() & events.event.notnull()).select("report_id", "event").distinct()
     ids = rd0.select("report_id").distinct().semi_join(re0.select("report_id").distinct(), "report_id")
     c = pop.cases
     rq = c.select(report_id=c.caseid, quarter=c.quarter).semi_join(ids, "report_id")
-    rd = rd0.join(rq, "report_id")
-    re = re0.join(rq, "report_id")
-    pairs = rd.join(re0, "report_id")
-    return {
-        "pairs": execute(pairs.group_by(["drug", "event", "quarter"]).aggregate(n=pairs.count())),
-        "drugs": execute(rd.group_by(["drug", "quarter"]).aggregate(n=rd.count())),
-        "events": execute(re.group_by(["event", "quarter"]).aggregate(n=re.count())),
-        "reports": rq.group_by("quarter").aggregate(n=rq.count()).order_by("quarter").to_pandas(),
-    }
+    with staged(ib, rd0.join(rq, "report_id")) as rd, staged(ib, re0.join(rq, "report_id")) as re:
+        pairs = rd.join(re.drop("quarter"), "report_id")
+        out = {
+            "pairs": pairs.group_by(["drug", "event", "quarter"]).aggregate(n=pairs.count()).to_pandas(),
+            "drugs": rd.group_by(["drug", "quarter"]).aggregate(n=rd.count()).to_pandas(),
+            "events": re.group_by(["event", "quarter"]).aggregate(n=re.count()).to_pandas(),
+            "reports": rd.group_by("quarter").aggregate(n=rd.report_id.nunique()).to_pandas(),
+        }
+    for name, keys in (("pairs", ["drug", "event"]), ("drugs", ["drug"]), ("events", ["event"]), ("reports", [])):
+        out[name] = out[name].sort_values([*keys, "quarter"]).reset_index(drop=True)  # the same on every engine
+    return out
 
 
 def _slices(quarters: list[str], split_q: str | None) -> tuple[pd.DataFrame, np.ndarray]:
