@@ -84,16 +84,9 @@ def _drug_cells(drugs: pd.DataFrame, ther: pd.DataFrame, indi: pd.DataFrame) -> 
     })
 
 
-def case_listing(
-    con: Any,
-    drug: str,
-    event: str | None = None,
-    *,
-    definition: CaseDefinition | None = None,
-    level: str | None = None,
-    roles: str | Sequence[str] | None = UNSET,
-    drop_probable_duplicates: bool | None = None,
-) -> pd.DataFrame:
+def case_listing(con: Any, drug: str, event: str | None = None, *, level: str | None = None,
+                 definition: CaseDefinition | None = None, roles: str | Sequence[str] | None = UNSET,
+                 drop_probable_duplicates: bool | None = None) -> pd.DataFrame:
     """One row per case of ``drug`` (and ``event`` at ``level``) under ``definition``.
 
     ``con``: a DuckDB connection with the prepared views, an
