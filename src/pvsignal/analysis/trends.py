@@ -259,6 +259,7 @@ def signals_over_time(
 
     allp = _AllPairs(n_all, dm, em, nq, pair_drug, pair_event)
     fixed = fit_prior(*allp.slice(np.ones(len(quarters)))).prior if prior == "final" else None
+    fixed_meta = {"mgps_prior": fixed.to_dict()} if fixed is not None else {}
     eb = pd.DataFrame(index=rows.index, columns=["ebgm", "eb05", "eb95"], dtype=np.float64)
     prior_rows, cache = [], {}
     for s in np.unique(rows["slice"]):  # one prior per slice (a loop over slices, never over pairs)
@@ -271,7 +272,8 @@ def signals_over_time(
     params = {"drug": key, "events": None if events is None else sorted(set(table["event"])),
               "case_definition": d.to_dict(), "split": None if split is None else str(split), "split_quarter": split_q,
               "prior": prior, "quarters": f"{quarters[0]}:{quarters[-1]}", "level": level, "ic_method": ic_method,
-              "thresholds": (thresholds or Thresholds()).model_dump(), "time": "quarter of the case's kept version"}
+              "thresholds": (thresholds or Thresholds()).model_dump(), "time": "quarter of the case's kept version",
+              **fixed_meta}
     return OverTime(table, _first_signal(table), params, pd.DataFrame(prior_rows))
 
 

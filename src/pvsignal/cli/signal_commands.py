@@ -149,7 +149,8 @@ def trends(
         res = api.signals_over_time(drug, event, lake=lake, definition=definition, split=split, prior=prior,
                                     engine=engine, spark_master=spark_master, progress=bar)
     if out:
-        api.write_table(res.table, out, metadata=res.metadata(), sheets={"first_signal": res.first_signal}, filters=True)
+        api.write_table(res.table, out, metadata=res.metadata(), sheets={"first_signal": res.first_signal,
+                                                                            "mgps_priors": res.priors}, filters=True)
     if plot:
         api.plot_over_time(res, plot, event=event.split(",")[0] if event else None)
     if as_json:
