@@ -86,15 +86,14 @@ def quarter_counts(con: Any, definition: CaseDefinition) -> dict[str, pd.DataFra
     ``reports`` (quarter, n). The population: reports with a drug in the definition's roles
     and an event, as for :func:`~pvsignal.analysis.counts.pair_counts_from_sets`; the
     (report, drug, quarter) and (report, event, quarter) sets are staged once for the four."""
-    drugs, events, _ = population(con, definition)
+    _, events, _ = population(con, definition)
     ib = backend_of(con)
-    pop = Population(ib, definition)
-    rd0 = drugs.filter(drugs.report_id.notnull() & drugs.drug.notnull()).select("report_id", "drug").distinct()
+    dr = Population(ib, definition).drug_rows  # case_drugs rows carry their case's quarter: no join with cases
+    rd0 = dr.select(report_id=dr.caseid, drug=dr.ingredient, quarter=dr.quarter).distinct()
     re0 = events.filter(events.report_id.notnull() & events.event.notnull()).select("report_id", "event").distinct()
-    ids = rd0.select("report_id").distinct().semi_join(re0.select("report_id").distinct(), "report_id")
-    c = pop.cases
-    rq = c.select(report_id=c.caseid, quarter=c.quarter).semi_join(ids, "report_id")
-    with staged(ib, rd0.join(rq, "report_id")) as rd, staged(ib, re0.join(rq, "report_id")) as re:
+    rd0 = rd0.filter(rd0.report_id.notnull()).semi_join(re0.select("report_id").distinct(), "report_id")
+    rq = rd0.select("report_id", "quarter").distinct()
+    with staged(ib, rd0) as rd, staged(ib, re0.join(rq, "report_id")) as re:
         pairs = rd.join(re.drop("quarter"), "report_id")
         out = {
             "pairs": pairs.group_by(["drug", "event", "quarter"]).aggregate(n=pairs.count()).to_pandas(),
