@@ -209,7 +209,7 @@ def signals_over_time(
     key = drug.strip().upper()
     drug_names = pd.Index(sorted(cnt["drugs"]["drug"].unique()))
     if key not in drug_names:
-        raise unknown_name("drug", key, list(drug_names))
+        raise unknown_name("ingredient", key, list(drug_names))
     event_names = pd.Index(sorted(cnt["events"]["event"].unique()))
     first, last = cnt["reports"]["quarter"].min(), cnt["reports"]["quarter"].max()
     quarters = [index_quarter(i) for i in range(quarter_index(first), quarter_index(last) + 1)]
