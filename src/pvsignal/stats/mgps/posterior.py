@@ -237,8 +237,11 @@ def _quantiles(post: _Posterior, qs: Sequence[float], n_threads: int, spline: bo
     results = []
     for q in qs:
         # exact component quantiles (gammaincinv per distinct n) bracket the mixture quantile
-        z1 = np.log(special.gammaincinv(post.a[0], q))
-        z2 = np.log(special.gammaincinv(post.a[1], q))
+        # a shape near 0 (a prior on its lower bound, n = 0) has its q-quantile underflow to 0:
+        # log gives -inf there, which the bracketing below handles (or reports as not converged)
+        with np.errstate(divide="ignore"):
+            z1 = np.log(special.gammaincinv(post.a[0], q))
+            z2 = np.log(special.gammaincinv(post.a[1], q))
         u = np.where(w >= 0.5, z1[inv] - lb1, z2[inv] - lb2)
         if mixed.size:
             m1 = z1[im] - args[2]
