@@ -96,7 +96,8 @@ def status(lake: str | Path = DEFAULT_LAKE) -> dict[str, Any]:
 
 
 def rejects(lake: str | Path = DEFAULT_LAKE) -> "pd.DataFrame":
-    """Every input line that did not land exactly as written, with its reason."""
+    """Every input line that did not land exactly as written, with its reason; ``count`` is
+    the number of values a row stands for (1 for a line, more for a per-column summary)."""
     import pandas as pd
 
     from pvsignal.store.lake import Lake
@@ -105,9 +106,12 @@ def rejects(lake: str | Path = DEFAULT_LAKE) -> "pd.DataFrame":
     lk.require()
     files = lk.files("rejects")
     if not files:
-        return pd.DataFrame(columns=["quarter", "table", "file", "line", "action", "reason", "raw"])
+        return pd.DataFrame(columns=["quarter", "table", "file", "line", "action", "reason", "raw", "count"])
     df = pd.concat([pd.read_parquet(f) for f in files], ignore_index=True)
-    return df[["quarter", "table", "file", "line", "action", "reason", "raw"]]
+    if "count" not in df:  # a lake ingested before summaries: one value per row
+        df["count"] = 1
+    df["count"] = df["count"].fillna(1).astype("int64")
+    return df[["quarter", "table", "file", "line", "action", "reason", "raw", "count"]]
 
 
 def drugs_build_map(

@@ -84,7 +84,10 @@ def _ingest_quarter(lake: Lake, source: Source, unit: Unit, run_id: str, scratch
                 rep.lines[out.table] = out.lines or 0
                 rep.rows[out.table] = out.rows
             if out.rows is not None or out.issues:
-                rep.issues[out.table] = dict(Counter(i["action"] for i in out.issues))
+                counts: Counter[str] = Counter()
+                for i in out.issues:  # a summary note stands for ``count`` values
+                    counts[i["action"]] += i.get("count", 1)
+                rep.issues[out.table] = dict(counts)
             rep.meta.update(out.meta)
             rejects.extend({"table": out.table, "file": out.file, **i} for i in out.issues)
             tick(f"{unit.quarter} {out.table.upper()}")

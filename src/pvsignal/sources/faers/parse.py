@@ -22,6 +22,7 @@ rank among accepted rows and the sorted numbers of the lines that produced no ro
 from __future__ import annotations
 
 import bisect
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -30,7 +31,7 @@ import numpy as np
 import pyarrow as pa
 
 from pvsignal.errors import InputFileError
-from pvsignal.sources.faers.layouts import Header, parse_header
+from pvsignal.sources.faers.layouts import Header, layouts, parse_header
 from pvsignal.sources.faers.records import repair_lines
 from pvsignal.sources.faers.schema import CODES, COLUMNS, DATE, F64, I32, I64
 
@@ -66,10 +67,12 @@ def _sql_str(s: str) -> str:
     return "'" + s.replace("'", "''") + "'"
 
 
-def _column_exprs(table: str, header: Header) -> tuple[list[str], list[tuple[str, str]]]:
+def _column_exprs(table: str, header: Header, na: bool = False) -> tuple[list[str], list[tuple[str, str]]]:
     """SELECT expressions for the canonical columns, and ``(condition, note)`` issue checks.
 
     A note is ``'<action>|<reason>'``; conditions and notes read the raw columns ``c1…cN``.
+    With ``na``, a literal ``NA`` in a number or date column is read as missing and
+    flagged in a boolean column ``_na_<name>`` (counted once per file and column).
     """
     pos = {name: i + 1 for i, name in enumerate(header.names)}
     selects: list[str] = []
@@ -83,6 +86,9 @@ def _column_exprs(table: str, header: Header) -> tuple[list[str], list[tuple[str
                 selects.append(f"NULL::VARCHAR AS {name}_prec")
             continue
         raw = f"nullif(trim(c{pos[name]}), '')"
+        if na and typ in (I64, I32, F64, DATE):
+            selects.append(f"coalesce(trim(c{pos[name]}) = 'NA', false) AS _na_{name}")
+            raw = f"nullif(nullif(trim(c{pos[name]}), ''), 'NA')"
         if typ in (I64, I32):
             cast = "BIGINT" if typ == I64 else "INTEGER"
             selects.append(f"try_cast({raw} AS {cast}) AS {name}")
@@ -153,6 +159,40 @@ class _Lines:
         return (np.flatnonzero(empty) + 2).tolist()
 
 
+#: Line-level repairs must stay rare: a file with more lines than this share (and more than
+#: :data:`MALFORMED_MIN` lines) whose field count disagrees with its header is refused whole.
+MALFORMED_SHARE = 0.01
+MALFORMED_MIN = 5
+
+
+def _refuse_if_malformed(table: str, header: Header, era: str, where: str, odd: list[tuple[int, str]],
+                         n_lines: int) -> None:
+    """Raise when too many lines disagree with the header's width to be one-off quirks."""
+    if len(odd) <= max(MALFORMED_MIN, MALFORMED_SHARE * n_lines):
+        return
+    width, n_width = Counter(t.count("$") + 1 for _, t in odd).most_common(1)[0]
+    hint = ""
+    for known in layouts(era, table):  # legacy lines end with one '$' more than their fields
+        if len(known) in (width, width - (era == "aers")) and set(header.names) < set(known):
+            hint = f"; the header lacks {', '.join(n for n in known if n not in header.names)} (layout {'$'.join(known)})"
+    raise InputFileError(
+        f"{where}: malformed — {len(odd):,} of {n_lines:,} lines do not have the header's {header.width} fields "
+        f"({n_width:,} have {width}, e.g. line {odd[0][0]}){hint}; the file was refused whole, nothing of its "
+        "quarter was ingested"
+    )
+
+
+def _na_summary(con: duckdb.DuckDBPyConnection, typed: str, table: str, selects: list[str]) -> list[dict]:
+    """One ``nulled`` note per column holding literal ``NA`` values, with their ``count``."""
+    cols = [s.rsplit(" AS ", 1)[1] for s in selects if s.endswith(tuple(f" AS _na_{n}" for n, _ in COLUMNS[table]))]
+    if not cols:
+        return []
+    counts = con.execute(f"SELECT {', '.join(f'count(*) FILTER (WHERE {c})' for c in cols)} FROM {typed}").fetchone()
+    return [{"line": None, "raw": "", "action": "nulled", "count": int(n),
+             "reason": f"{table.upper()} {c[4:]}: {int(n):,} values 'NA' read as missing"}
+            for c, n in zip(cols, counts) if n]
+
+
 def parse_table_file(
     con: duckdb.DuckDBPyConnection,
     path: Path,
@@ -172,13 +212,14 @@ def parse_table_file(
     first = lines.first_lines(2)
     if not data.strip() or not first or not first[0].strip():
         raise InputFileError(f"{where} is empty: a FAERS table file starts with a header line")
-    header = parse_header(table, first[0], where=where)
+    header = parse_header(table, first[0], where=where, era=era)
     w = header.width
     # legacy rows end with a '$' the header lacks: read it as one more (empty) column
     trailing = len(first) > 1 and first[1].endswith("$") and first[1].count("$") == w
     ncols = w + 1 if trailing else w
     columns = "{" + ", ".join(f"'c{i}': 'VARCHAR'" for i in range(1, ncols + 1)) + "}"
-    selects, checks = _column_exprs(table, header)
+    na = any(tok in data for tok in (b"$NA$", b"$NA\n", b"$NA\r"))
+    selects, checks = _column_exprs(table, header, na)
     notes = (
         f"CASE WHEN {' OR '.join(c for c, _ in checks)} THEN "
         f"list_filter([{', '.join(f'CASE WHEN {c} THEN {m} END' for c, m in checks)}]::VARCHAR[], lambda x: x IS NOT NULL) END"
@@ -222,6 +263,8 @@ def parse_table_file(
             con.execute(f"DELETE FROM {typed} WHERE _filler <> ''")
             odd.extend((line_of(k), lines.text(line_of(k))) for k in extra)
             odd.sort()
+    n_lines = max(0, len(lines.newlines) + (0 if data.endswith(b"\n") else 1) - 1)
+    _refuse_if_malformed(table, header, era, where, odd, n_lines)
     fixed, bad = repair_lines(table, header.names, odd)
     for r in bad:
         issues.append({"line": r.line, "reason": r.reason, "action": "rejected", "raw": r.raw})
@@ -264,7 +307,8 @@ def parse_table_file(
             issues.append({"line": ln, "reason": reason, "action": action, "raw": raw})
     con.execute(f"DELETE FROM {typed} WHERE NOT ({key_ok})")
     rows_landed = con.execute(f"SELECT count(*) FROM {typed}").fetchall()[0][0]
-    n_lines = max(0, len(lines.newlines) + (0 if data.endswith(b"\n") else 1) - 1)
     issues.sort(key=lambda i: i["line"])
+    if na:
+        issues[:0] = _na_summary(con, typed, table, selects)
     return ParsedTable(table, typed, header, n_lines, rows_landed, issues)
 
