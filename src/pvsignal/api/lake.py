@@ -24,21 +24,21 @@ class IngestResult:
     tally: dict[str, Any] | None = None
 
 
-def _source(paths: list[str | Path], lake: str | Path):
+def _source(paths: list[str | Path], lake: str | Path, *, allow_partial: bool = False, trust_contents: bool = False):
     """The source of ``paths``: openFDA JSON (``.json``, ``.json.zip``) or FAERS/AERS ASCII.
 
     openFDA quarters land in the FAERS tables, so an openFDA ingest may not replace a
     quarter read from FAERS ASCII, nor one read from openFDA files this run leaves out
     (the store replaces whole quarters): give all files of a quarter together.
     """
-    from pvsignal.sources.faers.source import FAERS
+    from pvsignal.sources.faers.source import FaersSource
     from pvsignal.sources.openfda.files import is_openfda_input
 
     kinds = {is_openfda_input(p) for p in paths}
     if kinds != {True}:
         if True in kinds:
             raise InputFileError("openFDA JSON and FAERS ASCII files go in separate `pvsignal ingest` runs")
-        return FAERS
+        return FaersSource(allow_partial=allow_partial, trust_contents=trust_contents)
     from pvsignal.sources.openfda.source import FORMAT, OpenFdaSource
     from pvsignal.store.lake import Lake, entries
 
@@ -60,25 +60,40 @@ def _source(paths: list[str | Path], lake: str | Path):
 
 
 def ingest(paths: list[str | Path], *, lake: str | Path = DEFAULT_LAKE, synonyms: list[str | Path] | None = None,
-           progress: Progress | None = None) -> IngestResult:
-    """Ingest FAERS/AERS quarters or openFDA drug/event JSON into ``lake`` and rebuild the prepared tables."""
+           progress: Progress | None = None, wait: bool = False, allow_partial: bool = False,
+           trust_contents: bool = False) -> IngestResult:
+    """Ingest FAERS/AERS quarters or openFDA drug/event JSON into ``lake`` and rebuild the prepared tables.
+
+    One writer at a time: the lake's lock is held across both steps (busy → ``LakeBusy``,
+    or ``wait``). ``allow_partial``: a quarter lacking tables lands what it has (recorded
+    in the manifest); ``trust_contents``: a zip may hold another quarter than its name.
+    """
     from pvsignal.prepare.build import build
     from pvsignal.store.ingest import ingest as _ingest
+    from pvsignal.store.lock import lake_lock
 
-    rep = _ingest(paths, lake, source=_source(paths, lake), progress=progress)
-    if progress:
-        progress(len(rep.quarters), len(rep.quarters), "deduplicating and normalising drug names")
-    tally = build(lake, synonyms=synonyms)
+    from pvsignal.sources.faers.source import FaersSource
+
+    source = _source(paths, lake, allow_partial=allow_partial, trust_contents=trust_contents)
+    if isinstance(source, FaersSource):  # bad inputs fail before the lock is asked for (openFDA's: in _source)
+        source.discover(list(paths))
+    with lake_lock(lake, f"ingest of {', '.join(map(str, paths))[:200]}", wait=wait):
+        rep = _ingest(paths, lake, source=source, progress=progress)
+        if progress:
+            progress(len(rep.quarters), len(rep.quarters), "deduplicating and normalising drug names")
+        tally = build(lake, synonyms=synonyms)
     return IngestResult(rep.lake, rep.ingest_id, rep.quarters, tally)
 
 
 def prepare(lake: str | Path = DEFAULT_LAKE, *, synonyms: list[str | Path] | None = None, strip_salts: bool = True,
-            engine: str = "duckdb", spark_master: str = "local[*]", progress: Progress | None = None) -> dict[str, Any]:
+            engine: str = "duckdb", spark_master: str = "local[*]", progress: Progress | None = None,
+            wait: bool = False) -> dict[str, Any]:
     """Rebuild the deduplicated, normalised tables (e.g. after adding synonyms), on DuckDB or Spark."""
     from pvsignal.prepare.build import build
 
     _steps(progress, 1)(0, f"deduplicating and normalising drug names on {engine}")
-    return build(lake, synonyms=synonyms, strip_salts=strip_salts, engine=engine, spark_master=spark_master)
+    return build(lake, synonyms=synonyms, strip_salts=strip_salts, engine=engine, spark_master=spark_master,
+                 wait=wait)
 
 
 def connect(lake: str | Path = DEFAULT_LAKE, *, drop_probable_duplicates: bool = False):
@@ -91,8 +106,12 @@ def connect(lake: str | Path = DEFAULT_LAKE, *, drop_probable_duplicates: bool =
 def status(lake: str | Path = DEFAULT_LAKE) -> dict[str, Any]:
     """Quarters, rows, rejects and the deduplication tally (see :func:`pvsignal.prepare.status.lake_status`)."""
     from pvsignal.prepare.status import lake_status
+    from pvsignal.store.lake import Lake
 
-    return lake_status(lake)
+    st = lake_status(lake)
+    quarters = Lake(Path(lake)).manifest()["quarters"]
+    st["missing_tables"] = {q: e["missing_tables"] for q, e in sorted(quarters.items()) if e.get("missing_tables")}
+    return st
 
 
 def rejects(lake: str | Path = DEFAULT_LAKE) -> "pd.DataFrame":
@@ -124,9 +143,12 @@ def drugs_build_map(
     if out is None and lake is None:
         raise InputFileError("say where the map goes: --out FILE.csv or --lake DIR")
     if lake is not None:
+        from pvsignal.store.lock import lake_lock
+
         target = Path(lake) / "synonyms" / "drugsatfda.csv"
-        target.parent.mkdir(parents=True, exist_ok=True)
-        df.to_csv(target, index=False)
+        with lake_lock(lake, "drugs build-map"):
+            target.parent.mkdir(parents=True, exist_ok=True)
+            df.to_csv(target, index=False)
     if out is not None:
         target = write_table(df, out)
     return df, Path(target)

@@ -6,11 +6,17 @@ tables, consoles and progress in :mod:`pvsignal.cli.render`.
 
 Errors: a :class:`~pvsignal.errors.PvsignalError` (a user mistake) and a usage error (bad
 option, missing argument) are printed unwrapped on stderr — one line per message, whatever
-the console width — and exit with status 2, no traceback; anything else is a bug and raises.
+the console width — and exit with status 2, no traceback; so is a file or folder that
+cannot be written (permission, read-only, disk full: one line naming the path). Ctrl-C
+prints "interrupted — the lake is unchanged" (every lake write commits by one atomic
+manifest replace, :mod:`pvsignal.store.lake`) and exits with status 130. Anything else
+is a bug and raises.
 """
 
 from __future__ import annotations
 
+import errno
+import signal
 import sys
 
 import typer
@@ -32,16 +38,59 @@ from pvsignal.errors import PvsignalError
 __all__ = ["app", "main"]
 
 
+#: OS errors that mean "this path cannot be written", reported in one line (exit 2)
+_WRITE_ERRORS = {errno.EACCES, errno.EPERM, errno.EROFS, errno.ENOSPC, errno.EDQUOT, errno.ENOTDIR, errno.EEXIST}
+
+
+class _Interrupt:
+    """SIGINT handler that remembers it fired: DuckDB turns Ctrl-C into its own error."""
+
+    fired = False
+
+    def __call__(self, signum, frame):  # noqa: ANN001
+        _Interrupt.fired = True
+        raise KeyboardInterrupt
+
+
 def main(argv: list[str] | None = None) -> None:
-    """Entry point: run the app; user and usage errors → message on stderr, exit status 2."""
+    """Entry point: run the app; user and usage errors → message on stderr, exit status 2;
+    Ctrl-C → one line, exit status 130."""
     from pvsignal.cli.render import print_error
 
     try:
-        code = app(args=argv, prog_name="pvsignal", standalone_mode=False)
+        previous = signal.signal(signal.SIGINT, _Interrupt())
+    except ValueError:  # not the main thread: leave signals alone
+        previous = None
+    try:
+        code = _run(argv)
+    except BaseException as exc:
+        if isinstance(exc, KeyboardInterrupt) or (_Interrupt.fired and not isinstance(exc, SystemExit)):
+            print_error("interrupted — the lake is unchanged")
+            sys.exit(130)
+        raise
+    finally:
+        _Interrupt.fired = False
+        if previous is not None:
+            signal.signal(signal.SIGINT, previous)
+    sys.exit(code if isinstance(code, int) else 0)
+
+
+def _run(argv: list[str] | None) -> int | None:
+    from pvsignal.cli.render import print_error
+
+    try:
+        return app(args=argv, prog_name="pvsignal", standalone_mode=False)
+    except OSError as exc:
+        if exc.errno not in _WRITE_ERRORS:
+            raise
+        print_error(f"cannot write {exc.filename or ''}: {exc.strerror}".replace("write : ", "write: "))
+        sys.exit(2)
     except PvsignalError as exc:
         print_error(str(exc))
         sys.exit(2)
-    except typer.Abort:
+    except typer.Abort as exc:
+        if _Interrupt.fired or isinstance(exc.__cause__, KeyboardInterrupt):  # click's wrapping of Ctrl-C
+            raise KeyboardInterrupt from None
         print_error("aborted")
         sys.exit(1)
     except typer.TyperException as exc:  # click's usage errors (bad option, missing argument …)
@@ -53,4 +102,3 @@ def main(argv: list[str] | None = None) -> None:
         hint = f"Try '{ctx.command_path} --help' for help." if ctx is not None else None
         print_error(exc.format_message(), usage=usage, hint=hint)  # type: ignore[attr-defined]
         sys.exit(getattr(exc, "exit_code", 2))
-    sys.exit(code if isinstance(code, int) else 0)

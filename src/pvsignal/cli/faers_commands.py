@@ -22,10 +22,14 @@ def ingest(
     paths: Annotated[list[Path], typer.Argument(help="Quarterly zips (faers_ascii_2024q1.zip …) or folders holding them or their extracted files; or openFDA drug/event JSON (.json, .json.zip).")],
     lake: opt.Lake = opt.DEFAULT_LAKE,
     synonyms: opt.Synonyms = None,
+    wait: Annotated[bool, typer.Option("--wait", help="When another writer holds the lake, wait for it instead of stopping.")] = False,
+    allow_partial: Annotated[bool, typer.Option("--allow-partial", help="Ingest a quarter that lacks tables (not DEMO); the missing ones are recorded.")] = False,
+    trust_contents: Annotated[bool, typer.Option("--trust-contents", help="Take a zip's tables for the quarter their names give, even if the zip's name says another.")] = False,
 ) -> None:
     """Read FAERS/AERS quarters or openFDA drug/event JSON into the lake, then deduplicate and normalise drug names."""
     with progress("ingesting") as bar:
-        result = api.ingest(paths, lake=lake, synonyms=synonyms, progress=bar)
+        result = api.ingest(paths, lake=lake, synonyms=synonyms, progress=bar, wait=wait,
+                            allow_partial=allow_partial, trust_contents=trust_contents)
     tables = list(result.quarters[0].rows) if result.quarters else []  # the store's tables, in its order
     rows = []
     for q in result.quarters:
@@ -34,6 +38,9 @@ def ingest(
         rows.append([q.quarter, *(f"{q.rows.get(n, 0):,}" for n in tables), f"{rej:,}", f"{noted:,}"])
     headers = ["quarter", *(n.upper() for n in tables), "rejected", "repaired / noted"]
     console.print(fitted_table(headers, rows, title=f"Ingested into {lake}"))
+    for q in result.quarters:
+        if q.meta.get("missing_tables"):
+            print_line(f"{q.quarter} is partial: no {', '.join(t.upper() for t in q.meta['missing_tables'])} table (--allow-partial)")
     _print_tally(result.tally)
 
 
@@ -53,11 +60,12 @@ def prepare(
     keep_salts: opt.KeepSalts = False,
     engine: opt.Engine = "duckdb",
     spark_master: opt.SparkMaster = "local[*]",
+    wait: Annotated[bool, typer.Option("--wait", help="When another writer holds the lake, wait for it instead of stopping.")] = False,
 ) -> None:
     """Rebuild the deduplicated, normalised tables of a lake (e.g. after adding synonyms)."""
     with progress(f"deduplicating and normalising drug names on {engine}") as bar:
         tally = api.prepare(lake, synonyms=synonyms, strip_salts=not keep_salts, engine=engine,
-                            spark_master=spark_master, progress=bar)
+                            spark_master=spark_master, progress=bar, wait=wait)
     _print_tally(tally)
 
 
@@ -85,6 +93,8 @@ def status(
     )
     src = st["drugs"]["rows_by_ingredient_source"]
     print_line("drug rows by ingredient source: " + ", ".join(f"{k} {v:,}" for k, v in sorted(src.items())))
+    for q, missing in st.get("missing_tables", {}).items():
+        print_line(f"{q} is partial: no {', '.join(t.upper() for t in missing)} table (ingested with --allow-partial)")
     if rejects:
         print_dataframe(api.rejects(lake), title="Lines that did not land as written", max_rows=200)
 

@@ -40,6 +40,7 @@ from pvsignal.store.engine import (
     register_raw,
 )
 from pvsignal.store.lake import Lake, new_id
+from pvsignal.store.lock import lake_lock
 
 log = logging.getLogger("pvsignal.prepare")
 
@@ -73,8 +74,12 @@ def build(
     strip_salts: bool = True,
     engine: str | Engine = DEFAULT_ENGINE,
     spark_master: str = DEFAULT_SPARK_MASTER,
+    wait: bool = False,
 ) -> dict[str, Any]:
     """Deduplicate and normalise the lake; write the prepared tables; return the tally.
+
+    Holds the lake's lock while it runs (:mod:`pvsignal.store.lock`: another writer →
+    ``LakeBusy``, or with ``wait`` queue behind it).
 
     Synonym tables: the shipped one, every ``LAKE/synonyms/*.csv`` (e.g. written by
     ``pvsignal drugs build-map --lake``), then ``synonyms`` (later ones win).
@@ -83,6 +88,12 @@ def build(
     open); every engine runs the same Ibis expressions and writes the same tables.
     """
     lake = Lake(Path(lake_dir))
+    lake.require()
+    with lake_lock(lake.root, "prepare", wait=wait):
+        return _build_locked(lake, synonyms, strip_salts, engine, spark_master)
+
+
+def _build_locked(lake: Lake, synonyms, strip_salts: bool, engine, spark_master: str) -> dict[str, Any]:
     manifest = lake.require()
     synonyms = [*sorted((lake.root / "synonyms").glob("*.csv")), *(synonyms or [])]
     syn_frame = load_synonyms(synonyms)  # bad synonym files fail before an engine starts

@@ -11,6 +11,7 @@ All quarters of one run are committed together by one atomic manifest replace (s
 
 from __future__ import annotations
 
+import logging
 from collections import Counter
 from contextlib import closing
 from dataclasses import dataclass, field
@@ -23,7 +24,10 @@ import pyarrow.parquet as pq
 from pvsignal.sources.base import Source, TableOut, Unit
 from pvsignal.store.engine import default_memory_limit
 from pvsignal.store.lake import PRIMARY, Lake, entries, new_id
+from pvsignal.store.lock import lake_lock
 from pvsignal.store.rejects import write_rejects
+
+log = logging.getLogger("pvsignal.store")
 
 #: progress(step_done, steps_total, label)
 Progress = Callable[[int, int, str], None]
@@ -109,20 +113,33 @@ def _ingest_quarter(lake: Lake, source: Source, unit: Unit, run_id: str, scratch
     return rep, entry
 
 
+def sweep_leftovers(lake: Lake, also: tuple[str, ...] = ()) -> None:
+    """Remove what an interrupted writer left (files no manifest lists), saying so."""
+    removed = lake.sweep(also=also)
+    if removed:
+        log.warning("removed %d file(s) left in %s by an interrupted run", removed, lake.root)
+
+
 def ingest(paths: list[str | Path], lake_dir: str | Path, *, source: Source,
-           progress: Progress | None = None) -> IngestReport:
+           progress: Progress | None = None, wait: bool = False) -> IngestReport:
     """Ingest the quarters of ``source`` found in ``paths`` into the lake at ``lake_dir``.
 
     Inputs are all checked first (missing paths, incomplete quarters → error, nothing
     written). Quarters already in the lake for this source are replaced; others are
-    kept. The run is committed at the end in one step; an interrupted run leaves the
+    kept. The run holds the lake's lock (:mod:`pvsignal.store.lock`; busy → error, or
+    ``wait``) and is committed at the end in one step; an interrupted run leaves the
     lake as it was.
     """
     units = source.discover(list(paths))
     lake = Lake(Path(lake_dir))
-    lake.root.mkdir(parents=True, exist_ok=True)
+    names = ", ".join(str(p) for p in paths)
+    with lake_lock(lake.root, f"ingest of {names[:200]}", wait=wait):
+        return _ingest_locked(units, lake, source, progress)
+
+
+def _ingest_locked(units: list, lake: Lake, source: Source, progress: Progress | None) -> IngestReport:
     manifest = lake.manifest()
-    lake.sweep(also=(source.name,))
+    sweep_leftovers(lake, also=(source.name,))
     run_id = new_id()
     scratch = lake.scratch(run_id)
     total = len(units) * len(source.tables)

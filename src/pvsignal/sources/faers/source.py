@@ -101,31 +101,49 @@ def _deleted(qi: QuarterInput) -> TableOut:
     return TableOut.from_arrow("deleted", data, issues=issues, meta={"deleted": len(unique)})
 
 
+def _absent(table: str) -> TableOut:
+    """A table a partial quarter lacks: landed empty (readers find every table), 0 lines."""
+    return TableOut.from_arrow(table, arrow_schema(table).empty_table(), lines=0, rows=0)
+
+
 class FaersSource:
-    """FAERS (2012Q4+) and legacy AERS (2004Q1–2012Q3) quarterly ASCII files."""
+    """FAERS (2012Q4+) and legacy AERS (2004Q1–2012Q3) quarterly ASCII files.
+
+    ``allow_partial``: a quarter lacking tables lands what it has (the missing ones empty,
+    listed in the manifest's ``missing_tables``); ``trust_contents``: a zip may hold
+    another quarter than its name says (:func:`~pvsignal.sources.faers.files.discover`).
+    """
 
     name = "faers"
     tables: tuple[str, ...] = (*TABLES, "deleted")
+
+    def __init__(self, *, allow_partial: bool = False, trust_contents: bool = False) -> None:
+        self.allow_partial = allow_partial
+        self.trust_contents = trust_contents
 
     def schema(self, table: str) -> pa.Schema:
         return arrow_schema(table)
 
     def discover(self, paths: Sequence[str | Path]) -> list[QuarterInput]:
-        return discover(list(paths))
+        return discover(list(paths), allow_partial=self.allow_partial, trust_contents=self.trust_contents)
 
     def read(self, unit: QuarterInput, scratch: Path, *, memory_limit: str) -> Iterator[TableOut]:
         con = duckdb.connect(config={"memory_limit": memory_limit})
         try:
             con.execute(f"SET temp_directory = '{_q(scratch)}'")
             install_macros(con)
+            present = [t for t in TABLES if t in unit.tables]
             with ThreadPoolExecutor(max_workers=1) as pool:
-                pending = pool.submit(_load, unit, TABLES[0], scratch)
-                for i, table in enumerate(TABLES):
+                pending = pool.submit(_load, unit, present[0], scratch)
+                for i, table in enumerate(present):
                     member, checked, path, inputs = pending.result()
-                    if i + 1 < len(TABLES):
-                        pending = pool.submit(_load, unit, TABLES[i + 1], scratch)
+                    if i + 1 < len(present):
+                        pending = pool.submit(_load, unit, present[i + 1], scratch)
                     yield _parsed(con, unit, scratch, table, member, checked, path, inputs)
                     del checked
+            for table in TABLES:
+                if table not in unit.tables:
+                    yield _absent(table)
             yield _deleted(unit)
         finally:
             con.close()
