@@ -6,8 +6,9 @@ tables, consoles and progress in :mod:`pvsignal.cli.render`.
 
 Errors: a :class:`~pvsignal.errors.PvsignalError` (a user mistake) and a usage error (bad
 option, missing argument) are printed unwrapped on stderr — one line per message, whatever
-the console width — and exit with status 2, no traceback; so is a file or folder that
-cannot be written (permission, read-only, disk full: one line naming the path). Ctrl-C
+the console width — and exit with status 2, no traceback; so is an error of the file
+system (permission, read-only, disk full, a file where a folder is expected: one line
+naming the path). Ctrl-C
 prints "interrupted — the lake is unchanged" (every lake write commits by one atomic
 manifest replace, :mod:`pvsignal.store.lake`) and exits with status 130. Anything else
 is a bug and raises.
@@ -38,7 +39,7 @@ from pvsignal.errors import PvsignalError
 __all__ = ["app", "main"]
 
 
-#: OS errors that mean "this path cannot be written", reported in one line (exit 2)
+#: OS errors that mean "this path cannot be written" (any OSError is one line, exit 2)
 _WRITE_ERRORS = {errno.EACCES, errno.EPERM, errno.EROFS, errno.ENOSPC, errno.EDQUOT, errno.ENOTDIR, errno.EEXIST}
 
 
@@ -63,6 +64,8 @@ def main(argv: list[str] | None = None) -> None:
         previous = None
     try:
         code = _run(argv)
+        if _Interrupt.fired:  # Typer turns a KeyboardInterrupt into exit code 130, silently
+            raise KeyboardInterrupt
     except BaseException as exc:
         if isinstance(exc, KeyboardInterrupt) or (_Interrupt.fired and not isinstance(exc, SystemExit)):
             print_error("interrupted — the lake is unchanged")
@@ -80,10 +83,12 @@ def _run(argv: list[str] | None) -> int | None:
 
     try:
         return app(args=argv, prog_name="pvsignal", standalone_mode=False)
-    except OSError as exc:
-        if exc.errno not in _WRITE_ERRORS:
-            raise
-        print_error(f"cannot write {exc.filename or ''}: {exc.strerror}".replace("write : ", "write: "))
+    except OSError as exc:  # the file system said no (permission, read-only, full, not a folder …)
+        where, why = exc.filename, exc.strerror or str(exc)
+        if exc.errno in _WRITE_ERRORS and where:
+            print_error(f"cannot write {where}: {why}")
+        else:
+            print_error(f"{where}: {why}" if where else why)
         sys.exit(2)
     except PvsignalError as exc:
         print_error(str(exc))
