@@ -76,7 +76,10 @@ class Lake:
         """Replace the manifest atomically (write a temporary file, then rename)."""
         self.root.mkdir(parents=True, exist_ok=True)
         tmp = self.root / f".{MANIFEST}.{uuid.uuid4().hex}.tmp"
-        tmp.write_text(json.dumps(manifest, indent=1, sort_keys=True, default=str), encoding="utf-8")
+        with tmp.open("w", encoding="utf-8") as fh:
+            fh.write(json.dumps(manifest, indent=1, sort_keys=True, default=str))
+            fh.flush()
+            os.fsync(fh.fileno())  # the new manifest is on disk before it replaces the old one
         os.replace(tmp, self.manifest_path)
 
     def quarters(self, source: str = PRIMARY) -> list[str]:
@@ -143,6 +146,9 @@ class Lake:
         tmp = self.root / ".tmp"
         if tmp.is_dir():
             shutil.rmtree(tmp, ignore_errors=True)
+        for half in self.root.glob(f".{MANIFEST}.*.tmp"):  # a manifest never swapped in
+            half.unlink()
+            removed += 1
         return removed
 
     def scratch(self, run_id: str) -> Path:
