@@ -153,9 +153,11 @@ def test_header_fuzz_every_column(shared_dir, baselines, tmp_path):
             for op in OPS:
                 for j in range(width):
                     n += 1
-                    tally[_fuzz_case(shared_dir, baselines, tmp_path / f"c{n}", quarter, table, op, j, seed=n)] += 1
+                    got = _fuzz_case(shared_dir, baselines, tmp_path / f"c{n}", quarter, table, op, j, seed=n)
+                    assert got == ("landed" if op == "reorder" else "refused"), (quarter, table, op, j)
+                    tally[got] += 1
     print("header fuzz:", n, "cases", tally)
-    assert tally["landed"] + tally["refused"] == n
+    assert tally == {"landed": n // 4, "refused": n - n // 4}  # measured: 460 cases, 115 reorders landed
 
 
 def test_a_refused_file_leaves_an_existing_lake_as_it_was(shared_dir, tmp_path):

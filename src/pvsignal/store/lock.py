@@ -113,7 +113,8 @@ def _acquire(root: Path, action: str, wait: bool, poll: float) -> int:
     me = {"pid": os.getpid(), "host": socket.gethostname(), "action": action,
           "started": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")}
     os.ftruncate(fd, 0)
-    os.pwrite(fd, json.dumps(me).encode(), 0)
+    os.lseek(fd, 0, os.SEEK_SET)
+    os.write(fd, json.dumps(me).encode())
     os.fsync(fd)
     return fd
 
