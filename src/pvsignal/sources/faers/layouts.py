@@ -95,17 +95,20 @@ def layouts(era: str, table: str) -> list[tuple[str, ...]]:
 
 
 def _check_layout(table: str, names: tuple[str, ...], era: str, where: str) -> None:
-    """The header's names must be those of one known layout of the era (any order)."""
-    known = layouts(era, table)
-    if any(set(names) == set(k) for k in known):
+    """The header's names must be those of one known layout of the era (any order).
+
+    Messages use the layout's own names (``gndr_cod``, ``isr``), as the file would.
+    """
+    known = [(layout.split(), layout_names) for layout, layout_names in zip(LAYOUTS[era][table], layouts(era, table))]
+    if any(set(names) == set(k) for _, k in known):
         return
-    best = min(known, key=lambda k: (len(set(k) ^ set(names)), -len(k)))
-    lacks = [n for n in best if n not in names]
+    raw, best = min(known, key=lambda rk: (len(set(rk[1]) ^ set(names)), -len(rk[1])))
+    lacks = [r for r, n in zip(raw, best) if n not in names]
     extra = [n for n in names if n not in best]
     diff = "; ".join(filter(None, [f"lacks {', '.join(lacks)}" if lacks else "",
                                    f"has unknown column(s) {', '.join(extra)}" if extra else ""]))
     raise InputFileError(
-        f"{where}: header {diff}; expected the {era.upper()} {table.upper()} layout {'$'.join(best)} "
+        f"{where}: header {diff}; expected the {era.upper()} {table.upper()} layout {'$'.join(raw)} "
         "(any order) — the file was refused whole, nothing of its quarter was ingested"
     )
 
