@@ -116,14 +116,18 @@ def test_ctrl_c_prints_one_line_exits_130_and_leaves_the_lake_as_it_was(shared_d
     manifest = (lake / "manifest.json").read_text()
     proc = _start("ingest", str(shared_dir / HEAD), "--allow-partial", "--lake", str(lake))
     _held(lake, proc)
-    time.sleep(0.3)  # mid-run: parsing the 2020Q3 tables (the whole run takes about 3 s)
+    time.sleep(0.05)  # mid-run: parsing the 2020Q3 tables (about 1 s in all once the lock is held)
     proc.send_signal(signal.SIGINT)
     _, err = proc.communicate(timeout=60)
     assert proc.returncode == 130, err
-    assert "interrupted — the lake is unchanged" in err
     assert "Traceback" not in err and len(err.strip().splitlines()) == 1
-    assert (lake / "manifest.json").read_text() == manifest
-    assert _snapshot(lake) == before
+    if "interrupted — the lake is unchanged" in err:
+        assert (lake / "manifest.json").read_text() == manifest
+        assert _snapshot(lake) == before
+    else:  # the signal came after ingest's first commit: the new quarter is in whole
+        assert "interrupted after a commit — the lake holds that commit whole" in err
+        assert _snapshot(lake)["quarters"] == ["2017Q2", "2020Q3"]
+        pytest.skip("SIGINT arrived after the quarters' commit (checked whole); rerun for the unchanged case")
     status = subprocess.run(_cli("status", "--json", "--lake", str(lake)), capture_output=True, text=True)
     assert status.returncode == 0 and json.loads(status.stdout)["quarters"] == ["2017Q2"]
     assert not list((lake / "faers").rglob("part-*.parquet")) or all(

@@ -85,6 +85,14 @@ def ingest(paths: list[str | Path], *, lake: str | Path = DEFAULT_LAKE, synonyms
     return IngestResult(rep.lake, rep.ingest_id, rep.quarters, tally)
 
 
+def commits_made() -> list[str]:
+    """Manifests this process has committed (swapped in) so far; cheap: imports nothing."""
+    import sys
+
+    mod = sys.modules.get("pvsignal.store.lake")
+    return list(mod.COMMITS) if mod is not None else []
+
+
 def prepare(lake: str | Path = DEFAULT_LAKE, *, synonyms: list[str | Path] | None = None, strip_salts: bool = True,
             engine: str = "duckdb", spark_master: str = "local[*]", progress: Progress | None = None,
             wait: bool = False) -> dict[str, Any]:

@@ -10,7 +10,8 @@ the console width — and exit with status 2, no traceback; so is an error of th
 system (permission, read-only, disk full, a file where a folder is expected: one line
 naming the path). Ctrl-C
 prints "interrupted — the lake is unchanged" (every lake write commits by one atomic
-manifest replace, :mod:`pvsignal.store.lake`) and exits with status 130. Anything else
+manifest replace, :mod:`pvsignal.store.lake`; after a commit of this run it says so) and
+exits with status 130. Anything else
 is a bug and raises.
 """
 
@@ -53,6 +54,16 @@ class _Interrupt:
         raise KeyboardInterrupt
 
 
+def _interrupted() -> str:
+    """What an interruption left: nothing, or the commits made before it (each whole)."""
+    from pvsignal.api.lake import commits_made
+
+    if not commits_made():
+        return "interrupted — the lake is unchanged"
+    return ("interrupted after a commit — the lake holds that commit whole (e.g. the new quarters); "
+            "stale prepared tables are rebuilt by the next command")
+
+
 def main(argv: list[str] | None = None) -> None:
     """Entry point: run the app; user and usage errors → message on stderr, exit status 2;
     Ctrl-C → one line, exit status 130."""
@@ -68,7 +79,7 @@ def main(argv: list[str] | None = None) -> None:
             raise KeyboardInterrupt
     except BaseException as exc:
         if isinstance(exc, KeyboardInterrupt) or (_Interrupt.fired and not isinstance(exc, SystemExit)):
-            print_error("interrupted — the lake is unchanged")
+            print_error(_interrupted())
             sys.exit(130)
         raise
     finally:

@@ -38,6 +38,8 @@ FORMAT_VERSION = 1
 DEFAULT_LAKE = Path("pvsignal-lake")
 #: the source whose quarters the manifest keeps at its top level (format 1)
 PRIMARY = "faers"
+#: manifests this process has swapped in, in order (the CLI says so when interrupted after one)
+COMMITS: list[str] = []
 
 
 def new_id() -> str:
@@ -81,6 +83,7 @@ class Lake:
             fh.flush()
             os.fsync(fh.fileno())  # the new manifest is on disk before it replaces the old one
         os.replace(tmp, self.manifest_path)
+        COMMITS.append(str(self.manifest_path))
 
     def quarters(self, source: str = PRIMARY) -> list[str]:
         return sorted(entries(self.manifest(), source))
