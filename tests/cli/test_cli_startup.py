@@ -69,3 +69,14 @@ def test_flags_show_as_flags_in_help(capsys):
     with pytest.raises(SystemExit):
         main(["synth", "--help"])
     assert "--zip / --no-zip" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("group", [[], ["trial"], ["drugs"], ["meddra"]])
+def test_command_lists_are_not_cut_at_80_columns(group):
+    # Click shortens a command's help to fit the line ("Read FAERS/AERS quarters or ..."):
+    # every command carries a short help that fits beside its name at 80 columns
+    env = {"COLUMNS": "80", "PATH": "/usr/bin:/bin"}
+    out = subprocess.run([sys.executable, "-m", "pvsignal", *group, "--help"], capture_output=True, text=True,
+                         env=env, check=True).stdout
+    commands = out.split("Commands:")[1].splitlines()
+    assert commands and not [line for line in commands if line.rstrip().endswith("...")]

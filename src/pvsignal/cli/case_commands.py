@@ -17,7 +17,7 @@ from pvsignal.errors import PvsignalError
 
 meddra_app = typer.Typer(**HELP_STYLE, help="Your licensed MedDRA release: check it, map terms to PTs and SOCs.",
                          no_args_is_help=True)
-app.add_typer(meddra_app, name="meddra")
+app.add_typer(meddra_app, name="meddra", short_help='Your MedDRA release: check it, map terms.')
 
 
 def _connect(lake: Path, drop_probable_duplicates: bool):
@@ -46,7 +46,7 @@ def _kv_frame(rows: list[tuple[str, object]], header: str = "value"):
     return pd.DataFrame(rows, columns=["", header]).astype(str)
 
 
-@app.command()
+@app.command(short_help="Describe a drug's cases (or list them one per row).")
 @opt.case_definition_options
 def cases(
     drug: opt.Drug,
@@ -106,7 +106,7 @@ def _listing(drug, event, con, lake: Path, *, top: int, out: Optional[Path], as_
     note_synthetic(_synthetic(lake))
 
 
-@app.command()
+@app.command(short_help='Time to onset: median, IQR, Weibull shape.')
 @opt.case_definition_options
 def onset(
     drug: opt.Drug,

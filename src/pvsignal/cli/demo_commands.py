@@ -14,7 +14,7 @@ from pvsignal.cli.render import console, dataframe_table, print_line, progress
 from pvsignal.cli.signal_commands import signal_view
 
 
-@app.command()
+@app.command(short_help='The whole pipeline on SYNTHETIC data, one command.')
 def demo(
     folder: Annotated[Path, typer.Option("--folder", help="Where the demo writes its files.")] = Path("pvsignal-demo"),
     drug: Annotated[str, typer.Option("--drug", help="Drug whose pairs are scored and profiled.")] = "voclosporin",

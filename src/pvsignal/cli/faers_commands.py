@@ -17,7 +17,7 @@ drugs_app = typer.Typer(**HELP_STYLE, help="Drug names → active ingredients.",
 app.add_typer(drugs_app, name="drugs")
 
 
-@app.command()
+@app.command(short_help='Read FAERS/AERS quarters or openFDA JSON into a lake.')
 def ingest(
     paths: Annotated[list[Path], typer.Argument(help="Quarterly zips (faers_ascii_2024q1.zip …) or folders holding them or their extracted files; or openFDA drug/event JSON (.json, .json.zip).")],
     lake: opt.Lake = opt.DEFAULT_LAKE,
@@ -53,7 +53,7 @@ def _print_tally(tally: dict) -> None:
     )
 
 
-@app.command()
+@app.command(short_help="Rebuild a lake's deduplicated, normalised tables.")
 def prepare(
     lake: opt.Lake = opt.DEFAULT_LAKE,
     synonyms: opt.Synonyms = None,
@@ -69,7 +69,7 @@ def prepare(
     _print_tally(tally)
 
 
-@app.command()
+@app.command(short_help='Quarters, rows, rejects and deduplication tally.')
 def status(
     lake: opt.Lake = opt.DEFAULT_LAKE,
     as_json: opt.Json = False,
@@ -99,7 +99,7 @@ def status(
         print_dataframe(api.rejects(lake), title="Lines that did not land as written", max_rows=200)
 
 
-@drugs_app.command("build-map")
+@drugs_app.command("build-map", short_help="Brand → ingredient synonyms from Drugs@FDA.")
 def build_map(
     drugsatfda: Annotated[Path, typer.Option("--drugsatfda", help="Drugs@FDA Products.txt (or a CSV copy).")],
     out: Annotated[Optional[Path], typer.Option("--out", help="Write the map here (CSV).")] = None,
@@ -110,7 +110,7 @@ def build_map(
     print_line(f"{len(df):,} brand → ingredient rows written to {written}")
 
 
-@drugs_app.command("normalize")
+@drugs_app.command("normalize", short_help="Map a column of drug names to ingredients.")
 def normalize(
     file: Annotated[Path, typer.Argument(help="CSV with a column of drug names.")],
     column: Annotated[str, typer.Option("--column", help="The column holding the names.")] = "drugname",

@@ -46,7 +46,7 @@ def _codes(roles: str | None) -> str | None:
     return None if roles is None else ",".join(api.role_codes(roles))
 
 
-@app.command()
+@app.command(short_help='CYP3A/P-gp label rules, or Ω interaction signals.')
 @opt.case_definition_options
 def interactions(
     drug: Annotated[Optional[str], typer.Argument(help="Drug whose label rules to check (e.g. voclosporin).")] = None,

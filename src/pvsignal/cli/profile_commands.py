@@ -13,7 +13,7 @@ from pvsignal.cli.app import app
 from pvsignal.cli.render import print_line, print_note, progress
 
 
-@app.command()
+@app.command(short_help='Write the compound safety profile (HTML/MD/PDF).')
 @opt.case_definition_options
 def profile(
     drug: str = typer.Argument(..., help="drug (active ingredient), e.g. voclosporin"),

@@ -41,7 +41,7 @@ def signal_view(t, max_rows: int):
     return out
 
 
-@app.command()
+@app.command(short_help='Score drug–event pairs: ROR, PRR, IC, EBGM.')
 @opt.case_definition_options
 def signals(
     lake: opt.OptionalLake = None,
@@ -126,7 +126,7 @@ def _trend_view(t):
     return out
 
 
-@app.command()
+@app.command(short_help='Signals of a drug by quarter: when they emerged.')
 @opt.case_definition_options
 def trends(
     drug: opt.Drug,

@@ -11,7 +11,7 @@ from pvsignal.cli.app import app
 from pvsignal.cli.render import console, dataframe_table, print_line, progress
 
 
-@app.command()
+@app.command(short_help='Write SYNTHETIC FAERS quarters with planted signals.')
 def synth(
     outdir: Path = typer.Argument(..., help="Folder to write the quarterly zips and truth.json into."),
     quarters: str = typer.Option("2023Q1:2024Q4", help="Quarter or range, e.g. 2012Q3:2013Q2 (2004Q1 on)."),

@@ -17,10 +17,10 @@ if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
 
 trial_app = typer.Typer(**HELP_STYLE, help="Clinical-trial safety from CDISC ADaM: incidence, eGFR, dose rules.", no_args_is_help=True)
-app.add_typer(trial_app, name="trial")
+app.add_typer(trial_app, name="trial", short_help='Clinical-trial safety from CDISC ADaM.')
 
 
-@trial_app.command()
+@trial_app.command(short_help="TEAE incidence by arm, SOC and PT.")
 def incidence(
     adsl: Path = typer.Option(..., help="ADSL (.sas7bdat, .xpt, .csv or .parquet)"),
     adae: Path = typer.Option(..., help="ADAE (.sas7bdat, .xpt, .csv or .parquet)"),
@@ -88,7 +88,7 @@ def _p(p: float) -> str:
     return "<0.001" if p < 0.001 else f"{p:.3f}"
 
 
-@trial_app.command("egfr")
+@trial_app.command("egfr", short_help="CKD-EPI 2021 eGFR and KDIGO category.")
 def egfr_cmd(
     creatinine: float = typer.Option(..., help="serum creatinine (IDMS-standardised)"),
     age: float = typer.Option(..., help="age in years (≥ 18)"),
@@ -104,7 +104,7 @@ def egfr_cmd(
                f"KDIGO {api.kdigo_category(value)[0]}")
 
 
-@trial_app.command()
+@trial_app.command(short_help="Replay dose rules over each subject's eGFR.")
 def dosing(
     rules: str = typer.Option(..., help="shipped rule set name (e.g. voclosporin) or a .yaml rule file"),
     adlb: Path = typer.Option(..., help="ADLB with EGFR or CREAT records (.sas7bdat, .xpt, .csv or .parquet)"),
