@@ -73,7 +73,10 @@ def csr_table(result, *, max_rows: int = 60) -> Table:
     title = "Subjects with treatment-emergent adverse events, n (%) [events]"
     if sev:
         title += f"; by maximum {result.parameters.get('severity')}"
-    caption = f"{max_rows} of {len(terms)} rows shown; use --out for all" if len(terms) > max_rows else None
+    notes = [f"{max_rows} of {len(terms)} rows shown"] if len(terms) > max_rows else []
+    notes.append("CIOMS frequency" + (", risk difference and relative risk with CIs" if others else "")
+                 + " are in --out (long or wide layout)")
+    caption = "; ".join(notes)
     return fitted_table(headers, rows, title=title, caption=caption, numeric=[False] + [True] * (len(headers) - 1))
 
 
