@@ -364,14 +364,11 @@ def register_event_groups(source: Any, definition: CaseDefinition) -> None:
     (on a DuckDB connection, or any Ibis backend: DuckDB or Spark)."""
     import duckdb
 
-    from pvsignal.prepare.meddra import load_groups_yaml, load_meddra, register_pt_groups
+    from pvsignal.prepare.meddra import event_group_frames, register_pt_groups
 
-    meddra = load_meddra(definition.meddra) if definition.meddra else None
-    frames = []
-    if meddra is not None and definition.event_level not in ("pt", "group"):
-        frames.append(meddra.pt_groups([definition.event_level]))
-    if definition.event_groups:
-        frames.append(load_groups_yaml(definition.event_groups, meddra))
+    level = definition.event_level
+    frames = event_group_frames(definition.meddra, definition.event_groups,
+                                levels=[] if level in ("pt", "group") else [level])
     if isinstance(source, duckdb.DuckDBPyConnection):
         register_pt_groups(source, frames)
         return

@@ -327,19 +327,36 @@ def register_pt_groups(con: duckdb.DuckDBPyConnection, groups: pd.DataFrame | It
     con.execute("CREATE OR REPLACE TEMP VIEW pt_groups AS SELECT pt, group_name, level FROM _pvsignal_pt_groups")
 
 
+def event_group_frames(meddra: str | Path | None = None, groups: "str | Path | pd.DataFrame | None" = None,
+                       levels: Iterable[str] | None = None) -> list[pd.DataFrame]:
+    """The ``(pt, group_name, level)`` frames of a MedDRA release and/or a groups YAML (or frame).
+
+    ``levels``: the MedDRA levels to take (default: HLT, HLGT, SOC and, when the release has
+    them, the narrow and broad SMQs). YAML terms are mapped to PTs through the release when
+    one is given (:func:`load_groups_yaml`).
+    """
+    frames = []
+    release = load_meddra(meddra) if meddra else None
+    if release is not None:
+        if levels is None:
+            levels = ["hlt", "hlgt", "soc"]
+            if release.smq_list is not None and release.smq_content is not None:
+                levels += ["smq_narrow", "smq_broad"]
+        levels = list(levels)
+        if levels:
+            frames.append(release.pt_groups(levels))
+    if isinstance(groups, pd.DataFrame):
+        frames.append(groups)
+    elif groups:
+        frames.append(load_groups_yaml(groups, release))
+    return frames
+
+
 def register_event_groups(con, level: str = "pt", *, meddra: str | Path | None = None,
                           groups: str | Path | None = None) -> None:
     """Register ``pt_groups`` on ``con`` from a MedDRA release (HLT, HLGT, SOC and, when the
     release has them, SMQs) and/or a groups YAML; every event level but ``pt`` needs one."""
-    frames = []
-    release = load_meddra(meddra) if meddra else None
-    if release is not None:
-        levels = ["hlt", "hlgt", "soc"]
-        if release.smq_list is not None and release.smq_content is not None:
-            levels += ["smq_narrow", "smq_broad"]
-        frames.append(release.pt_groups(levels))
-    if groups:
-        frames.append(load_groups_yaml(groups, release))
+    frames = event_group_frames(meddra, groups)
     if frames:
         register_pt_groups(con, frames)
     elif level != "pt":

@@ -139,15 +139,9 @@ def resolve_group(ctx: ProfileContext, groups, meddra) -> None:
 
 
 def _group_from_views(ctx: ProfileContext, name: str, groups, meddra) -> bool:
-    from pvsignal.prepare.meddra import load_groups_yaml, load_meddra, register_pt_groups
+    from pvsignal.prepare.meddra import event_group_frames, register_pt_groups
 
-    frames = []
-    if meddra is not None:
-        frames.append(load_meddra(meddra).pt_groups())
-    if isinstance(groups, pd.DataFrame):
-        frames.append(groups)
-    elif groups is not None:
-        frames.append(load_groups_yaml(groups))
+    frames = event_group_frames(meddra, groups)
     if frames:
         register_pt_groups(ctx.con, frames)
     has_view = ctx.con.execute(
