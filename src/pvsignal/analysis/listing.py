@@ -51,8 +51,12 @@ def _text(s: pd.Series) -> pd.Series:
 
 def _join_parts(frame: pd.DataFrame, cols: Sequence[str], sep: str) -> pd.Series:
     """Row-wise join of the non-empty text cells of ``cols``."""
-    parts = frame[list(cols)].astype("string")
-    return parts.apply(lambda r: sep.join(v for v in r if isinstance(v, str) and v), axis=1)
+    out = pd.Series("", index=frame.index, dtype="string")
+    for c in cols:  # a loop over the few columns; each step is vectorised over the rows
+        v = frame[c].astype("string").fillna("")
+        joined = out.where(out == "", out + sep) + v
+        out = joined.where(v != "", out)
+    return out
 
 
 def _drug_cells(drugs: pd.DataFrame, ther: pd.DataFrame, indi: pd.DataFrame) -> pd.DataFrame:
