@@ -29,11 +29,13 @@ from pvsignal.api.analyses import (  # noqa: F401
     onset_by_event,
     plot,
     plot_over_time,
+    plot_roc,
     profile,
     role_codes,
     signal_config,
     signals,
     signals_over_time,
+    validate,
 )
 from pvsignal.api.data import (  # noqa: F401
     DemoResult,
@@ -87,6 +89,8 @@ __all__ = [
     "interactions",
     "interaction_signals",
     "co_reported_perpetrators",
+    "validate",
+    "plot_roc",
     "profile",
     "DemoResult",
     "demo",

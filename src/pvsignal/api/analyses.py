@@ -98,6 +98,60 @@ def plot_over_time(result, path: str | Path, event: str | None = None) -> Path:
     return plots.over_time(result, path, event=event)
 
 
+def validate(reference: Any, groups: Any, *, lake: Any = DEFAULT_LAKE, definition=None, before=None,
+             unscorable: str = "exclude", config=None, meddra: str | Path | None = None,
+             progress: Progress | None = None):
+    """Score every method against a reference set of controls; see :func:`pvsignal.analysis.validation.validate`.
+
+    ``reference``: a CSV path (OMOP 2013, EU-ADR, Harpaz 2014 or the generic layout:
+    :func:`pvsignal.knowledge.reference_sets.load_reference_set`) or such a DataFrame;
+    ``groups``: a groups YAML (``groups: {outcome: [PT, ...]}``; terms mapped to PTs through
+    ``meddra`` when given) or a mapping outcome → PTs; ``before``: a date (``2013-01-01``) or
+    ``'label'`` (each pair's label-change date). ``parameters['synthetic']`` says whether the
+    lake holds synthetic data.
+    """
+    import pandas as pd
+
+    from pvsignal.analysis.validation import validate as _validate
+    from pvsignal.knowledge.reference_sets import load_reference_set
+    from pvsignal.prepare.meddra import event_group_frames
+
+    ref = reference if isinstance(reference, pd.DataFrame) else load_reference_set(reference)
+    if isinstance(groups, dict):
+        rows = [(str(pt).strip().upper(), str(name)) for name, pts in groups.items() for pt in pts]
+        frame = pd.DataFrame(rows, columns=["pt", "group_name"])
+    else:
+        frame = pd.concat(event_group_frames(meddra, groups, levels=[]), ignore_index=True)
+    _steps(progress, 1)(0, f"scoring {len(ref):,} controls")
+    cfg = signal_config(config) if not hasattr(config, "thresholds") else config
+    drop = bool(definition is not None and definition.drop_probable_duplicates)
+    with _opened(lake, drop) as con:
+        res = _validate(con, ref, frame, definition=definition, before=before, unscorable=unscorable, config=cfg)
+    res.parameters["reference"] = str(reference) if not isinstance(reference, pd.DataFrame) else "(a DataFrame)"
+    res.parameters["synthetic"] = _synthetic(lake)
+    return res
+
+
+def plot_roc(result, path: str | Path) -> Path:
+    """ROC curves of a validation's scores (``path`` .png/.svg); see :func:`pvsignal.report.validation_plots.roc_plot`."""
+    from pvsignal.report.validation_plots import roc_plot
+
+    return roc_plot(result, path)
+
+
+def _synthetic(lake: Any) -> bool:
+    """Whether the lake's manifest says it holds ``pvsignal synth`` output (False for an open source)."""
+    if not isinstance(lake, (str, Path)):
+        return False
+    from pvsignal.errors import PvsignalError
+    from pvsignal.prepare.status import lake_status
+
+    try:
+        return bool(lake_status(lake).get("synthetic"))
+    except PvsignalError:
+        return False
+
+
 def onset(drug: str, event: str | None = None, *, lake: Any = DEFAULT_LAKE, definition=None, **kwargs):
     """Time to onset with a Weibull fit under ``definition``; see :func:`pvsignal.analysis.onset.time_to_onset`."""
     from pvsignal.analysis.onset import time_to_onset

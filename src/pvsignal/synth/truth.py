@@ -119,6 +119,39 @@ class SynthTruth:
             t.loc[at, "true_lambda"] = (x["a"] / (x["a"] + x["b"])) / (x["c"] / (x["c"] + x["d"]))
         return t
 
+    def reference_set(self, background: int = 0):
+        """Planted positive and negative controls, in the generic reference-set layout.
+
+        Columns ``drug``, ``outcome`` (a PT, MedDRA spelling), ``control`` (1/0), ``kind``.
+        Positives: the planted pairs (VOCLOSPORIN–Headache, –Tremor). Negatives:
+        VOCLOSPORIN with every other PT — its λ row is fixed at 1 and its reports are a
+        uniform random subset, so those pairs are independent by construction.
+        ``background=k`` adds the k background pairs of highest true λ drawn from the elevated
+        component (positives) and the k non-elevated pairs whose λ is closest to 1 (negatives);
+        confounded pairs are never controls. Outcomes map to PTs by :meth:`outcome_groups`.
+        """
+        import pandas as pd
+
+        t = self.pair_lambda_table()
+        voc = t[t["drug"] == "VOCLOSPORIN"]
+        pos = voc[voc["kind"] == "planted"].assign(control=1, kind="planted")
+        neg = voc[voc["kind"] != "planted"].assign(control=0, kind="planted")
+        frames = [pos, neg]
+        if background:
+            bg = t[(t["kind"] == "background") & (t["drug"] != "VOCLOSPORIN")]
+            hi = bg[bg["elevated"]].sort_values(["true_lambda", "drug", "pt"], ascending=[False, True, True])
+            dist = (np.log(bg["true_lambda"])).abs()
+            lo = bg[~bg["elevated"]].assign(_d=dist).sort_values(["_d", "drug", "pt"])
+            frames += [hi.head(background).assign(control=1), lo.head(background).assign(control=0)]
+        ref = pd.concat(frames, ignore_index=True)
+        return pd.DataFrame({"drug": ref["drug"], "outcome": ref["pt"], "control": ref["control"].astype(int),
+                             "kind": ref["kind"]})
+
+    def outcome_groups(self, reference) -> dict[str, list[str]]:
+        """``{outcome: [PT]}`` for a :meth:`reference_set` (each outcome is one PT), ready for a
+        groups YAML (``groups:`` this mapping)."""
+        return {o: [o] for o in dict.fromkeys(reference["outcome"])}
+
     def signal(self, event: str) -> dict:
         """The planted signal for ``event`` (e.g. ``'Headache'``)."""
         for s in self.signals:
