@@ -52,7 +52,7 @@ from pvsignal.stats.roc import auc_delong, confusion, roc_curve
 
 #: score column → its name in tables and plots (higher = stronger signal)
 SCORES: dict[str, str] = {
-    "ror_lower": "ROR lower 95% limit", "ror": "ROR", "prr_lower": "PRR lower 95% limit", "prr": "PRR",
+    "ror_lower": "ROR lower limit", "ror": "ROR", "prr_lower": "PRR lower limit", "prr": "PRR",
     "ic025": "IC025", "ic": "IC", "eb05": "EB05", "ebgm": "EBGM",
 }
 UNSCORABLE = ("exclude", "no-signal")

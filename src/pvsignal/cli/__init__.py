@@ -28,6 +28,7 @@ from pvsignal.cli import (  # noqa: F401, I001
     faers_commands,
     synth_commands,
     signal_commands,
+    validate_commands,
     case_commands,
     trial_commands,
     interaction_commands,

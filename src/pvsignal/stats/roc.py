@@ -58,13 +58,13 @@ def roc_curve(scores, truth) -> pd.DataFrame:
     At threshold s a case is called positive when its score ≥ s. Columns ``threshold``
     (+inf for the origin), ``fpr`` = FP/n₀ and ``tpr`` = TP/n₁; ties move both at once (a
     diagonal step), so the trapezoid area under the curve equals :func:`auc_delong`'s AUC.
-    NaN scores are an error: leave such cases out (or give them a value) before.
+    NaN scores are an error: leave such cases out (or give them a value, −inf allowed) before.
     """
     s, t = _checked(scores, truth)
     s = s[0]
     order = np.argsort(-s, kind="stable")
     s, t = s[order], t[order]
-    last = np.r_[np.flatnonzero(np.diff(s) != 0), len(s) - 1]  # the last case of each distinct score
+    last = np.r_[np.flatnonzero(s[1:] != s[:-1]), len(s) - 1]  # the last case of each distinct score
     tp, fp = np.cumsum(t)[last], np.cumsum(~t)[last]
     n1, n0 = t.sum(), (~t).sum()
     return pd.DataFrame({
