@@ -8,7 +8,7 @@ from typing import Annotated, Optional
 import typer
 
 from pvsignal import api
-from pvsignal.cli import options as opt
+import pvsignal.cli.options as opt
 from pvsignal.cli.app import app
 from pvsignal.cli.render import console, dataframe_table, note_synthetic, print_line, print_note, progress
 

@@ -24,6 +24,14 @@ STYLES = {
 }
 
 
+def roc_title(result: "Validation") -> str:
+    """``ROC: P positive and N negative controls scored of T``, prefixed ``SYNTHETIC DATA —`` for a synthetic lake."""
+    auc, p = result.auc, result.parameters
+    pos, neg = (int(auc[c].max()) if len(auc) else 0 for c in ("positives", "negatives"))
+    title = f"ROC: {pos} positive and {neg} negative controls scored of {p.get('controls', len(result.pairs))}"
+    return "SYNTHETIC DATA — " + title if p.get("synthetic") else title
+
+
 def roc_plot(result: "Validation", path: str | Path, *, scores: list[str] | None = None, dpi: int = 150,
              title: str | None = None) -> Path:
     """ROC curves (sensitivity against 1 − specificity) of the validation's scores, AUC with its
@@ -36,12 +44,7 @@ def roc_plot(result: "Validation", path: str | Path, *, scores: list[str] | None
 
     roc, auc = result.roc, result.auc.set_index("score")
     wanted = [s for s in (scores or list(SCORES)) if s in set(roc["score"])]
-    p = result.parameters
-    if title is None:
-        title = (f"ROC: {auc['positives'].max() if len(auc) else 0} positive and "
-                 f"{auc['negatives'].max() if len(auc) else 0} negative controls scored of {p.get('controls', '?')}")
-        if p.get("synthetic"):
-            title = "SYNTHETIC DATA — " + title
+    title = roc_title(result) if title is None else title
     with matplotlib.rc_context(_RC):
         fig = Figure(figsize=(5.6, 5.2))
         ax = fig.add_subplot()
