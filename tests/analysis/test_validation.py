@@ -11,7 +11,7 @@ import pytest
 
 from pvsignal import api
 from pvsignal.analysis.validation import SCORES, evaluate
-from pvsignal.errors import ConfigError, InputFileError
+from pvsignal.errors import ConfigError, InputFileError, UnknownNameError
 from pvsignal.synth.truth import SynthTruth
 
 Z975 = 1.959963984540054
@@ -176,3 +176,46 @@ def test_unmapped_outcome_and_unknown_drug_are_counted(planted_lake):
     assert res.pairs["status"].tolist() == ["scored", "drug not in the data", "outcome not mapped"]
     assert res.parameters["unscorable"] == {"drug not in the data": 1, "outcome not mapped": 1}
     assert math.isnan(res.auc.loc[0, "auc"])
+
+
+# ----------------------------------------------------------------------- outcomes as SMQs
+def _asc(folder, kind, rows):
+    from pvsignal.prepare.meddra import FIELDS
+
+    lines = ["$".join(r.get(f, "") for f in FIELDS[kind]) + "$" for r in rows]
+    (folder / f"{kind}.asc").write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+@pytest.fixture
+def smq_release(tmp_path):
+    """A made-up release (invented codes): SMQ 'Test neuro SMQ' = Headache (narrow) + Tremor (broad)."""
+    folder = tmp_path / "MedAscii"
+    folder.mkdir()
+    pts = {"10000101": "Headache", "10000102": "Tremor", "10000103": "Nausea"}
+    _asc(folder, "pt", [{"pt_code": c, "pt_name": n} for c, n in pts.items()])
+    _asc(folder, "llt", [{"llt_code": c, "llt_name": n, "pt_code": c, "llt_currency": "Y"} for c, n in pts.items()])
+    _asc(folder, "mdhier", [{"pt_code": c, "pt_name": n, "hlt_name": "h", "hlgt_name": "g", "soc_name": "s",
+                             "primary_soc_fg": "Y"} for c, n in pts.items()])
+    _asc(folder, "smq_list", [{"smq_code": "20000001", "smq_name": "Test neuro SMQ", "smq_algorithm": "N"}])
+    _asc(folder, "smq_content", [{"smq_code": "20000001", "term_code": c, "term_level": "4", "term_scope": sc,
+                                  "term_status": "A"} for c, sc in (("10000101", "2"), ("10000102", "1"))])
+    return folder
+
+
+def test_outcomes_as_smqs_of_the_users_meddra(planted_lake, planted_con, smq_release, tmp_path):
+    yml = tmp_path / "outcomes.yaml"
+    yml.write_text("smqs:\n  Neuro: test NEURO smq\nsmq_scope: broad\ngroups:\n  Sick: [Nausea]\n", encoding="utf-8")
+    ref = pd.DataFrame({"drug": ["VOCLOSPORIN", "VOCLOSPORIN"], "outcome": ["Neuro", "Sick"], "control": [1, 0],
+                        "label_date": pd.NaT})
+    res = api.validate(ref, yml, lake=planted_lake, meddra=smq_release)
+    # reports with voclosporin (PS/SS) and Headache or Tremor (the broad SMQ), counted once each
+    n = planted_con.execute(
+        "SELECT count(DISTINCT d.caseid) FROM case_drugs d JOIN case_reactions r USING (caseid) "
+        "WHERE d.ingredient = 'VOCLOSPORIN' AND d.role_cod IN ('PS','SS') AND upper(r.pt) IN ('HEADACHE', 'TREMOR')"
+    ).fetchone()[0]
+    assert res.pairs["n"].iloc[0] == n > 0
+    yml.write_text("smqs:\n  Neuro: Test neural SMQ\n", encoding="utf-8")
+    with pytest.raises(UnknownNameError, match="close matches: Test neuro SMQ"):
+        api.validate(ref, yml, lake=planted_lake, meddra=smq_release)
+    with pytest.raises(ConfigError, match="--meddra"):
+        api.validate(ref, yml, lake=planted_lake)

@@ -112,6 +112,53 @@ class Validation:
         return self.pairs.loc[self.pairs["status"] != STATUS_SCORED, "status"].value_counts()
 
 
+def outcome_groups(groups: Any, meddra: Any = None) -> pd.DataFrame:
+    """The PTs of each outcome: rows ``(pt, group_name)``, ``group_name`` the outcome.
+
+    ``groups``: a mapping ``{outcome: [PT, ...]}``, or a YAML file with ``groups:`` (that
+    mapping; LLT or verbatim terms are mapped to PTs through ``meddra`` when given) and/or
+    ``smqs: {outcome: SMQ name}`` with ``smq_scope: narrow`` (default) or ``broad`` — the SMQ's
+    active PTs in the user's MedDRA release ``meddra`` (:meth:`~pvsignal.prepare.meddra.MedDRA.smq_terms`).
+    """
+    import yaml
+
+    from pvsignal.prepare.meddra import load_groups_yaml, load_meddra
+    from pvsignal.suggest import unknown_name
+
+    if isinstance(groups, dict):
+        rows = [(str(pt).strip().upper(), str(name)) for name, pts in groups.items() for pt in pts]
+        return pd.DataFrame(rows, columns=["pt", "group_name"])
+    from pathlib import Path
+
+    path = Path(groups)
+    if not path.is_file():
+        raise InputFileError(f"group file {path} does not exist")
+    try:
+        doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{path} is not valid YAML (quote names holding ' #' or ':'): {exc}") from None
+    doc = doc if isinstance(doc, dict) else {}
+    smqs = doc.get("smqs") or {}
+    if not doc.get("groups") and not smqs:
+        raise ConfigError(f"{path} must map outcomes to PTs ('groups: {{outcome: [PT, ...]}}') or to SMQs "
+                          "('smqs: {outcome: SMQ name}', with --meddra)")
+    release = load_meddra(meddra) if meddra else None
+    frames = [load_groups_yaml(path, release)[["pt", "group_name"]]] if doc.get("groups") else []
+    if smqs:
+        if release is None:
+            raise ConfigError(f"{path} maps outcomes to SMQs: give your MedDRA release (--meddra DIR)")
+        scope = str(doc.get("smq_scope", "narrow"))
+        terms = release.smq_terms(scope=scope)
+        names = dict(zip(_key(terms["smq_name"]), terms["smq_name"]))
+        for outcome, smq in smqs.items():
+            name = names.get(_key(pd.Series([str(smq)])).iloc[0])
+            if name is None:
+                raise unknown_name("SMQ", str(smq), terms["smq_name"].unique())
+            pts = terms.loc[terms["smq_name"] == name, "pt"]
+            frames.append(pd.DataFrame({"pt": pts.to_numpy(), "group_name": str(outcome)}))
+    return pd.concat(frames, ignore_index=True).drop_duplicates()
+
+
 def _key(s: pd.Series) -> pd.Series:
     return s.astype(str).str.strip().str.replace(r"\s+", " ", regex=True).str.upper()
 

@@ -105,23 +105,18 @@ def validate(reference: Any, groups: Any, *, lake: Any = DEFAULT_LAKE, definitio
 
     ``reference``: a CSV path (OMOP 2013, EU-ADR, Harpaz 2014 or the generic layout:
     :func:`pvsignal.knowledge.reference_sets.load_reference_set`) or such a DataFrame;
-    ``groups``: a groups YAML (``groups: {outcome: [PT, ...]}``; terms mapped to PTs through
-    ``meddra`` when given) or a mapping outcome → PTs; ``before``: a date (``2013-01-01``) or
+    ``groups``: a YAML file or a mapping outcome → PTs (:func:`pvsignal.analysis.validation.outcome_groups`:
+    PT lists, or SMQs of the MedDRA release ``meddra``); ``before``: a date (``2013-01-01``) or
     ``'label'`` (each pair's label-change date). ``parameters['synthetic']`` says whether the
     lake holds synthetic data.
     """
     import pandas as pd
 
-    from pvsignal.analysis.validation import validate as _validate
+    from pvsignal.analysis.validation import outcome_groups, validate as _validate
     from pvsignal.knowledge.reference_sets import load_reference_set
-    from pvsignal.prepare.meddra import event_group_frames
 
     ref = reference if isinstance(reference, pd.DataFrame) else load_reference_set(reference)
-    if isinstance(groups, dict):
-        rows = [(str(pt).strip().upper(), str(name)) for name, pts in groups.items() for pt in pts]
-        frame = pd.DataFrame(rows, columns=["pt", "group_name"])
-    else:
-        frame = pd.concat(event_group_frames(meddra, groups, levels=[]), ignore_index=True)
+    frame = outcome_groups(groups, meddra)
     _steps(progress, 1)(0, f"scoring {len(ref):,} controls")
     cfg = signal_config(config) if not hasattr(config, "thresholds") else config
     drop = bool(definition is not None and definition.drop_probable_duplicates)
