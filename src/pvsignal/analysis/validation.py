@@ -35,6 +35,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
+from pathlib import Path
 from typing import Any, Callable, Literal
 
 import ibis
@@ -120,23 +121,14 @@ def outcome_groups(groups: Any, meddra: Any = None) -> pd.DataFrame:
     ``smqs: {outcome: SMQ name}`` with ``smq_scope: narrow`` (default) or ``broad`` — the SMQ's
     active PTs in the user's MedDRA release ``meddra`` (:meth:`~pvsignal.prepare.meddra.MedDRA.smq_terms`).
     """
-    import yaml
-
-    from pvsignal.prepare.meddra import load_groups_yaml, load_meddra
+    from pvsignal.prepare.meddra import load_groups_yaml, load_meddra, read_groups_file
     from pvsignal.suggest import unknown_name
 
     if isinstance(groups, dict):
         rows = [(str(pt).strip().upper(), str(name)) for name, pts in groups.items() for pt in pts]
         return pd.DataFrame(rows, columns=["pt", "group_name"])
-    from pathlib import Path
-
     path = Path(groups)
-    if not path.is_file():
-        raise InputFileError(f"group file {path} does not exist")
-    try:
-        doc = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"{path} is not valid YAML (quote names holding ' #' or ':'): {exc}") from None
+    doc = read_groups_file(path)
     doc = doc if isinstance(doc, dict) else {}
     smqs = doc.get("smqs") or {}
     if not doc.get("groups") and not smqs:

@@ -275,6 +275,17 @@ def load_meddra(folder: str | Path) -> MedDRA:
     return MedDRA(folder=folder, **tables)  # type: ignore[arg-type]
 
 
+def read_groups_file(path: str | Path):
+    """The parsed YAML of a group file; :class:`InputFileError` when missing, :class:`ConfigError` when not YAML."""
+    path = Path(path)
+    if not path.is_file():
+        raise InputFileError(f"group file {path} does not exist")
+    try:
+        return yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{path} is not valid YAML (quote a name holding ' #' or ': '): {exc}") from None
+
+
 def load_groups_yaml(path: str | Path, meddra: MedDRA | None = None) -> pd.DataFrame:
     """User-defined PT groups from YAML ``groups: {name: [PT, ...]}`` → (pt, group_name, level).
 
@@ -283,12 +294,7 @@ def load_groups_yaml(path: str | Path, meddra: MedDRA | None = None) -> pd.DataF
     matches nothing is kept as written (upper case).
     """
     path = Path(path)
-    if not path.is_file():
-        raise InputFileError(f"group file {path} does not exist")
-    try:
-        doc = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"{path} is not valid YAML: {exc}") from None
+    doc = read_groups_file(path)
     groups = doc.get("groups") if isinstance(doc, dict) else None
     if not isinstance(groups, dict) or not groups:
         raise ConfigError(f"{path} must hold a mapping 'groups: {{name: [PT, ...]}}' with at least one group")
