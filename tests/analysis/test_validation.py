@@ -143,6 +143,10 @@ def test_before_a_date_counts_only_cases_received_before(planted_lake, planted_c
     [cut] = res.parameters["cutoffs"]
     assert (cut["before"], cut["reports"], cut["pairs"]) == ("2022-07-01", n_total, len(ref))
     assert (res.pairs["cutoff"] == pd.Timestamp("2022-07-01")).all()
+    # before any report: nothing to score, said per pair, no crash
+    none = api.validate(ref, truth.outcome_groups(ref), lake=planted_lake, before="2000-01-01")
+    assert none.parameters["scored"] == 0 and none.parameters["cutoffs"][0]["reports"] == 0
+    assert set(none.pairs["status"]) == {"drug not in the data"} and none.auc["auc"].isna().all()
 
 
 def test_label_dates_one_count_per_distinct_date(planted_lake, planted):

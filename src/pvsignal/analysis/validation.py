@@ -107,11 +107,6 @@ class Validation:
     roc: pd.DataFrame
     parameters: dict[str, Any] = field(default_factory=dict)
 
-    @property
-    def unscorable(self) -> pd.Series:
-        """Pairs left unscored, by reason."""
-        return self.pairs.loc[self.pairs["status"] != STATUS_SCORED, "status"].value_counts()
-
 
 def outcome_groups(groups: Any, meddra: Any = None) -> pd.DataFrame:
     """The PTs of each outcome: rows ``(pt, group_name)``, ``group_name`` the outcome.
@@ -253,7 +248,7 @@ def score_controls(con: Any, reference: pd.DataFrame, groups: pd.DataFrame, *, d
         meta["cutoffs"].append({"before": None if cut is None else str(cut.date()), "pairs": len(rows),
                                 "reports": n_total, **m})
     out = pd.concat(parts).sort_index()
-    for c in (*SCORES, "expected", "a", "b", "c", "d", "chi2", "chi2_yates"):
+    for c in ("n", *SCORES, "expected", "a", "b", "c", "d", "chi2", "chi2_yates"):
         if c not in out.columns:  # no outcome-level pair in the data at all
             out[c] = np.nan
     out["n"] = out["n"].fillna(0).astype("int64")
