@@ -44,6 +44,10 @@ from pvsignal.api.data import (  # noqa: F401
     meddra_map,
     synth,
 )
+from pvsignal.api.download import (  # noqa: F401
+    DownloadResult,
+    download,
+)
 from pvsignal.api.lake import (  # noqa: F401
     IngestResult,
     connect,
@@ -75,6 +79,8 @@ __all__ = [
     "rejects",
     "drugs_build_map",
     "drugs_normalize",
+    "DownloadResult",
+    "download",
     "case_definition",
     "signal_config",
     "signals",

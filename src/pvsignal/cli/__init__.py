@@ -26,6 +26,7 @@ import typer
 # each module registers its commands on app; this order is the order of `pvsignal --help`
 from pvsignal.cli import (  # noqa: F401, I001
     faers_commands,
+    download_commands,
     synth_commands,
     signal_commands,
     validate_commands,

@@ -220,20 +220,27 @@ Progress = Callable[[int, int, str], None]
 
 
 @contextmanager
-def progress(label: str, *, total: int | None = None) -> Iterator[Progress]:
+def progress(label: str, *, total: int | None = None, unit: str = "steps") -> Iterator[Progress]:
     """A live progress display on stderr while a step runs; yields the ``progress`` callback
-    the API accepts (``done, total, label``). Quiet when stdout or stderr is not a terminal."""
+    the API accepts (``done, total, label``). Quiet when stdout or stderr is not a terminal.
+    ``unit="bytes"``: done/total are bytes, shown with the transfer rate."""
     if not (console.is_terminal and console_err.is_terminal):
         yield lambda done, total, label: None
         return
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress as Bar, SpinnerColumn, TextColumn, TimeElapsedColumn
+    from rich.progress import (BarColumn, DownloadColumn, MofNCompleteColumn, Progress as Bar, SpinnerColumn,
+                               TextColumn, TimeElapsedColumn, TransferSpeedColumn)
 
     # MofN shows "0/?" (not "0/None") until a step says how many steps there are
-    with Bar(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+    counts = (DownloadColumn(), TransferSpeedColumn()) if unit == "bytes" else (MofNCompleteColumn(),)
+    with Bar(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), *counts,
              TimeElapsedColumn(), console=console_err, transient=True) as bar:
         task = bar.add_task(escape(label), total=total)
+        shown = [label]
 
         def update(done: int, total: int, what: str) -> None:
+            if unit == "bytes" and what != shown[0]:  # a new file: its own rate, not the last one's
+                shown[0] = what
+                bar.reset(task, total=total or None, description=escape(what))
             bar.update(task, completed=done, total=total or None, description=escape(what))
 
         yield update
