@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import zipfile
+from contextlib import closing
 from pathlib import Path
 
 import pytest
@@ -24,11 +25,8 @@ TABLES = ("demo", "drug", "reac", "outc", "ther", "indi", "rejects")
 
 
 def _all(lake: Path, table: str) -> list[tuple]:
-    con = connect_raw(lake)
-    try:
+    with closing(connect_raw(lake)) as con:
         return con.execute(f"SELECT * FROM raw_{table} ORDER BY ALL").fetchall()
-    finally:
-        con.close()
 
 
 @pytest.fixture
