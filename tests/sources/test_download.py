@@ -218,3 +218,31 @@ def test_request_mistakes_are_user_errors(server, tmp_path, kwargs, match):
     with pytest.raises(ConfigError, match=match):
         api.download(dest=tmp_path / "d", **kwargs)
     assert not (tmp_path / "d").exists()
+
+
+def test_a_complete_part_file_left_by_a_crash_is_verified_and_renamed(server, synth_zips, tmp_path):
+    data = synth_zips["first"][FAERS]
+    _publish(server, synth_zips["first"])
+    (tmp_path / f"{FAERS}.part").write_bytes(data)  # killed between the last byte and the rename
+    (f,) = api.download("2012Q4", dest=tmp_path, **FAST).files
+    assert (f.status, f.bytes) == ("fetched", 0)  # the server answered 416 "bytes */N": nothing to move
+    assert server.gets(f"/faers/{FAERS}") == [f"bytes={len(data)}-"]
+    assert (tmp_path / FAERS).read_bytes() == data and not (tmp_path / f"{FAERS}.part").exists()
+    # a .part longer than the file (left from another version): refused range → from 0
+    (tmp_path / f"{AERS}.part").write_bytes(synth_zips["first"][AERS] + b"x" * 100)
+    (f,) = api.download("2012Q3", dest=tmp_path, **FAST).files
+    assert f.status == "fetched" and (tmp_path / AERS).read_bytes() == synth_zips["first"][AERS]
+    assert server.gets(f"/faers/{AERS}") == [f"bytes={len(synth_zips['first'][AERS]) + 100}-", None]
+
+
+def test_complete_files_are_kept_when_the_server_cannot_be_reached(server, synth_zips, tmp_path, monkeypatch):
+    import socket
+
+    _publish(server, synth_zips["first"])
+    api.download("2012Q4", dest=tmp_path, **FAST)
+    with socket.socket() as s:  # a loopback port with nobody listening
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    (f,) = api.download("2012Q4", dest=tmp_path, base_url=f"http://127.0.0.1:{port}", **FAST).files
+    assert f.status == "skipped" and f.reason.startswith("complete; not checked for a re-publication (could not reach")
+    assert f.path == tmp_path / FAERS

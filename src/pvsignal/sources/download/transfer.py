@@ -34,6 +34,7 @@ from pvsignal.sources.download.state import Remote, State
 #: progress(bytes done, bytes in the file (0: not known), label)
 Progress = Callable[[int, int, str], None]
 _RANGE = re.compile(r"bytes (\d+)-(\d+)/(\d+|\*)")
+_UNSATISFIED = re.compile(r"bytes \*/(\d+)")
 
 
 class TransferFailed(Exception):
@@ -128,10 +129,9 @@ def _attempt(http: httpx.Client, url: str, part: Path, key: str, state: State, n
             if code in (404, 410):
                 raise NotFound(f"HTTP {code} at {url}")
             if code == 416 and have:
-                m = _RANGE.match(r.headers.get("content-range", "").replace("*-*", "0-0"))
-                total = int(m.group(3)) if m and m.group(3) != "*" else None
-                if total == have:  # the .part was complete already
-                    return Remote(total, started and started.etag, started and started.last_modified), 0
+                m = _UNSATISFIED.fullmatch(r.headers.get("content-range", ""))
+                if m and int(m.group(1)) == have:  # the .part was complete already
+                    return Remote(have, started and started.etag, started and started.last_modified), 0
                 part.unlink()
                 raise _Retry("the server refused to resume (HTTP 416): restarting from 0")
             if code in (408, 425, 429) or code >= 500:
