@@ -246,3 +246,30 @@ def test_complete_files_are_kept_when_the_server_cannot_be_reached(server, synth
     (f,) = api.download("2012Q4", dest=tmp_path, base_url=f"http://127.0.0.1:{port}", **FAST).files
     assert f.status == "skipped" and f.reason.startswith("complete; not checked for a re-publication (could not reach")
     assert f.path == tmp_path / FAERS
+
+
+def test_a_local_copy_cut_short_is_fetched_again(server, synth_zips, tmp_path):
+    _publish(server, synth_zips["first"])
+    api.download("2012Q4", dest=tmp_path, **FAST)
+    data = synth_zips["first"][FAERS]
+    (tmp_path / FAERS).write_bytes(data[:1000])  # e.g. a copy interrupted by hand
+    (f,) = api.download("2012Q4", dest=tmp_path, **FAST).files
+    assert f.status == "fetched" and f.reason == f"the local copy has 1,000 bytes, {len(data):,} were downloaded: downloaded again"
+    assert (tmp_path / FAERS).read_bytes() == data
+
+
+def test_a_file_put_in_dest_by_hand_is_adopted_or_replaced(server, synth_zips, tmp_path):
+    _publish(server, synth_zips["first"])
+    (tmp_path / FAERS).write_bytes(synth_zips["first"][FAERS])  # the same bytes as FDA's: adopted
+    (tmp_path / AERS).write_bytes(b"not the zip")
+    got = {f.name: (f.status, f.reason) for f in api.download("2012Q3:2012Q4", dest=tmp_path, **FAST).files}
+    assert got[FAERS] == ("skipped", "complete")
+    n = len(synth_zips["first"][AERS])
+    assert got[AERS] == ("fetched", f"the local copy differs from the server's (size 11 → {n:,} bytes): downloaded again")
+    assert (tmp_path / AERS).read_bytes() == synth_zips["first"][AERS]
+    # FDA's size but damaged bytes (a zip member no longer matches its CRC): not adopted
+    (tmp_path / ".pvsignal-downloads").unlink()
+    (tmp_path / FAERS).write_bytes(_corrupt(synth_zips["first"][FAERS]))
+    (f,) = api.download("2012Q4", dest=tmp_path, **FAST).files
+    assert f.status == "fetched" and f.reason.startswith("the local copy fails its check (")
+    assert (tmp_path / FAERS).read_bytes() == synth_zips["first"][FAERS]

@@ -146,16 +146,23 @@ def _one(http: Any, t: _Target, state: Any, *, retries: int, backoff: float, pro
         size = t.path.stat().st_size
         known = state.complete(t.name)
         changed = (known or Remote(size)).differs(now)
-        if known is not None and known.size not in (None, size):
-            changed.insert(0, f"local copy {size:,} bytes, {known.size:,} recorded")
-        if not changed:
-            if known is None:  # a file put there by hand, same size as FDA's: adopt it
+        damaged = known is not None and known.size not in (None, size)
+        broken = transfer.check_zip(t.path) if known is None and not changed else None
+        if not changed and not damaged and not broken:
+            if known is None:  # a file put there by hand, whole and of FDA's size: adopt it
                 state.set_complete(t.name, t.url, Remote(size, now.etag, now.last_modified),
                                    datetime.now(timezone.utc).isoformat(timespec="seconds"))
             return FileResult(t.name, t.url, "skipped", "complete", 0, t.path, t.quarter)
         started = state.partial(t.name)
         fresh = started is None or bool(started.differs(now))
-        why = f"re-published on the server ({', '.join(changed)}): downloaded again"
+        if broken:
+            why = f"the local copy fails its check ({broken}): downloaded again"
+        elif known is None:  # not fetched by pvsignal: nothing says it was ever FDA's
+            why = f"the local copy differs from the server's ({', '.join(changed)}): downloaded again"
+        elif changed:
+            why = f"re-published on the server ({', '.join(changed)}): downloaded again"
+        else:
+            why = f"the local copy has {size:,} bytes, {known.size:,} were downloaded: downloaded again"
     t.path.parent.mkdir(parents=True, exist_ok=True)
     try:
         got = transfer.fetch(http, t.url, t.path, t.name, state, retries=retries, backoff=backoff,
