@@ -198,6 +198,19 @@ def test_openfda_files_fetched_then_skipped(server, synth_zips, tmp_path):
     assert [f.status for f in api.download(openfda=True, dest=tmp_path, **FAST).files] == ["skipped", "skipped"]
 
 
+def test_openfda_files_are_chosen_by_the_quarter_of_their_folder(server, synth_zips, tmp_path):
+    folders = ("2012q3", "2012q4", "2013q1", "all_other")
+    for f in folders:
+        server.publish(f"/dl/drug/event/{f}/drug-event-0001-of-0001.json.zip", synth_zips["first"][FAERS])
+    _index(server, [f"/dl/drug/event/{f}/drug-event-0001-of-0001.json.zip" for f in folders])
+    res = api.download("2012Q4:2013Q2", openfda=True, dest=tmp_path / "a", **FAST)
+    assert [(f.name.split("/")[0], f.quarter) for f in res.fetched] == [("2012q4", "2012Q4"), ("2013q1", "2013Q1")]
+    res = api.download(latest=1, openfda=True, dest=tmp_path / "b", **FAST)
+    assert [f.quarter for f in res.fetched] == ["2013Q1"]
+    res = api.download(openfda=True, dest=tmp_path / "c", **FAST)
+    assert [f.quarter for f in res.fetched] == ["2012Q3", "2012Q4", "2013Q1", None]
+
+
 def test_a_missing_openfda_index_is_an_error(server, tmp_path):
     from pvsignal.errors import InputFileError
 
@@ -211,7 +224,8 @@ def test_a_missing_openfda_index_is_an_error(server, tmp_path):
     ({"quarters": "2012Q4", "latest": 2}, "not both"),
     ({"quarters": "2003Q1:2004Q2"}, "start at 2004Q1"),
     ({"latest": 0}, "≥ 1"),
-    ({"quarters": "2012Q4", "openfda": True}, "leave out --quarters"),
+    ({"quarters": "2012Q4", "latest": 1, "openfda": True}, "not both"),
+    ({"latest": -1, "openfda": True}, "≥ 1"),
     ({"quarters": "2012Q4", "base_url": "ftp://mirror"}, "not an http"),
 ])
 def test_request_mistakes_are_user_errors(server, tmp_path, kwargs, match):

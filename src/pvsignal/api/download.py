@@ -24,7 +24,7 @@ class FileResult:
     reason: str = ""
     bytes: int = 0  # moved over the network this run
     path: Path | None = None  # the complete file (fetched or skipped)
-    quarter: str | None = None  # FAERS quarter; None for openFDA
+    quarter: str | None = None  # FAERS quarter; openFDA: the quarter its folder names (None: all_other …)
 
 
 @dataclass
@@ -88,16 +88,22 @@ def _faers_targets(dest: Path, quarters: str | None, latest: int | None, base_ur
             for q in wanted]
 
 
-def _openfda_targets(dest: Path, base_url: str | None, http: Any, retries: int, backoff: float,
-                     refused: list[FileResult]) -> list[_Target]:
+def _openfda_targets(dest: Path, quarters: str | None, latest: int | None, base_url: str | None, http: Any,
+                     retries: int, backoff: float, refused: list[FileResult]) -> list[_Target]:
     import json
     import time
 
     import httpx
 
-    from pvsignal.errors import InputFileError
+    from pvsignal.errors import ConfigError, InputFileError
+    from pvsignal.quarters import quarter_range
     from pvsignal.sources.download import addresses, openfda_index
 
+    if quarters is not None and latest is not None:
+        raise ConfigError("give --quarters or --latest, not both")
+    if latest is not None and latest < 1:
+        raise ConfigError(f"--latest takes a number of quarters ≥ 1, not {latest}")
+    wanted = quarter_range(quarters) if quarters is not None else None
     url = addresses.openfda_index_url(base_url)
     for attempt in range(retries + 1):
         try:
@@ -117,6 +123,7 @@ def _openfda_targets(dest: Path, base_url: str | None, http: Any, retries: int, 
     except ValueError as exc:
         raise InputFileError(f"the openFDA index {url} is not JSON ({exc})") from None
     parts, bad = openfda_index.partitions(index)
+    parts = openfda_index.select(parts, wanted, latest)
     refused.extend(FileResult("download.json", url, "failed", why) for why in bad)
     root = dest.resolve()
     targets = []
@@ -125,7 +132,7 @@ def _openfda_targets(dest: Path, base_url: str | None, http: Any, retries: int, 
         if not path.resolve().is_relative_to(root):  # e.g. a folder of DEST that is a link elsewhere
             refused.append(FileResult(str(p.path), p.url, "failed", f"{p.path} would land outside {dest}; refused"))
             continue
-        targets.append(_Target(str(p.path), p.url, path))
+        targets.append(_Target(str(p.path), p.url, path, p.quarter))
     return targets
 
 
@@ -188,7 +195,8 @@ def download(quarters: str | None = None, *, latest: int | None = None, openfda:
              retries: int = 4, backoff: float = 1.0, progress: Progress | None = None,
              today: date | None = None) -> DownloadResult:
     """Fetch FAERS/AERS quarterly ASCII zips (``quarters`` range or the ``latest`` N) or, with
-    ``openfda``, every drug/event bulk file the openFDA index lists, into ``dest``.
+    ``openfda``, the drug/event bulk files the openFDA index lists (all; or those of the
+    ``quarters`` / ``latest`` N quarters its folders name), into ``dest``.
 
     Each file is resumed from its ``.part``, verified (size, zip CRCs) and renamed when
     complete; a complete file is skipped unless the server now describes it differently
@@ -200,17 +208,14 @@ def download(quarters: str | None = None, *, latest: int | None = None, openfda:
     reported in the result, not raised; a mistake in the request raises a ``PvsignalError``.
     ``progress(bytes done, bytes in the file, name)`` is called as bytes arrive.
     """
-    from pvsignal.errors import ConfigError
     from pvsignal.sources.download import transfer
     from pvsignal.sources.download.state import State
 
-    if openfda and (quarters is not None or latest is not None):
-        raise ConfigError("--openfda fetches the whole openFDA drug/event bulk set: leave out --quarters and --latest")
     dest = Path(dest) if dest is not None else (DEFAULT_OPENFDA_DEST if openfda else DEFAULT_FAERS_DEST)
     result = DownloadResult(dest)
     with transfer.client(timeout) as http:
         if openfda:
-            targets = _openfda_targets(dest, base_url, http, retries, backoff, result.files)
+            targets = _openfda_targets(dest, quarters, latest, base_url, http, retries, backoff, result.files)
         else:
             targets = _faers_targets(dest, quarters, latest, base_url, http, today, result.notes)
         dest.mkdir(parents=True, exist_ok=True)

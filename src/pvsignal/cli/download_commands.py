@@ -18,9 +18,9 @@ def _mb(n: int) -> str:
 
 @app.command(short_help="Fetch FAERS quarterly zips or openFDA bulk files.")
 def download(
-    quarters: Annotated[Optional[str], typer.Option("--quarters", help="Quarter or range, e.g. 2004Q1:2026Q2 (2004Q1–2012Q3: legacy AERS).")] = None,
-    latest: Annotated[Optional[int], typer.Option("--latest", help="The latest N published quarters.")] = None,
-    openfda: Annotated[bool, typer.Option("--openfda", help="Fetch every openFDA drug/event bulk file its index lists.")] = False,
+    quarters: Annotated[Optional[str], typer.Option("--quarters", help="Quarter or range, e.g. 2004Q1:2026Q2 (2004Q1–2012Q3: legacy AERS); with --openfda, the folders of those quarters.")] = None,
+    latest: Annotated[Optional[int], typer.Option("--latest", help="The latest N published quarters (with --openfda: the latest N in its index).")] = None,
+    openfda: Annotated[bool, typer.Option("--openfda", help="Fetch the openFDA drug/event bulk files its index lists (all, or --quarters/--latest).")] = False,
     dest: Annotated[Optional[Path], typer.Option("--dest", help="Folder for the files (default: faers-downloads, or openfda-downloads).")] = None,
     base_url: Annotated[Optional[str], typer.Option("--base-url", help="Another address for FDA's files (a mirror): the folder of the zips, or where download.json is.")] = None,
     timeout: Annotated[float, typer.Option("--timeout", help="Seconds to wait to connect and between bytes.")] = 60.0,

@@ -4,7 +4,7 @@ The index (``results.drug.event``) lists ``partitions``, each with its ``file`` 
 (``https://download.open.fda.gov/drug/event/2024q1/drug-event-0001-of-0030.json.zip``),
 ``size_mb``, ``records`` and ``display_name``. A file lands at ``DEST/<folder>/<name>``
 (``2024q1/drug-event-0001-of-0030.json.zip``): the path after ``drug/event/`` in its
-address. The index comes from a server, so it is untrusted: a path segment must be a
+address; ``--quarters``/``--latest`` select by that folder's quarter. The index comes from a server, so it is untrusted: a path segment must be a
 plain name (letters, digits, ``._-``, not starting with a dot; after %-decoding), at most
 two of them, or the entry is refused — no entry can name a place outside ``DEST``.
 """
@@ -20,6 +20,7 @@ from urllib.parse import unquote, urlsplit
 from pvsignal.errors import InputFileError
 
 _SEGMENT = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}")
+_QUARTER = re.compile(r"((?:19|20)\d\d)q([1-4])", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -31,6 +32,24 @@ class Partition:
     records: int | None = None
     size_mb: float | None = None
     label: str = ""
+
+    @property
+    def quarter(self) -> str | None:
+        """The quarter its folder names (``2024q1/…`` → ``2024Q1``); ``None`` for others (``all_other/…``)."""
+        m = _QUARTER.fullmatch(self.path.parts[0]) if len(self.path.parts) > 1 else None
+        return f"{m.group(1)}Q{m.group(2)}" if m else None
+
+
+def select(parts: list[Partition], quarters: list[str] | None, latest: int | None) -> list[Partition]:
+    """The partitions of the ``quarters`` asked for, or of the ``latest`` N quarters the index holds
+    (by folder); all of them when neither is given."""
+    if quarters is None and latest is None:
+        return parts
+    if latest is not None:
+        held = sorted({p.quarter for p in parts if p.quarter})
+        quarters = held[-latest:]
+    wanted = set(quarters or ())
+    return [p for p in parts if p.quarter in wanted]
 
 
 def local_path(url: str) -> PurePosixPath:
