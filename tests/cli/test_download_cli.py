@@ -18,7 +18,8 @@ def test_download_then_ingest_then_status(server, synth_zips, tmp_path, run, wid
     assert code == 0, err
     lines = out.splitlines()
     assert lines[0].split()[:2] == ["fetched", "aers_ascii_2012q3.zip"] and lines[1].split()[:2] == ["fetched", "faers_ascii_2012q4.zip"]
-    assert lines[2].startswith("2 fetched (0.1 MB), 0 complete already, 0 failed, in ")
+    kb = sum(len(b) for b in synth_zips["first"].values()) / 1e3
+    assert lines[2] == f"2 fetched ({kb:,.1f} kB), 0 complete already, 0 failed, in {dest}"
     assert lines[3] == f"next: pvsignal ingest {dest} --lake LAKE"
     assert run(["ingest", str(dest), "--lake", str(lake)])[0] == 0
     code, out, _ = run(["status", "--lake", str(lake), "--json"])
@@ -34,7 +35,7 @@ def test_a_failed_file_is_one_line_and_exit_status_1(server, tmp_path, run, widt
     assert code == 1
     (line,) = [x for x in out.splitlines() if x.startswith("failed")]
     assert line.startswith("failed   faers_ascii_2099q1.zip: 2099Q1 not published yet (HTTP 404 at http://127.0.0.1:")
-    assert "0 fetched (0.0 MB), 0 complete already, 1 failed" in out
+    assert "0 fetched (0.0 kB), 0 complete already, 1 failed" in out
     code, _, err = run(["download", "--dest", str(tmp_path / "d")])
     assert code == 2 and "error: give --quarters (e.g. 2023Q1:2024Q4) or --latest N, not both" in err
 

@@ -13,7 +13,11 @@ from pvsignal.cli.render import print_line, print_note, progress
 
 
 def _mb(n: int) -> str:
-    return f"{n / 1e6:,.1f} MB"
+    """Bytes in kB, MB or GB (powers of 1000), one decimal."""
+    for unit, size in (("GB", 1e9), ("MB", 1e6)):
+        if n >= size:
+            return f"{n / size:,.1f} {unit}"
+    return f"{n / 1e3:,.1f} kB"
 
 
 @app.command(short_help="Fetch FAERS quarterly zips or openFDA bulk files.")

@@ -196,6 +196,7 @@ def fetch(http: httpx.Client, url: str, final: Path, key: str, state: State, *, 
                 have = part.stat().st_size if part.exists() else 0
                 keep = f"; {have:,} bytes kept in {part.name}: run again to resume" if have else ""
                 raise TransferFailed(f"{exc}; gave up after {tries} tries{keep}") from None
+            notes.append(f"{exc}: retried")
             time.sleep(min(backoff * 2 ** (tries - 1), 30.0))
             continue
         size = part.stat().st_size
