@@ -134,18 +134,43 @@ def canonical(names: pd.Series, unii: pd.DataFrame) -> pd.Series:
 
 def product_rows(brand: pd.Series, ingredients: pd.Series, sep: str, source: str, name_type: str,
                  unii: pd.DataFrame) -> pd.DataFrame:
-    """key → ingredient rows of a product list; a key whose products differ takes the set most list."""
+    """key → ingredient rows of a product list (one product a row).
+
+    A key whose products list different ingredient sets takes the set most products list,
+    or the single ingredient that at least half of its products contain (see below)."""
     df = pd.DataFrame({"key": keys(brand), "ings": ingredients.str.upper()}).dropna()
     df = df.assign(ing=df["ings"].str.split(sep)).explode("ing")
     df["ing"] = df["ing"].str.strip()
     df = df[df["ing"].str.len() > 0]
     df["ingredient"] = canonical(df["ing"], unii)
-    sets = df.groupby(["key", "ings"])["ingredient"].agg(lambda s: "|".join(sorted(set(s)))).reset_index()
-    best = sets.groupby(["key", "ingredient"]).size().reset_index(name="k")
-    best = best.sort_values(["key", "k", "ingredient"], ascending=[True, False, True]).drop_duplicates("key")
+    per_product = df.groupby([df.index, "key"])["ingredient"].agg(lambda s: "|".join(sorted(set(s)))).reset_index()
+    sets = per_product.groupby(["key", "ingredient"]).size().reset_index(name="k")
+    best = sets.sort_values(["key", "k", "ingredient"], ascending=[True, False, True]).drop_duplicates("key")
+    # a brand sold alone and in combinations (IMODIUM, MOTRIN PM, XYLOCAINE WITH EPINEPHRINE) is the
+    # single ingredient when it is in at least half of the brand's products
+    total = sets.groupby("key")["k"].sum()
+    per_ing = sets.assign(ing=sets["ingredient"].str.split("|")).explode("ing").groupby(["key", "ing"])["k"].sum()
+    single = sets[~sets["ingredient"].str.contains("|", regex=False)][["key", "ingredient"]]
+    single = single[per_ing.reindex(list(zip(single["key"], single["ingredient"]))).to_numpy()
+                    >= 0.5 * total.reindex(single["key"]).to_numpy()]
+    single = single.drop_duplicates("key", keep=False)
+    best = pd.concat([single, best[~best["key"].isin(single["key"])]])
     best = best.assign(ingredient=best["ingredient"].str.split("|")).explode("ingredient")
     best["name_type"], best["source"] = name_type, source
     return best[best["key"].str.len() > 1][["key", "ingredient", "name_type", "source"]]
+
+
+def harmonise_acids(rows: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, str]]:
+    """One name per active moiety written as acid or anion: "CLAVULANIC ACID" → "CLAVULANATE" where
+    both are ingredients (FAERS prod_ai writes the anion of a salt: CLAVULANATE POTASSIUM)."""
+    ings = set(rows["ingredient"])
+    acid = pd.Series(sorted(i for i in ings if i.endswith("IC ACID")), dtype="string")
+    anion = acid.str.slice(0, -len("IC ACID")) + "ATE"
+    ren = dict(zip(acid[anion.isin(ings)], anion[anion.isin(ings)]))
+    rows = rows.assign(ingredient=rows["ingredient"].replace(ren))
+    extra = pd.DataFrame({"key": list(ren), "ingredient": list(ren.values()), "name_type": "common",
+                          "source": "unii_of"})
+    return pd.concat([rows, extra], ignore_index=True), ren
 
 
 def pharm_classes(ndc: pd.DataFrame, unii: pd.DataFrame) -> pd.DataFrame:
@@ -175,7 +200,12 @@ def build(drugsatfda: Path, cache: Path, out: Path = OUT) -> dict:
         product_rows(fda["DrugName"], fda["ActiveIngredient"], ";", "drugsatfda", "brand", unii),
         unii,
     ]
-    rows = pd.concat(frames, ignore_index=True)
+    rows, renamed = harmonise_acids(pd.concat(frames, ignore_index=True))
+    # a product name listing 3+ ingredients (an OTC "VITAMIN C" multivitamin) loses to UNII's one substance
+    many = rows[rows["source"].isin(["ndc_brand", "ndc_generic", "drugsatfda"])].groupby(["key", "source"]).size()
+    many = set(many[many >= 3].index.get_level_values("key"))
+    one = set(rows.loc[rows["source"].isin(["unii_of", "unii_cn"]) & rows["key"].isin(many), "key"])
+    rows = rows[~(rows["key"].isin(one) & rows["source"].isin(["ndc_brand", "ndc_generic", "drugsatfda"]))]
     # every ingredient is a key of itself (a brand spelled like an ingredient never renames it)
     own = pd.DataFrame({"key": rows["ingredient"].unique()})
     own["ingredient"], own["name_type"], own["source"] = own["key"], "ingredient", "ingredient"
@@ -189,6 +219,8 @@ def build(drugsatfda: Path, cache: Path, out: Path = OUT) -> dict:
     names = rows.drop(columns="rank").drop_duplicates(["key", "ingredient"]).sort_values(["key", "ingredient"])
     names = names.reset_index(drop=True).astype("string")
     classes = pharm_classes(ndc, unii)
+    classes["ingredient"] = classes["ingredient"].replace(renamed)
+    classes = classes.groupby(["ingredient", "class_name", "class_type"], as_index=False)["products"].sum()
     out.mkdir(parents=True, exist_ok=True)
     opts = {"compression": "zstd", "compression_level": 19, "use_dictionary": True}
     pq.write_table(pa.Table.from_pandas(names, preserve_index=False), out / "names.parquet", **opts)

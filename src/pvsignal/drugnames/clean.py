@@ -14,7 +14,8 @@ from __future__ import annotations
 import pyarrow as pa
 import pyarrow.compute as pc
 
-#: salt, ester and hydrate words removed from the end of an ingredient name
+#: salt, ester and hydrate words removed from the end of an ingredient name (RE2 alternatives;
+#: the last matches every hydrate: HEPTAHYDRATE, HEMI-PENTAHYDRATE …)
 SALTS: tuple[str, ...] = (
     "HYDROCHLORIDE", "HCL", "DIHYDROCHLORIDE", "SODIUM", "DISODIUM", "POTASSIUM", "CALCIUM",
     "MAGNESIUM", "MESYLATE", "MESILATE", "MALEATE", "SULFATE", "SULPHATE", "BISULFATE", "TARTRATE",
@@ -23,7 +24,8 @@ SALTS: tuple[str, ...] = (
     "HEMIHYDRATE", "SESQUIHYDRATE", "HYDRATE", "ANHYDROUS", "TROMETHAMINE", "MEGLUMINE", "OXALATE",
     "MALATE", "LACTATE", "GLUCONATE", "TOSYLATE", "XINAFOATE", "ESILATE", "EDISYLATE",
     "DIPROPIONATE", "PROPIONATE", "VALERATE", "FUROATE", "DECANOATE", "HYCLATE", "PAMOATE",
-    "STEARATE", "NITRATE", "MALONATE", "DIHYDROGEN", "HEMIFUMARATE", "SALT", "BASE",
+    "STEARATE", "NITRATE", "MALONATE", "DIHYDROGEN", "HEMIFUMARATE", "SALT", "BASE", "ARGININE",
+    "ERBUMINE", r"(?:[A-Z]+-)?[A-Z]*HYDRATE",
 )
 
 #: dosage-form and route words dropped from free-text names
@@ -33,6 +35,7 @@ FORM_WORDS: tuple[str, ...] = (
     "PATCH", "SPRAY", "DROPS", "POWDER", "FILM", "COATED", "EXTENDED", "DELAYED", "RELEASE",
     "ER", "XR", "SR", "CR", "DR", "ODT", "PEN", "PREFILLED", "SYRINGE", "VIAL", "KIT",
     "AUTOINJECTOR", "INHALER", "INHALATION", "NASAL", "TOPICAL", "OPHTHALMIC", "GENERIC",
+    "BLINDED", "NOS",
 )
 
 _NUM = r"\d+(?:[.,]\d+)?"
@@ -91,6 +94,8 @@ def clean_keys(values) -> dict[str, pa.Array]:
     Nulls stay null.
     """
     up = pc.utf8_trim_whitespace(transliterate(values))
+    # FAERS writes a character it could not encode as "?" (5?FLUOROURACIL, APO?BACLOFEN): a hyphen
+    up = pc.replace_substring_regex(up, r"([\p{L}\p{N}])\?+([\p{L}\p{N}])", r"\1-\2")
     no_strength = strip_strengths(up)
     paren = pc.extract_regex(no_strength, r"(?P<p>[(\[][^)\]]*(?:[)\]]|$))")
     paren = pc.fill_null(pc.struct_field(paren, [0]), "")
