@@ -1,6 +1,6 @@
 """The package's shape: imports flow one way (DESIGN.md), no cycles, small modules.
 
-Layers, left to right: base (errors, quarters, suggest) → stats | sources → store →
+Layers, left to right: base (errors, quarters, suggest) → stats | sources | drugnames → store →
 prepare | knowledge → analysis | trial | synth → report → api → cli | explorer. A module imports
 only from its own package or from layers to its left; ``stats`` from nothing of ours but
 the base; ``analysis`` never from ``sources`` (the store is between them).
@@ -18,7 +18,7 @@ SRC = Path(__file__).resolve().parents[1] / "src" / "pvsignal"
 
 RANK = {
     "__init__": 0, "errors": 0, "quarters": 0, "suggest": 0, "__main__": 9,
-    "stats": 1, "sources": 1,
+    "stats": 1, "sources": 1, "drugnames": 1,
     "store": 2,
     "prepare": 3, "knowledge": 3,
     "analysis": 4, "trial": 4, "synth": 4,

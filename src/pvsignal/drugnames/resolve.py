@@ -172,3 +172,27 @@ def harmonise(ingredients, lookup: Lookup, *, salts: tuple[str, ...] | None = SA
     k = clean_keys(s.to_numpy(dtype=object))["key"]
     own = _series(strip_salts(k, salts) if salts else k, s.index)
     return own.map(lookup.single).fillna(own).astype("string")
+
+
+def ingredient_rows(pairs: pd.DataFrame, lookup: Lookup, *, salts: tuple[str, ...] | None = SALTS,
+                    fuzzy: bool = True) -> pd.DataFrame:
+    """Ingredient rows for distinct ``(drugname, prod_ai)`` pairs (FAERS DRUG rows).
+
+    ``prod_ai`` (FAERS 2014Q3+), split on ``\\`` and :func:`harmonise`-d, wins
+    (``ingredient_source`` ``prod_ai``); a row without it gets :func:`resolve_names` of its
+    ``drugname`` (legacy AERS rows, and FAERS rows FDA left uncoded). Returns ``drugname,
+    prod_ai, ingredient, ingredient_source``, one row per ingredient; a pair with neither
+    field gives no row (the prepared views call it ``missing``).
+    """
+    d = pairs[["drugname", "prod_ai"]].astype("string").drop_duplicates().reset_index(drop=True)
+    has_ai = d["prod_ai"].fillna("").str.strip().str.len() > 0
+    ai = d[has_ai].assign(part=d.loc[has_ai, "prod_ai"].str.split("\\", regex=False)).explode("part")
+    ai = ai[ai["part"].fillna("").str.strip().str.len() > 0]
+    ai = ai.assign(ingredient=harmonise(ai["part"].to_numpy(dtype=object), lookup, salts=salts).to_numpy(),
+                   ingredient_source="prod_ai")
+    by_name = d[~has_ai]
+    r = resolve_names(by_name["drugname"], lookup, salts=salts, fuzzy=fuzzy)
+    named = by_name.merge(r, left_on="drugname", right_on="name")
+    cols = ["drugname", "prod_ai", "ingredient", "ingredient_source"]
+    out = pd.concat([ai[cols], named[cols]], ignore_index=True)
+    return out.drop_duplicates(["drugname", "prod_ai", "ingredient"]).astype("string").reset_index(drop=True)

@@ -1,159 +1,80 @@
-"""Drug names → active ingredients, as engine-neutral Ibis expressions.
+"""Drug names → active ingredients for the lake (the resolver is :mod:`pvsignal.drugnames`).
 
 Order of evidence for a DRUG row:
 
-1. ``prod_ai`` (FAERS 2014Q3+), split on ``\\`` into its ingredients, each harmonised
-   through the synonym table (INN → USAN, e.g. RIFAMPICIN → RIFAMPIN);
-2. else ``drugname`` cleaned (upper case, punctuation, dose and form words removed,
-   salts removed where configured) and looked up in the synonym table
-   (brand → ingredient: the shipped ``data/drug_synonyms.csv``, the user's CSVs, or
-   a map built from Drugs@FDA by :func:`build_drugsatfda_map`);
-3. else the cleaned name itself: ``name`` when it is a known ingredient (seen in
-   ``prod_ai`` or as a synonym target), otherwise ``unmapped`` — kept and counted,
-   never dropped.
+1. ``prod_ai`` (FAERS 2014Q3+), split on ``\\`` into its ingredients, each harmonised to
+   the dictionary's spelling (INN → USAN, acid → anion, salts removed: RIFAMPICIN →
+   RIFAMPIN);
+2. else ``drugname`` resolved through the user's files (``--synonyms``, ``LAKE/synonyms/*.csv``)
+   over the shipped dictionary (FDA UNII names, NDC products, Drugs@FDA; DRUGS.md):
+   parenthesised ingredients, cleaned name, salts, combinations, shortened name, a
+   conservative fuzzy match;
+3. else the cleaned name itself, ``unmapped`` — kept and counted, never dropped.
 
 A combination product gives one row per ingredient. ``ingredient_source`` says which
-rule applied: ``prod_ai``, ``synonym``, ``name`` or ``unmapped``.
+rule applied: ``prod_ai``, ``user``, ``dictionary``, ``fuzzy`` or ``unmapped``.
 """
 
 from __future__ import annotations
 
-from importlib import resources
 from pathlib import Path
 
 import ibis
 import ibis.expr.types as ir
 import pandas as pd
 
+from pvsignal.drugnames.clean import SALTS, strip_salts
+from pvsignal.drugnames.dictionary import keys_of, lookup_table, read_user_file
+from pvsignal.drugnames.resolve import ingredient_rows, resolve_names
 from pvsignal.errors import InputFileError
 
-#: salt and hydrate words removed from the end of an ingredient name (configurable)
-DEFAULT_SALTS: tuple[str, ...] = (
-    "HYDROCHLORIDE", "HCL", "DIHYDROCHLORIDE", "SODIUM", "DISODIUM", "POTASSIUM", "CALCIUM",
-    "MAGNESIUM", "MESYLATE", "MALEATE", "SULFATE", "SULPHATE", "BISULFATE", "TARTRATE",
-    "BITARTRATE", "ACETATE", "CITRATE", "PHOSPHATE", "SUCCINATE", "FUMARATE", "BESYLATE",
-    "BESILATE", "BROMIDE", "HYDROBROMIDE", "MONOHYDRATE", "DIHYDRATE", "TRIHYDRATE",
-    "HEMIHYDRATE", "SESQUIHYDRATE", "ANHYDROUS", "TROMETHAMINE", "MEGLUMINE", "OXALATE",
-    "MALATE", "LACTATE", "GLUCONATE", "TOSYLATE", "XINAFOATE", "ESILATE", "EDISYLATE",
-)
-
-#: dosage-form and route words dropped from free-text drug names
-FORM_WORDS: tuple[str, ...] = (
-    "TABLETS?", "TABS?", "CAPSULES?", "CAPS?", "SOFTGELS?", "INJECTION", "INJECTABLE", "INJ",
-    "SOLUTION", "SUSPENSION", "SYRUP", "ORAL", "INTRAVENOUS", "IV", "CREAM", "OINTMENT", "GEL",
-    "PATCH", "SPRAY", "DROPS", "POWDER", "FILM", "COATED", "EXTENDED", "DELAYED", "RELEASE",
-    "ER", "XR", "SR", "CR", "DR", "ODT", "PEN", "PREFILLED", "SYRINGE", "VIAL", "KIT",
-    "AUTOINJECTOR", "INHALER", "INHALATION", "NASAL", "TOPICAL", "OPHTHALMIC", "GENERIC",
-)
-
-#: a strength: number + unit word (whole word) or %, optionally per volume/dose/time
-#: (RE2 and Java regex alike: no look-around; "%" is followed by no word boundary)
-_DOSE = (r"\b\d+([.,]\d+)?\s*((MG|MCG|UG|G|GM|GRAM|GRAMS|ML|L|IU|UNITS?|MEQ|MMOL)\b|%)"
-         r"(\s*/\s*\d*([.,]\d+)?\s*(ML|L|G|MG|DOSE|H|HR|HOUR|DAY|ACTUATION)\b)?")
-
-
-def _salt_pattern(salts: tuple[str, ...]) -> str:
-    return r"(\s+(" + "|".join(salts) + r"))+$"
-
-
-def clean_name(col: ir.StringValue, salts: tuple[str, ...] | None = DEFAULT_SALTS) -> ir.StringValue:
-    """Upper-case ``col``, drop punctuation, doses, forms (and salts); null if nothing is left."""
-    s = col.upper()
-    s = s.re_replace(r"\([^)]*\)", " ")  # parenthesised remarks
-    s = s.re_replace(_DOSE, " ")
-    s = s.re_replace(r"[^A-Z0-9 \-]", " ")
-    s = s.re_replace(r"\b(" + "|".join(FORM_WORDS) + r")\b", " ")
-    s = s.re_replace(r"\s+", " ").strip()
-    if salts:
-        s = s.re_replace(_salt_pattern(salts), "").strip()
-    return (s.length() > 0).ifelse(s, ibis.null(str))
-
-
-def _clean_ingredient(col: ir.StringValue, salts: tuple[str, ...] | None) -> ir.StringValue:
-    s = col.upper().re_replace(r"\s+", " ").strip()
-    if salts:
-        s = s.re_replace(_salt_pattern(salts), "").strip()
-    return (s.length() > 0).ifelse(s, ibis.null(str))
+#: salt and hydrate words removed from the end of an ingredient name
+DEFAULT_SALTS: tuple[str, ...] = SALTS
+#: the sources that count as mapped
+MAPPED = ("prod_ai", "user", "dictionary", "fuzzy")
 
 
 def load_synonyms(extra: list[str | Path] | None = None) -> pd.DataFrame:
-    """The shipped brand → ingredient table plus the user's CSVs (columns name, ingredient[, source]).
+    """The user's name → ingredient files (columns name, ingredient[, source]) as one table.
 
-    Later files win over earlier ones for the same name. Raises on a missing file or
-    missing columns.
+    Later files win over earlier ones for the same name: the last file that names a brand
+    decides all its ingredients. Raises on a missing file or missing columns.
     """
-    frames = []
-    with resources.files("pvsignal").joinpath("data", "drug_synonyms.csv").open("r", encoding="utf-8") as fh:
-        frames.append(pd.read_csv(fh, dtype=str, comment="#"))
-    for i, p in enumerate(extra or [], start=1):
-        p = Path(p)
-        if not p.is_file():
-            raise InputFileError(f"synonym file {p} does not exist")
-        df = pd.read_csv(p, dtype=str, comment="#")
-        missing = {"name", "ingredient"} - set(df.columns)
-        if missing:
-            raise InputFileError(f"synonym file {p} lacks column(s) {sorted(missing)}; found {list(df.columns)}")
-        if "source" not in df:
-            df["source"] = str(p.name)
-        df["_rank"] = i
-        frames.append(df)
-    frames[0]["_rank"] = 0
-    syn = pd.concat(frames, ignore_index=True)[["name", "ingredient", "source", "_rank"]].dropna(subset=["name", "ingredient"])
-    syn["name"] = syn["name"].str.upper().str.strip()
-    syn["ingredient"] = syn["ingredient"].str.upper().str.strip()
-    # the highest-ranked file that names a brand decides all its ingredients
-    top = syn.groupby("name")["_rank"].transform("max")
-    syn = syn[syn["_rank"] == top].drop(columns="_rank").drop_duplicates(["name", "ingredient"])
-    return syn.reset_index(drop=True)
+    frames = [read_user_file(p).assign(_rank=i) for i, p in enumerate(extra or [])]
+    if not frames:
+        return pd.DataFrame({c: pd.Series(dtype="string") for c in ("name", "ingredient", "source")})
+    syn = pd.concat(frames, ignore_index=True)
+    syn["_key"] = keys_of(syn["name"])
+    top = syn.groupby("_key")["_rank"].transform("max")
+    syn = syn[syn["_rank"] == top].drop_duplicates(["_key", "ingredient"])
+    return syn[["name", "ingredient", "source"]].astype("string").reset_index(drop=True)
+
+
+def _frame(synonyms) -> pd.DataFrame | None:
+    if synonyms is None:
+        return None
+    return synonyms if isinstance(synonyms, pd.DataFrame) else synonyms.execute()
 
 
 def ingredient_map(
     names: ir.Table,
-    synonyms: ir.Table,
+    synonyms: ir.Table | pd.DataFrame | None = None,
     *,
     salts: tuple[str, ...] | None = DEFAULT_SALTS,
+    fuzzy: bool = True,
 ) -> ir.Table:
-    """Map distinct ``(drugname, prod_ai)`` rows to ingredient rows.
+    """Map distinct ``(drugname, prod_ai)`` rows of ``names`` to ingredient rows.
 
-    Returns columns ``drugname, prod_ai, ingredient, ingredient_source`` with one row
-    per ingredient (combination products give several rows; no input row is lost).
+    The distinct pairs (far fewer than rows) are fetched from the engine, resolved once
+    (:func:`pvsignal.drugnames.resolve.ingredient_rows`) and returned as a table with
+    columns ``drugname, prod_ai, ingredient, ingredient_source`` (one row per ingredient;
+    no input row is lost). ``synonyms``: the user's rows (:func:`load_synonyms`).
     """
     distinct = names.select(drugname=names.drugname.cast("string"), prod_ai=names.prod_ai.cast("string")).distinct()
-    syn = synonyms.select(
-        syn_key=clean_name(synonyms.name, salts), ing=_clean_ingredient(synonyms.ingredient, salts)
-    ).distinct()
-
-    has_ai = distinct.prod_ai.notnull() & (distinct.prod_ai.strip() != "")
-    from_ai = distinct.filter(has_ai)
-    from_ai = from_ai.mutate(part=from_ai.prod_ai.split("\\").unnest())
-    from_ai = from_ai.mutate(ingredient=_clean_ingredient(from_ai.part, salts), ingredient_source=ibis.literal("prod_ai"))
-    from_ai = from_ai.filter(from_ai.ingredient.notnull()).select("drugname", "prod_ai", "ingredient", "ingredient_source")
-    # FAERS prod_ai uses INN or USAN names: a synonym (e.g. ACETYLSALICYLIC ACID → ASPIRIN) harmonises them
-    ja = from_ai.left_join(syn, from_ai.ingredient == syn.syn_key)
-    from_ai = ja.select("drugname", "prod_ai", ingredient=ja.ing.coalesce(ja.ingredient), ingredient_source="ingredient_source")
-
-    by_name = distinct.filter(~has_ai)
-    by_name = by_name.mutate(key=clean_name(by_name.drugname, salts))
-    joined = by_name.left_join(syn, by_name.key == syn.syn_key)
-    mapped = joined.select(
-        "drugname",
-        "prod_ai",
-        ingredient=joined.ing.coalesce(joined.key),
-        via_synonym=joined.ing.notnull(),
-    )
-    # a cleaned name that is itself a known ingredient (from prod_ai or the synonym table)
-    known = from_ai.select(known=from_ai.ingredient).union(syn.select(known=syn.ing)).distinct()
-    mapped = mapped.select(
-        "drugname",
-        "prod_ai",
-        "ingredient",
-        ingredient_source=ibis.cases(
-            (mapped.via_synonym, "synonym"),
-            (mapped.ingredient.isin(known.known), "name"),
-            else_="unmapped",
-        ),
-    )
-    return from_ai.union(mapped, distinct=False)
+    pairs = distinct.execute()
+    rows = ingredient_rows(pairs, lookup_table(_frame(synonyms)), salts=salts, fuzzy=fuzzy)
+    schema = {"drugname": "string", "prod_ai": "string", "ingredient": "string", "ingredient_source": "string"}
+    return ibis.memtable(rows.astype(object).where(rows.notna(), None), schema=schema)
 
 
 def build_drugsatfda_map(products: str | Path, *, salts: tuple[str, ...] | None = DEFAULT_SALTS) -> pd.DataFrame:
@@ -184,10 +105,7 @@ def build_drugsatfda_map(products: str | Path, *, salts: tuple[str, ...] | None 
     rows = counts.assign(ingredient=counts["set"].str.split("|")).explode("ingredient")
     rows = rows[rows["name"] != rows["ingredient"]]
     if salts:
-        import re
-
-        pat = re.compile(_salt_pattern(salts))
-        rows["ingredient"] = rows["ingredient"].map(lambda s: pat.sub("", s).strip() or s)
+        rows["ingredient"] = strip_salts(rows["ingredient"].to_numpy(dtype=object), salts).to_pylist()
     rows = rows[rows["name"] != rows["ingredient"]]
     rows["source"] = f"Drugs@FDA {p.name}"
     return rows[["name", "ingredient", "source"]].drop_duplicates().reset_index(drop=True)
@@ -199,34 +117,26 @@ def normalize_names(
     *,
     synonyms: list[str | Path] | None = None,
     strip_salts: bool = True,
+    fuzzy: bool = True,
 ) -> pd.DataFrame:
     """Ingredients for a column of free-text drug names (one output row per input row).
 
     Adds ``ingredient`` (``; ``-separated for combination products),
-    ``ingredient_source`` and ``mapped`` (False for ``unmapped`` names) beside the
-    input columns. Uses the same expressions as the lake (:func:`ingredient_map`).
+    ``ingredient_source`` and ``mapped`` (False for ``unmapped`` and ``missing`` names)
+    beside the input columns. Any cell is accepted: numbers are read as text, names in
+    any script are kept (``unmapped`` if unknown), an empty cell is ``missing``. The
+    distinct names are resolved once, as in the lake.
     """
     if column not in names.columns:
         raise InputFileError(f"no column {column!r} in the input; columns found: {list(names.columns)}")
-    salts = DEFAULT_SALTS if strip_salts else None
-    con = ibis.duckdb.connect()
-    try:
-        distinct = pd.DataFrame({"drugname": names[column].astype("string").dropna().unique(), "prod_ai": None})
-        distinct["prod_ai"] = distinct["prod_ai"].astype("string")
-        if distinct.empty:
-            m = pd.DataFrame(columns=["drugname", "ingredient", "ingredient_source"])
-        else:
-            m = con.execute(ingredient_map(ibis.memtable(distinct), ibis.memtable(load_synonyms(synonyms)), salts=salts))
-        g = (
-            m.sort_values(["drugname", "ingredient"])
-            .groupby("drugname", sort=False)
-            .agg(ingredient=("ingredient", lambda s: "; ".join(x for x in s if x)), ingredient_source=("ingredient_source", "first"))
-        )
-    finally:
-        con.disconnect()
+    key = names[column].astype("string").str.strip()
+    key = key.where(key.str.len() > 0)
+    lookup = lookup_table(load_synonyms(synonyms))
+    m = resolve_names(key.dropna().unique(), lookup, salts=DEFAULT_SALTS if strip_salts else None, fuzzy=fuzzy)
+    m = m.sort_values(["name", "ingredient"])
+    g = m.groupby("name", sort=False).agg(ingredient=("ingredient", "; ".join), ingredient_source=("ingredient_source", "first"))
     out = names.copy()
-    key = names[column].astype("string")
     out["ingredient"] = key.map(g["ingredient"]).astype("string")
     out["ingredient_source"] = key.map(g["ingredient_source"]).fillna("missing").astype("string")
-    out["mapped"] = out["ingredient_source"].isin(["prod_ai", "synonym", "name"])
+    out["mapped"] = out["ingredient_source"].isin(MAPPED)
     return out
