@@ -62,7 +62,9 @@ def test_packaged_knowledge_is_cached():
         ("NIZORAL", "KETOCONAZOLE"), ("nizoral", "KETOCONAZOLE"), ("Rifampicin", "RIFAMPIN"),
         ("RIFADIN", "RIFAMPIN"), ("  lanoxin ", "DIGOXIN"), ("diltiazem hydrochloride", "DILTIAZEM"),
         ("Cardizem", "DILTIAZEM"), ("LUPKYNIS", "VOCLOSPORIN"), ("dabigatran etexilate mesylate", "DABIGATRAN"),
-        ("ciclosporin", "CYCLOSPORINE"), ("ketoconazole", "KETOCONAZOLE"), ("paracetamol", None),
+        ("ciclosporin", "CYCLOSPORINE"), ("ketoconazole", "KETOCONAZOLE"),
+        # a drug with no knowledge row is still known through the shipped dictionary (issue 15; was None)
+        ("paracetamol", "ACETAMINOPHEN"), ("TYLENOL", "ACETAMINOPHEN"), ("zzqxnotadrug", None),
     ],
 )
 def test_names_resolve_case_insensitively_through_synonyms_and_salts(name, ingredient):
@@ -134,8 +136,28 @@ def test_unknown_partner_lists_close_matches():
 
 
 def test_unknown_partner_allowed_is_never_no_known_interaction():
-    row = check_interactions("voclosporin", with_=["paracetamol"], allow_unknown=True).iloc[0]
+    # (paracetamol was the unknown name here; the shipped dictionary now knows it as acetaminophen)
+    row = check_interactions("voclosporin", with_=["zzqxnotadrug"], allow_unknown=True).iloc[0]
     assert row.action == "not in knowledge base"
+
+
+def test_known_drug_without_perpetrator_row_has_no_rule():
+    df = check_interactions("voclosporin", with_=["acetaminophen", "Tylenol", "paracetamol"])
+    assert df.ingredient.tolist() == ["ACETAMINOPHEN"] * 3
+    assert (df.action == "no known interaction").all()
+    assert df.mechanism.str.startswith("no CYP3A/P-gp rule for acetaminophen").all()
+    assert df.attrs["notes"] == ["TYLENOL → acetaminophen", "PARACETAMOL → acetaminophen"]
+
+
+def test_combination_partner_gives_a_row_per_ingredient():
+    # VICODIN: hydrocodone bitartrate + acetaminophen (FDA NDC product file)
+    df = check_interactions("voclosporin", with_=["vicodin"])
+    assert df.ingredient.tolist() == ["ACETAMINOPHEN", "HYDROCODONE"] and set(df.partner) == {"vicodin"}
+
+
+def test_unknown_partner_gets_close_matches_from_the_whole_dictionary():
+    with pytest.raises(UnknownNameError, match=r"acetaminofen'.*Did you mean: acetaminophen"):
+        check_interactions("voclosporin", with_=["acetaminofen"])
 
 
 def test_drug_without_rules():

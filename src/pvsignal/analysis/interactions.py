@@ -62,6 +62,7 @@ def _drug_names(kn, names: list[str], drug: str) -> tuple[str, list[str]]:
     """The ingredient for ``drug`` and the raw store names that resolve to it."""
     from pvsignal.knowledge.perpetrators import normalise_name
 
+    kn.names.resolve_many(names)  # one batched dictionary lookup; resolve() below reads its cache
     target = kn.names.resolve(drug) or kn.names._strip_salts(normalise_name(drug))
     raw = [n for n in names if (kn.names.resolve(n) or kn.names._strip_salts(normalise_name(n))) == target]
     if not raw:
@@ -100,7 +101,7 @@ def _perpetrator(kn, names: list[str], spec: str, exclude: str) -> Perpetrator:
         if ing is None:
             kn.names.require(spec, what="perpetrator (class or drug)")
         members, label = {ing}, ing.lower()
-    raw = [n for n in names if kn.names.resolve(n) in members]
+    raw = [n for n, ing in kn.names.resolve_many(names).items() if ing in members]
     return Perpetrator(label, tuple(sorted(members)), tuple(sorted(raw)))
 
 

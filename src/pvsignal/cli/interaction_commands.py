@@ -78,6 +78,8 @@ def interactions(
         if not name or not with_:
             raise typer.BadParameter("give a DRUG and --with PARTNERS, or --lake with --drug", param_hint="DRUG / --with")
         df = api.interactions(name, with_, allow_unknown=allow_unknown, knowledge=knowledge)
+        for note in df.attrs.get("notes", []):
+            typer.echo(f"note: {note}", err=True)
         _emit(
             df, as_json=as_json, out=out, title=f"Label interactions: {name}",
             columns=["partner", "action", "dose", "mechanism", "source_id"],

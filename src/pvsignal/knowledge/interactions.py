@@ -12,7 +12,7 @@ import pandas as pd
 
 from pvsignal.errors import UnknownNameError
 from pvsignal.knowledge.loader import Knowledge
-from pvsignal.knowledge.perpetrators import class_label
+from pvsignal.knowledge.perpetrators import class_label, normalise_name
 
 #: Severity order of actions (lower = more severe).
 SEVERITY: dict[str, int] = {
@@ -31,10 +31,13 @@ RESULT_COLUMNS = [
 def check(knowledge: Knowledge, drug: str, partners: list[str], *, allow_unknown: bool = False) -> pd.DataFrame:
     """Label action for ``drug`` with each partner; one row per partner (see module doc).
 
-    ``drug`` and partners resolve case-insensitively through synonyms and salt forms; an
-    unknown name raises :class:`UnknownNameError` with close matches (a typo must never be
-    reported as "no known interaction"), unless ``allow_unknown`` is set, in which case the
-    row says ``not in knowledge base``.
+    ``drug`` and partners resolve case-insensitively through synonyms, salt forms and the
+    shipped drug dictionary (a brand → its ingredient; a combination product → one row per
+    ingredient; ``attrs["notes"]`` lists each renaming, e.g. ``TYLENOL → acetaminophen``); a
+    known drug with no perpetrator row gets "no CYP3A/P-gp rule for X". An unknown name
+    raises :class:`UnknownNameError` with close matches from the whole dictionary (a typo
+    must never be reported as "no known interaction"), unless ``allow_unknown`` is set, in
+    which case the row says ``not in knowledge base``.
     """
     ingredient = knowledge.names.resolve(drug)
     if ingredient not in knowledge.rules:
@@ -46,39 +49,46 @@ def check(knowledge: Knowledge, drug: str, partners: list[str], *, allow_unknown
             "Add a label_rules/<drug>.yaml file to cover another drug."
         )
     lr = knowledge.rules[ingredient]
-    by_ing = knowledge.perpetrators_by_ingredient()
-    rows = []
+    rows, notes = [], []
     for partner in partners:
-        p = knowledge.names.resolve(partner)
+        ings = knowledge.names.resolve_all(partner)
         base = dict.fromkeys(RESULT_COLUMNS, "")
         base.update(drug=ingredient, partner=partner)
-        if p is None:
+        if not ings:
             if not allow_unknown:
                 knowledge.names.require(partner, what="partner drug")
             rows.append({**base, "ingredient": "", "action": UNKNOWN,
-                         "mechanism": "name not found in the knowledge files; check the spelling"})
+                         "mechanism": "name not found in the knowledge files or the drug dictionary; check the spelling"})
             continue
-        prow = by_ing.get(p, [])
-        classes = "; ".join(class_label(r) for r in prow)
-        class_src = "; ".join(sorted({f"{r['source']} ({r['version']})" for r in prow}))
-        hits = [(r, c) for r in lr.rules for c in prow if r.when.matches(c)]
-        hits.sort(key=lambda rc: SEVERITY[rc[0].action])
-        if not hits:
-            mech = f"{p.lower()} is a {classes}; no label rule for {ingredient.lower()} applies" if classes else \
-                f"{p.lower()} is not a listed CYP3A or P-gp perpetrator or substrate"
-            rows.append({**base, "ingredient": p, "action": NO_RULE, "mechanism": mech,
-                         "partner_classes": classes, "class_source": class_src})
-            continue
-        rule, _ = hits[0]
-        others = []
-        for r, c in hits[1:]:
-            if r is not rule:
-                others.append(f"{r.action} ({class_label(c)})")
-        src = knowledge.sources[rule.source]
-        rows.append({
-            **base, "ingredient": p, "action": rule.action, "dose": rule.dose, "mechanism": rule.mechanism,
-            "partner_classes": classes, "source": src.citation + (f", {lr.version}" if rule.source == lr.source else ""),
-            "source_id": rule.source + (f" ({lr.version})" if rule.source == lr.source else ""), "class_source": class_src,
-            "status": rule.status, "other_rules": "; ".join(dict.fromkeys(others)),
-        })
-    return pd.DataFrame(rows, columns=RESULT_COLUMNS)
+        if ings != (normalise_name(partner),):
+            notes.append(f"{normalise_name(partner)} → {' + '.join(i.lower() for i in ings)}")
+        rows += [_partner_row(knowledge, lr, ingredient, base, p) for p in ings]
+    out = pd.DataFrame(rows, columns=RESULT_COLUMNS)
+    out.attrs["notes"] = notes
+    return out
+
+
+def _partner_row(knowledge: Knowledge, lr, ingredient: str, base: dict, p: str) -> dict:
+    """The row of one partner ingredient ``p``: its most severe matching rule, or none."""
+    prow = knowledge.perpetrators_by_ingredient().get(p, [])
+    classes = "; ".join(class_label(r) for r in prow)
+    class_src = "; ".join(sorted({f"{r['source']} ({r['version']})" for r in prow}))
+    hits = [(r, c) for r in lr.rules for c in prow if r.when.matches(c)]
+    hits.sort(key=lambda rc: SEVERITY[rc[0].action])
+    if not hits:
+        mech = f"{p.lower()} is a {classes}; no label rule for {ingredient.lower()} applies" if classes else \
+            f"no CYP3A/P-gp rule for {p.lower()} (not a listed perpetrator or substrate)"
+        return {**base, "ingredient": p, "action": NO_RULE, "mechanism": mech,
+                "partner_classes": classes, "class_source": class_src}
+    rule, _ = hits[0]
+    others = []
+    for r, c in hits[1:]:
+        if r is not rule:
+            others.append(f"{r.action} ({class_label(c)})")
+    src = knowledge.sources[rule.source]
+    return {
+        **base, "ingredient": p, "action": rule.action, "dose": rule.dose, "mechanism": rule.mechanism,
+        "partner_classes": classes, "source": src.citation + (f", {lr.version}" if rule.source == lr.source else ""),
+        "source_id": rule.source + (f" ({lr.version})" if rule.source == lr.source else ""), "class_source": class_src,
+        "status": rule.status, "other_rules": "; ".join(dict.fromkeys(others)),
+    }
