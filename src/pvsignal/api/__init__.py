@@ -16,6 +16,7 @@ from __future__ import annotations
 from pvsignal.api._common import (  # noqa: F401
     DEFAULT_LAKE,
     Progress,
+    resolve_drug,
     write_table,
 )
 from pvsignal.api.analyses import (  # noqa: F401
@@ -81,6 +82,7 @@ __all__ = [
     "drugs_normalize",
     "DownloadResult",
     "download",
+    "resolve_drug",
     "case_definition",
     "signal_config",
     "signals",

@@ -43,3 +43,30 @@ def write_table(df: "pd.DataFrame", path: str | Path, *, metadata: dict | None =
     from pvsignal.report.export import write_table as _write
 
     return _write(df, path, metadata=metadata, sheets=sheets, filters=filters)
+
+
+def resolve_drug(value: str, *, many: bool = False) -> tuple[str, list[str]]:
+    """A drug named by the user (brand, synonym, salt form, any case; ``many``: comma-separated)
+    → ``(ingredient name(s), notes)``, e.g. ``("voclosporin", ["LUPKYNIS → voclosporin"])``.
+
+    Resolution uses the shipped drug dictionary (:func:`pvsignal.drugnames.names.resolve_one`,
+    no fuzzy step). A name that is already an ingredient, or that the dictionary does not
+    know, is passed on unchanged (the analysis then says whether the lake has it). A
+    combination product expands to its ingredients with ``many``; otherwise it raises
+    :class:`~pvsignal.errors.UnknownNameError` asking for one ingredient.
+    """
+    from pvsignal.drugnames.names import resolve_one
+    from pvsignal.errors import UnknownNameError
+
+    out, notes = [], []
+    for name in ([x.strip() for x in value.split(",") if x.strip()] if many else [value]):
+        r = resolve_one(name)
+        if r.note is None:
+            out.append(name)
+            continue
+        if len(r.ingredients) > 1 and not many:
+            raise UnknownNameError(f"{name!r} is a combination product ({' + '.join(i.lower() for i in r.ingredients)}): "
+                                   "name one of its ingredients")
+        out += [i.lower() for i in r.ingredients]
+        notes.append(r.note)
+    return ",".join(dict.fromkeys(out)), notes

@@ -52,7 +52,8 @@ def interactions(
     drug: Annotated[Optional[str], typer.Argument(help="Drug whose label rules to check (e.g. voclosporin).")] = None,
     with_: Annotated[Optional[str], typer.Option("--with", help="Comma-separated partner drugs (names, brands or synonyms).")] = None,
     lake: Annotated[Optional[Path], typer.Option("--lake", help="FAERS lake folder: report co-reported perpetrators or interaction signals.")] = None,
-    drug_opt: Annotated[Optional[str], typer.Option("--drug", help="Drug (victim) for the lake analyses.")] = None,
+    drug_opt: Annotated[Optional[str], typer.Option("--drug", help="Drug (victim) for the lake analyses.",
+                                                    callback=opt.drug_callback)] = None,
     event: Annotated[Optional[str], typer.Option("--event", help="Comma-separated MedDRA PTs (default: every PT, with --class).")] = None,
     class_: Annotated[Optional[str], typer.Option("--class", help="Perpetrator class (e.g. cyp3a4-inhibitor, strong-cyp3a4-inhibitor, pgp-inhibitor) or one drug.")] = None,
     filters: dict = None,  # the case-definition options (opt.CASE_OPTIONS); roles default: interacting

@@ -42,7 +42,35 @@ OptionalLake = Annotated[Optional[Path], typer.Option("--lake", help="Parquet la
 Out = Annotated[Optional[Path], typer.Option("--out", help="Write the full table: .csv, .parquet or .xlsx (+ .json sidecar).")]
 Json = Annotated[bool, typer.Option("--json", help="Print JSON instead of tables.")]
 Top = Annotated[int, typer.Option("--top", help="Rows shown on screen.")]
-Drug = Annotated[str, typer.Option("--drug", help="Active ingredient (as in the prepared case_drugs view).")]
+
+
+def drug_callback(value: str | None) -> str | None:
+    """``--drug``: a brand or synonym becomes its ingredient, with a note on stderr (LUPKYNIS → voclosporin)."""
+    return _resolved(value, many=False)
+
+
+def drugs_callback(value: str | None) -> str | None:
+    """A comma-separated ``--drug`` list: each brand or synonym becomes its ingredient(s), with a note."""
+    return _resolved(value, many=True)
+
+
+def _resolved(value: str | None, *, many: bool) -> str | None:
+    if not value or not value.strip():
+        return value
+    from pvsignal import api
+    from pvsignal.errors import PvsignalError
+
+    try:
+        name, notes = api.resolve_drug(value, many=many)
+    except PvsignalError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--drug") from None
+    for note in notes:
+        typer.echo(f"note: {note}", err=True)
+    return name
+
+
+Drug = Annotated[str, typer.Option("--drug", help="Active ingredient, brand or synonym (LUPKYNIS → voclosporin).",
+                                   callback=drug_callback)]
 Event = Annotated[Optional[str], typer.Option("--event", help="MedDRA PT, or a group name at --level.")]
 Level = Annotated[str, typer.Option("--level", help=LEVELS_HELP)]
 Meddra = Annotated[Optional[Path], typer.Option("--meddra", help="MedAscii folder of your licensed MedDRA release.")]

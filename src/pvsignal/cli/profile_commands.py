@@ -16,7 +16,8 @@ from pvsignal.cli.render import print_line, print_note, progress
 @app.command(short_help='Write the compound safety profile (HTML/MD/PDF).')
 @opt.case_definition_options
 def profile(
-    drug: str = typer.Argument(..., help="drug (active ingredient), e.g. voclosporin"),
+    drug: str = typer.Argument(..., help="drug (active ingredient or brand), e.g. voclosporin",
+                               callback=opt.drug_callback),
     events: Optional[str] = typer.Option(
         None, help="events of interest (MedDRA PTs), comma-separated: headache,tremor "
                    "(default: the drug's events flagged by at least two methods, top 5 by EB05)"),

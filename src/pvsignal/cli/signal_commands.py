@@ -46,7 +46,8 @@ def signal_view(t, max_rows: int):
 def signals(
     lake: opt.OptionalLake = None,
     reports: Annotated[Optional[Path], typer.Option("--reports", help="CSV/Parquet: one row per report × drug × event.")] = None,
-    drug: Annotated[Optional[str], typer.Option("--drug", help="Show these drugs (comma-separated).")] = None,
+    drug: Annotated[Optional[str], typer.Option("--drug", help="Show these drugs (comma-separated; brands resolve).",
+                                                callback=opt.drugs_callback)] = None,
     event: Annotated[Optional[str], typer.Option("--event", help="Show these events (comma-separated).")] = None,
     min_count: Annotated[Optional[int], typer.Option("--min-count", help="Show pairs with at least this many reports [3].")] = None,
     filters: dict = None,  # the case-definition options (opt.CASE_OPTIONS)

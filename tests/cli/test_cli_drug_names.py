@@ -1,0 +1,60 @@
+"""Brand names and synonyms wherever the user names a drug (issue 15); `drugs normalize` on hostile cells."""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+
+
+def test_brand_in_drug_option_resolves_with_a_note(cli_lake, run):
+    code, out, err = run(["cases", "--drug", "LUPKYNIS", "--lake", str(cli_lake)])
+    assert code == 0, err
+    assert "note: LUPKYNIS → voclosporin" in err
+    code2, out2, _ = run(["cases", "--drug", "voclosporin", "--lake", str(cli_lake)])
+    assert code2 == 0 and out2 == out  # the same analysis as the ingredient's
+
+
+def test_brand_in_signals_drug_filter(cli_lake, run, tmp_path):
+    out = tmp_path / "s.csv"
+    code, _, err = run(["signals", "--lake", str(cli_lake), "--drug", "lupkynis", "--out", str(out), "--min-count", "1"])
+    assert code == 0, err
+    rows = pd.read_csv(out)
+    assert len(rows) and set(rows["drug"]) == {"VOCLOSPORIN"}
+    assert "LUPKYNIS → voclosporin" in err
+
+
+def test_combination_brand_for_one_drug_is_a_usage_error(cli_lake, run):
+    code, _, err = run(["cases", "--drug", "vicodin", "--lake", str(cli_lake)])
+    assert code == 2 and "combination product" in err and "Traceback" not in err
+
+
+def test_interactions_known_drug_without_rule_exits_0(run):
+    code, out, err = run(["interactions", "voclosporin", "--with", "acetaminophen", "--json"])
+    assert code == 0, err
+    row = json.loads(out)[0]
+    assert row["ingredient"] == "ACETAMINOPHEN" and row["mechanism"].startswith("no CYP3A/P-gp rule for acetaminophen")
+
+
+def test_interactions_brand_partner_note_and_unknown_name(run):
+    code, out, err = run(["interactions", "LUPKYNIS", "--with", "Tylenol", "--json"])
+    assert code == 0 and "note: TYLENOL → acetaminophen" in err
+    code, _, err = run(["interactions", "voclosporin", "--with", "acetaminofen"])
+    assert code == 2 and "acetaminophen" in err and "Traceback" not in err
+
+
+def test_drugs_normalize_never_crashes_on_hostile_cells(tmp_path, run):
+    src = tmp_path / "names.csv"
+    pd.DataFrame({"drugname": ["", "12345", "ロキソニン", "Ácido acetilsalicílico", "Straße", "MOPRAL(OMEPRAZOLE)",
+                               "Entresto 24-26 mg"]}).to_csv(src, index=False)
+    out = tmp_path / "out.csv"
+    code, _, err = run(["drugs", "normalize", str(src), "--out", str(out)])
+    assert code == 0, err
+    df = pd.read_csv(out, dtype=str, keep_default_na=False)
+    assert df["ingredient"].tolist() == ["", "12345", "ロキソニン", "ACIDO ACETILSALICILICO", "STRASSE", "OMEPRAZOLE",
+                                         "SACUBITRIL; VALSARTAN"]
+    assert df["ingredient_source"].tolist() == ["missing", "unmapped", "unmapped", "unmapped", "unmapped", "dictionary",
+                                                "dictionary"]
+    numeric = tmp_path / "numeric.csv"
+    numeric.write_text("drugname\n1\n2\n")
+    assert run(["drugs", "normalize", str(numeric), "--out", str(tmp_path / "n.csv")])[0] == 0
