@@ -17,6 +17,8 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from pvsignal.drugnames.clean import clean, strip_salts
 from pvsignal.errors import InputFileError
@@ -46,50 +48,81 @@ def metadata() -> dict:
     return json.loads(_data("dictionary", "metadata.json").read_text(encoding="utf-8"))
 
 
+def _arrow(col: pd.Series) -> pa.Array:
+    a = pa.array(col, type=pa.string(), from_pandas=True)
+    return a.combine_chunks() if isinstance(a, pa.ChunkedArray) else a
+
+
+def isin(col: pd.Series, values) -> np.ndarray:
+    """``col.isin(values)`` as a boolean array, by an Arrow hash set (fast for long ``values``)."""
+    return pc.fill_null(pc.is_in(_arrow(col), value_set=_arrow(pd.Series(values, dtype="string"))), False).to_numpy(
+        zero_copy_only=False)
+
+
 class Lookup:
-    """A lookup table (``LOOKUP_COLUMNS``) with the derived indexes the resolver reuses."""
+    """A lookup table (``LOOKUP_COLUMNS``) with the derived indexes the resolver reuses.
+
+    Keys are dictionary-encoded once (Arrow); a pandas index over the distinct keys holds the
+    hash table every :meth:`find` reuses; rows of a key are reached through a stable argsort of
+    the key codes (no string sort).
+    """
 
     def __init__(self, table: pd.DataFrame):
-        self.table = table.sort_values(["key", "ingredient"], kind="stable").reset_index(drop=True)
-
-    @cached_property
-    def _span(self) -> tuple[pd.Index, np.ndarray, np.ndarray]:
-        """key → group number; each group's first row and row count (rows of a key are contiguous)."""
-        keys = self.table["key"].to_numpy(dtype=object)
-        starts = np.flatnonzero(np.r_[True, keys[1:] != keys[:-1]]) if len(keys) else np.array([], dtype=np.int64)
-        counts = np.diff(np.r_[starts, len(keys)])
-        return pd.Index(keys[starts], dtype=object), starts, counts
-
-    def find(self, keys: pd.Series) -> pd.DataFrame:
-        """Rows of the table whose key equals ``keys`` (hash lookups): ``at`` (the position in
-        ``keys``), ``key``, ``ingredient``, ``origin``; several rows for a combination."""
-        group, starts, counts = self._span
-        g = group.get_indexer(keys.to_numpy(dtype=object))  # the index's hash table is built once
-        at = np.flatnonzero(g >= 0)
-        gi = g[at]
-        n = counts[gi]
-        rows = np.repeat(starts[gi], n) + (np.arange(n.sum()) - np.repeat(np.cumsum(n) - n, n))
-        out = self.table.iloc[rows][["key", "ingredient", "origin"]].reset_index(drop=True)
-        out.insert(0, "at", np.repeat(at, n))
-        return out
+        self.table = table.reset_index(drop=True)
 
     def __len__(self) -> int:
         return len(self.table)
 
     @cached_property
-    def single(self) -> pd.Series:
-        """key → ingredient for keys that name exactly one ingredient."""
-        t = self.table
-        return t[~t["key"].duplicated(keep=False)].set_index("key")["ingredient"]
+    def _cols(self) -> dict[str, pa.Array]:
+        return {c: _arrow(self.table[c]) for c in ("key", "ingredient", "origin")}
+
+    @cached_property
+    def _span(self) -> tuple[pd.Index, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """(distinct keys, key code per row, rows ordered by code, first position and count per code)."""
+        enc = pc.dictionary_encode(self._cols["key"])
+        codes = enc.indices.to_numpy(zero_copy_only=False).astype(np.int64)
+        uniq = enc.dictionary.to_numpy(zero_copy_only=False)
+        counts = np.bincount(codes, minlength=len(uniq))
+        return pd.Index(uniq, dtype=object), codes, np.argsort(codes, kind="stable"), np.cumsum(counts) - counts, counts
+
+    def find(self, keys: pd.Series) -> pd.DataFrame:
+        """Rows of the table whose key equals ``keys`` (hash lookups): ``at`` (the position in
+        ``keys``), ``key``, ``ingredient``, ``origin``; several rows for a combination."""
+        index, _, order, starts, counts = self._span
+        g = index.get_indexer(pd.Series(keys).to_numpy(dtype=object))  # the index's hash table is built once
+        at = np.flatnonzero(g >= 0)
+        gi = g[at]
+        n = counts[gi]
+        rows = order[np.repeat(starts[gi], n) + (np.arange(n.sum()) - np.repeat(np.cumsum(n) - n, n))]
+        idx = pa.array(rows, type=pa.int64())
+        out = {"at": np.repeat(at, n)}
+        for c, col in self._cols.items():
+            out[c] = pd.Series(col.take(idx).to_numpy(zero_copy_only=False), dtype="string")
+        return pd.DataFrame(out)
+
+    def single_of(self, keys) -> pd.Series:
+        """The ingredient of each key that names exactly one ingredient (NA otherwise), aligned."""
+        index, _, order, starts, counts = self._span
+        g = index.get_indexer(pd.Series(keys).to_numpy(dtype=object))
+        ok = (g >= 0) & (counts[np.maximum(g, 0)] == 1)
+        out = np.full(len(g), None, dtype=object)
+        if ok.any():
+            rows = pa.array(order[starts[g[ok]]], type=pa.int64())
+            out[ok] = self._cols["ingredient"].take(rows).to_numpy(zero_copy_only=False)
+        return pd.Series(out, dtype="string")
 
     @cached_property
     def suggestable(self) -> pd.Series:
         """Distinct keys of brands, official names and ingredients (all letters), for fuzzy and hints."""
         t = self.table
-        named = t["source"].isin(SUGGESTABLE)
-        marketed = (t["source"] == "ingredient") & t["key"].isin(t.loc[named & (t["source"] != "unii_of"), "ingredient"])
-        k = t.loc[named | marketed, "key"].drop_duplicates()
-        return k[k.str.fullmatch(r"[A-Z][A-Z \-]+")].reset_index(drop=True)
+        src, key = _arrow(t["source"]), _arrow(t["key"])
+        named = pc.is_in(src, value_set=pa.array(SUGGESTABLE))
+        products = pc.filter(_arrow(t["ingredient"]), pc.and_(named, pc.not_equal(src, "unii_of")))
+        marketed = pc.and_(pc.equal(src, "ingredient"), pc.is_in(key, value_set=pc.unique(products)))
+        k = pc.unique(pc.filter(key, pc.or_(named, marketed)))
+        k = pc.filter(k, pc.match_substring_regex(k, r"^[A-Z][A-Z \-]+$"))
+        return pd.Series(k.to_numpy(zero_copy_only=False), dtype=object)
 
     @cached_property
     def by_first_letter(self) -> dict[str, np.ndarray]:
@@ -101,16 +134,19 @@ class Lookup:
 @lru_cache(maxsize=1)
 def shipped() -> Lookup:
     """The shipped lookup table (curated CSV over the built dictionary), ``LOOKUP_COLUMNS``."""
+    import pyarrow.parquet as pq
+
     with _data("dictionary", "names.parquet").open("rb") as fh:
-        built = pd.read_parquet(fh)
+        built = pq.read_table(fh).combine_chunks()
     with _data("drug_synonyms.csv").open("r", encoding="utf-8") as fh:
         cur = pd.read_csv(fh, dtype=str, comment="#").dropna(subset=["name", "ingredient"])
     cur = pd.DataFrame({"key": keys_of(cur["name"]), "ingredient": keys_of(cur["ingredient"], salts=True),
-                        "name_type": "curated", "source": "curated"})
-    built = built[~built["key"].isin(cur["key"])]
-    out = pd.concat([cur, built], ignore_index=True)
-    out["origin"] = "dictionary"
-    return Lookup(out[LOOKUP_COLUMNS].astype("string"))
+                        "name_type": "curated", "source": "curated"}).astype(object)
+    built = built.filter(pc.invert(pc.is_in(built["key"], value_set=pa.array(cur["key"], type=pa.string()))))
+    cur_t = pa.Table.from_pandas(cur, schema=built.schema, preserve_index=False)
+    both = pa.concat_tables([cur_t, built]).combine_chunks()
+    both = both.append_column("origin", pa.array(np.full(both.num_rows, "dictionary", dtype=object), type=pa.string()))
+    return Lookup(both.select(LOOKUP_COLUMNS).to_pandas(types_mapper=lambda t: pd.StringDtype("pyarrow")))
 
 
 @lru_cache(maxsize=1)
@@ -154,4 +190,4 @@ def lookup_table(user: pd.DataFrame | None = None) -> Lookup:
     u = u[(u["key"].str.len() > 0) & (u["ingredient"].str.len() > 0)].drop_duplicates(["key", "ingredient"])
     u["origin"] = "user"
     t = base.table
-    return Lookup(pd.concat([u[LOOKUP_COLUMNS], t[~t["key"].isin(u["key"])]], ignore_index=True).astype("string"))
+    return Lookup(pd.concat([u[LOOKUP_COLUMNS], t[~isin(t["key"], u["key"])]], ignore_index=True).astype("string"))

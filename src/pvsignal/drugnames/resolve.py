@@ -171,7 +171,7 @@ def harmonise(ingredients, lookup: Lookup, *, salts: tuple[str, ...] | None = SA
     s = pd.Series(ingredients, dtype="string")
     k = clean_keys(s.to_numpy(dtype=object))["key"]
     own = _series(strip_salts(k, salts) if salts else k, s.index)
-    return own.map(lookup.single).fillna(own).astype("string")
+    return pd.Series(lookup.single_of(own).fillna(own).to_numpy(), index=s.index, dtype="string")
 
 
 def ingredient_rows(pairs: pd.DataFrame, lookup: Lookup, *, salts: tuple[str, ...] | None = SALTS,

@@ -22,7 +22,7 @@ import ibis
 import ibis.expr.types as ir
 
 from pvsignal.prepare.dedup import latest_versions, probable_duplicates, without_deleted
-from pvsignal.prepare.drugs import DEFAULT_SALTS, ingredient_map, load_synonyms
+from pvsignal.prepare.drugs import DEFAULT_SALTS, dictionary_provenance, ingredient_map, load_synonyms
 from pvsignal.prepare.views import (
     RAW_SOURCES,
     case_tables,
@@ -123,6 +123,7 @@ def _build_locked(lake: Lake, synonyms, strip_salts: bool, engine, spark_master:
             "probable_duplicates": "flagged: same event_dt, age, sex, reporter_country, ingredient set and PT set; or same mfr_num and mfr_sndr",
             "strip_salts": strip_salts,
             "synonym_files": [str(p) for p in synonyms],
+            "drug_dictionary": dictionary_provenance(),
         },
         "quarters": sorted(manifest["quarters"]),
     }

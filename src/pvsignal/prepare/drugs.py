@@ -24,7 +24,7 @@ import ibis.expr.types as ir
 import pandas as pd
 
 from pvsignal.drugnames.clean import SALTS, strip_salts
-from pvsignal.drugnames.dictionary import keys_of, lookup_table, read_user_file
+from pvsignal.drugnames.dictionary import keys_of, lookup_table, metadata, read_user_file
 from pvsignal.drugnames.resolve import ingredient_rows, resolve_names
 from pvsignal.errors import InputFileError
 
@@ -48,6 +48,15 @@ def load_synonyms(extra: list[str | Path] | None = None) -> pd.DataFrame:
     top = syn.groupby("_key")["_rank"].transform("max")
     syn = syn[syn["_rank"] == top].drop_duplicates(["_key", "ingredient"])
     return syn[["name", "ingredient", "source"]].astype("string").reset_index(drop=True)
+
+
+def dictionary_provenance() -> dict:
+    """What the lake's drug names were resolved with: the shipped dictionary's build date and
+    each source's version and SHA-256 (for the manifest)."""
+    m = metadata()
+    return {"built": m["built"], "sources": {s["id"]: {"version": s.get("version") or s.get("file"),
+                                                        "sha256": s.get("member_sha256") or s.get("sha256")}
+                                             for s in m["sources"]}}
 
 
 def _frame(synonyms) -> pd.DataFrame | None:
