@@ -58,3 +58,35 @@ def test_drugs_normalize_never_crashes_on_hostile_cells(tmp_path, run):
     numeric = tmp_path / "numeric.csv"
     numeric.write_text("drugname\n1\n2\n")
     assert run(["drugs", "normalize", str(numeric), "--out", str(tmp_path / "n.csv")])[0] == 0
+
+
+def test_signals_at_drug_class_level(cli_lake, views, run, tmp_path):
+    """--drug-level class: a report counts once per FDA EPC class of its suspect ingredients."""
+    from pvsignal.drugnames.dictionary import drug_classes
+
+    out = tmp_path / "cls.csv"
+    code, _, err = run(["signals", "--lake", str(cli_lake), "--drug-level", "class", "--min-count", "1",
+                        "--out", str(out)])
+    assert code == 0, err
+    got = pd.read_csv(out)
+    # independent count from the prepared views: suspect (PS, SS) rows → classes → distinct (case, class, PT)
+    cls = drug_classes()
+    d = views["case_drugs"]
+    d = d[d["role_cod"].isin(["PS", "SS"])].merge(cls, on="ingredient")[["caseid", "drug_class"]].drop_duplicates()
+    pairs = d.merge(views["case_reactions"][["caseid", "pt"]].drop_duplicates(), on="caseid")
+    n = pairs.groupby(["drug_class", "pt"]).size()
+    tnf = got[got["drug"] == "Tumor Necrosis Factor Blocker"].set_index("event")["n"]
+    assert len(tnf) > 5
+    for event, k in tnf.items():
+        assert k == n[("Tumor Necrosis Factor Blocker", event.upper())], event
+    assert "Calcineurin Inhibitor Immunosuppressant" in set(cls.loc[cls["ingredient"] == "TACROLIMUS", "drug_class"])
+
+
+def test_unknown_drug_level_is_a_config_error():
+    import pytest
+
+    from pvsignal import api
+    from pvsignal.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="drug_level must be ingredient or class"):
+        api.case_definition(drug_level="atc")

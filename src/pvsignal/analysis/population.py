@@ -134,6 +134,8 @@ class CaseDefinition:
             raise ConfigError("event_level 'group' needs event_groups: a YAML file of PT groups")
         if self.event_level not in ("pt", "group") and not self.meddra:
             raise ConfigError(f"event_level {self.event_level!r} needs meddra: the folder of your MedDRA ASCII release")
+        if self.drug_level not in ("ingredient", "class"):
+            raise ConfigError(f"drug_level must be ingredient or class (FDA EPC); got {self.drug_level!r}")
         if self.years is not None and (len(self.years) != 2 or self.years[0] > self.years[1]):
             raise ConfigError(f"years must be [first, last]; got {self.years}")
         if self.quarters:
@@ -317,8 +319,17 @@ class Population:
 
     @property
     def drugs(self) -> ir.Table:
+        """``(report_id, drug)``: ingredients, or at ``drug_level='class'`` their FDA EPC classes
+        (:func:`pvsignal.drugnames.dictionary.drug_classes`; a report counts once per class)."""
         d = self.drug_rows
-        return d.select(report_id=d.caseid, drug=d.ingredient)
+        d = d.select(report_id=d.caseid, drug=d.ingredient)
+        if self.definition.drug_level != "class":
+            return d
+        from pvsignal.drugnames.dictionary import drug_classes
+
+        c = ibis.memtable(drug_classes())
+        j = d.join(c, d.drug == c.ingredient)
+        return j.select(report_id=j.report_id, drug=j.drug_class).distinct()
 
     def events(self, level: str = "pt") -> ir.Table:
         """``(report_id, event)``: PTs, or the groups of ``level`` in the ``pt_groups`` view."""

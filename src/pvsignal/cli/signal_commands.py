@@ -46,8 +46,7 @@ def signal_view(t, max_rows: int):
 def signals(
     lake: opt.OptionalLake = None,
     reports: Annotated[Optional[Path], typer.Option("--reports", help="CSV/Parquet: one row per report × drug × event.")] = None,
-    drug: Annotated[Optional[str], typer.Option("--drug", help="Show these drugs (comma-separated; brands resolve).",
-                                                callback=opt.drugs_callback)] = None,
+    drug: Annotated[Optional[str], typer.Option("--drug", help="Show these drugs (comma-separated; brands resolve).")] = None,
     event: Annotated[Optional[str], typer.Option("--event", help="Show these events (comma-separated).")] = None,
     min_count: Annotated[Optional[int], typer.Option("--min-count", help="Show pairs with at least this many reports [3].")] = None,
     filters: dict = None,  # the case-definition options (opt.CASE_OPTIONS)
@@ -59,6 +58,8 @@ def signals(
     drug_col: Annotated[str, typer.Option("--drug-column", help="Reports table: the drug column.")] = "drug",
     event_col: Annotated[str, typer.Option("--event-column", help="Reports table: the event column.")] = "event",
     strata_cols: Annotated[Optional[str], typer.Option("--strata-columns", help="Reports table: stratum columns (comma-separated).")] = None,
+    drug_level: Annotated[Optional[str], typer.Option(
+        "--drug-level", help="ingredient (default) or class: FDA pharmacologic class (EPC).")] = None,
     config: Annotated[Optional[Path], typer.Option("--config", help="analysis.yaml (or a result's .json sidecar).")] = None,
     sort_by: Annotated[Optional[str], typer.Option("--sort-by", help="ror, prr, chi2, ic025, eb05, ebgm or n.")] = None,
     fisher: Annotated[bool, typer.Option("--fisher", help="Add Fisher exact p (one-sided) and Benjamini–Hochberg q.")] = False,
@@ -68,6 +69,8 @@ def signals(
     out: opt.Out = None,
 ) -> None:
     """Score drug–event pairs: ROR, PRR, χ², IC and EBGM with intervals and signal flags."""
+    if drug_level != "class":  # a class name is not a drug name
+        drug = opt.drugs_callback(drug)
     cfg = api.signal_config(config)
     overrides: dict = {}
     if reports is not None or strata_cols:
@@ -75,7 +78,7 @@ def signals(
             "report_id": report_id_col, "drug": drug_col, "event": event_col, "strata": opt.split_list(strata_cols) or [],
         }
     cd = {**cfg.case_definition, **filters}
-    for key, val in (("event_level", event_level), ("meddra", str(meddra) if meddra else None),
+    for key, val in (("drug_level", drug_level), ("event_level", event_level), ("meddra", str(meddra) if meddra else None),
                      ("event_groups", str(groups) if groups else None), ("strata", opt.split_list(strata))):
         if val is not None:
             cd[key] = val

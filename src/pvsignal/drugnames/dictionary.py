@@ -191,3 +191,27 @@ def lookup_table(user: pd.DataFrame | None = None) -> Lookup:
     u["origin"] = "user"
     t = base.table
     return Lookup(pd.concat([u[LOOKUP_COLUMNS], t[~isin(t["key"], u["key"])]], ignore_index=True).astype("string"))
+
+
+def drug_classes(user_file: str | Path | None = None, class_types: tuple[str, ...] = ("EPC",)) -> pd.DataFrame:
+    """Ingredient → drug class rows (``ingredient, drug_class``) for class-level analyses.
+
+    FDA's Established Pharmacologic Classes (``class_types``; EPC by default, e.g.
+    TACROLIMUS and CYCLOSPORINE → "Calcineurin Inhibitor Immunosuppressant") from the shipped
+    ``classes.parquet``; an ingredient may have several. ``user_file`` (CSV: ``ingredient,
+    class`` — an ATC export, a company's grouping) replaces ours for every ingredient it lists.
+    """
+    c = classes()
+    out = pd.DataFrame({"ingredient": c.loc[c["class_type"].isin(class_types), "ingredient"],
+                        "drug_class": c.loc[c["class_type"].isin(class_types), "class_name"]})
+    if user_file is not None:
+        p = Path(user_file)
+        if not p.is_file():
+            raise InputFileError(f"drug class file {p} does not exist")
+        u = pd.read_csv(p, dtype=str, comment="#")
+        u.columns = [str(x).strip().lower() for x in u.columns]
+        if not {"ingredient", "class"} <= set(u.columns):
+            raise InputFileError(f"drug class file {p} needs columns ingredient, class; found {list(u.columns)}")
+        u = pd.DataFrame({"ingredient": keys_of(u["ingredient"], salts=True), "drug_class": u["class"].str.strip()}).dropna()
+        out = pd.concat([u, out[~isin(out["ingredient"], u["ingredient"])]])
+    return out.drop_duplicates().astype("string").reset_index(drop=True)
