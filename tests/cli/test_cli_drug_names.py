@@ -90,3 +90,20 @@ def test_unknown_drug_level_is_a_config_error():
 
     with pytest.raises(ConfigError, match="drug_level must be ingredient or class"):
         api.case_definition(drug_level="atc")
+
+
+def test_case_characterisation_lists_co_reported_classes(cli_lake, views):
+    """Co-reported classes: the FDA EPC classes of the other ingredients of the drug's cases (any role)."""
+    from pvsignal import api
+    from pvsignal.drugnames.dictionary import drug_classes
+
+    cs = api.cases("voclosporin", lake=cli_lake, top_n=50)
+    d = views["case_drugs"]
+    cases = set(d.loc[d["role_cod"].isin(["PS", "SS"]) & (d["ingredient"] == "VOCLOSPORIN"), "caseid"])
+    other = d[d["caseid"].isin(cases) & (d["ingredient"] != "VOCLOSPORIN")].merge(drug_classes(), on="ingredient")
+    want = other.groupby("drug_class")["caseid"].nunique()
+    got = cs.co_reported_classes.set_index("category")["n"]
+    assert len(got) > 3
+    for cls, n in got.items():
+        assert n == want[cls], cls
+    assert (cs.co_reported_classes["share"] == cs.co_reported_classes["n"] / cs.n_cases).all()

@@ -144,6 +144,8 @@ class CaseSeries:
     outcomes: pd.DataFrame = field(repr=False)
     indications: pd.DataFrame = field(repr=False)
     co_reported_drugs: pd.DataFrame = field(repr=False)
+    co_reported_classes: pd.DataFrame = field(repr=False, default_factory=lambda: pd.DataFrame(
+        {"category": pd.Series(dtype="string"), "n": pd.Series(dtype="int64"), "share": pd.Series(dtype="float64")}))
 
     def tables(self) -> dict[str, pd.DataFrame]:
         """Every table by name (the order of the dataclass fields)."""
@@ -200,6 +202,11 @@ def _category_rows(sel: DrugCases, c: ir.Table) -> ir.Table:
     cd = ib.table("case_drugs").semi_join(ids, "caseid")
     cd = cd.filter(cd.ingredient.notnull() & (cd.ingredient != sel.drug))
     parts.append(multi("co_reported_drugs", cd, cd.ingredient))
+    from pvsignal.drugnames.dictionary import drug_classes  # FDA EPC classes of the co-reported drugs
+
+    cls = ibis.memtable(drug_classes())
+    cj = cd.join(cls, cd.ingredient == cls.ingredient)
+    parts.append(multi("co_reported_classes", cj, cj.drug_class))
     rows = ibis.union(*parts)
     return rows.group_by(["table", "value"]).aggregate(n=rows.count())
 
@@ -233,8 +240,8 @@ def case_series(
     ``definition`` defaults to :class:`CaseDefinition` (suspect roles, every case);
     ``roles`` (a set name or codes; ``None`` = every role) and ``drop_probable_duplicates``
     are shortcuts that change it. ``level`` defaults to the definition's event level.
-    ``top_n`` limits indications and co-reported drugs (other ingredients of the same
-    cases, any role). Raises :class:`UnknownNameError` for an unknown drug or event and
+    ``top_n`` limits indications, co-reported drugs (other ingredients of the same
+    cases, any role) and co-reported classes (their FDA EPC classes; a case counts once per class). Raises :class:`UnknownNameError` for an unknown drug or event and
     :class:`AnalysisError` when no case has both.
     """
     d = with_shortcuts(definition, roles=roles, drop_probable_duplicates=drop_probable_duplicates)
@@ -288,6 +295,7 @@ def case_series(
                               order=OUTCOME_ORDER, keep_zero=True)),
         indications=share(top("indications")),
         co_reported_drugs=share(top("co_reported_drugs")),
+        co_reported_classes=share(top("co_reported_classes")),
     )
 
 
