@@ -233,7 +233,9 @@ class Lake:
     def spill_dir(self) -> str | None:
         """A reader's DuckDB spill folder, ``.tmp/<host>-<pid>-<id>`` (made by DuckDB when it
         spills; removed when its process is gone), or ``None`` for a lake it cannot write to."""
-        if not os.access(self.root, os.W_OK):
+        try:
+            (self.root / ".tmp").mkdir(exist_ok=True)  # DuckDB makes the last folder only
+        except OSError:
             return None
         return str(self.root / ".tmp" / f"{readers.owner_prefix()}-{new_id()}")
 
