@@ -32,6 +32,7 @@ from __future__ import annotations
 import copy
 import json
 import os
+import re
 import shutil
 import uuid
 import weakref
@@ -117,10 +118,14 @@ class Lake:
         self.root.mkdir(parents=True, exist_ok=True)
         manifest = {**manifest, "generation": int(self._read().get("generation", 0)) + 1}
         tmp = self.root / f".{MANIFEST}.{uuid.uuid4().hex}.tmp"
-        with tmp.open("w", encoding="utf-8") as fh:
-            fh.write(json.dumps(manifest, indent=1, sort_keys=True, default=str))
-            fh.flush()
-            os.fsync(fh.fileno())  # the new manifest is on disk before it replaces the old one
+        try:
+            with tmp.open("w", encoding="utf-8") as fh:
+                fh.write(json.dumps(manifest, indent=1, sort_keys=True, default=str))
+                fh.flush()
+                os.fsync(fh.fileno())  # the new manifest is on disk before it replaces the old one
+        except OSError as exc:  # e.g. the disk is full: the old manifest stays
+            tmp.unlink(missing_ok=True)
+            raise OSError(exc.errno, exc.strerror, exc.filename or str(tmp)) from exc
         os.replace(tmp, self.manifest_path)
         COMMITS.append(str(self.manifest_path))
 
@@ -256,15 +261,28 @@ def transaction(root: str | Path) -> Iterator[None]:
     lake = Lake(Path(root))
     try:
         yield
-    except BaseException:
+    except BaseException as exc:
         _staged.pop(key, None)
         with suppress(OSError):  # keep the first error (e.g. a full or read-only disk)
             lake.sweep(also=_sources_on_disk(lake))
+        if isinstance(exc, duckdb.IOException):  # DuckDB's write errors are no OSError
+            raise os_error(exc) from exc
         raise
     staged = _staged.pop(key)
     if staged is not None:
         lake._swap(staged)
         lake.sweep(also=_sources_on_disk(lake))
+
+
+def os_error(exc: duckdb.IOException) -> OSError:
+    """DuckDB's ``Could not write file "P": File too large`` (errno 27) as an :class:`OSError`
+    naming the path, as Python's own writes raise it."""
+    text = str(exc).replace('\\"', '"')
+    path = re.search(r'(?:file|directory) "([^"]+)"', text)
+    code = re.search(r'"errno":\s*"(\d+)"', text)
+    if path is None or code is None:
+        return OSError(text)
+    return OSError(int(code[1]), os.strerror(int(code[1])), path[1])
 
 
 def _sources_on_disk(lake: Lake) -> tuple[str, ...]:
