@@ -227,8 +227,7 @@ def _current(lake_dir: str | Path, engine: str | Engine = DEFAULT_ENGINE) -> Lak
     with a reader lease on its files (:meth:`~pvsignal.store.lake.Lake.snapshot`)."""
     lake = Lake(Path(lake_dir)).snapshot()
     if not is_current(lake.require()):
-        if lake.lease:
-            lake.lease.release()
+        lake.release()
         build(lake_dir, engine=engine)
         lake = Lake(Path(lake_dir)).snapshot()
     return lake

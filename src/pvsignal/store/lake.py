@@ -142,7 +142,7 @@ class Lake:
 
         The lease is published before the manifest is checked again, so a writer that
         commits meanwhile either sees the lease or is seen (then the pin is retried).
-        Release it with ``lake.lease.release()``, or tie it to a connection (:func:`hold`).
+        Release it with :meth:`release`, or tie it to a connection (:func:`hold`).
         """
         for _ in range(20):
             version = self._version()
@@ -154,6 +154,11 @@ class Lake:
                 return Lake(self.root, pinned=m, lease=lease, version=version)
             lease.release()
         raise LakeError(f"the lake at {self.root} changed 20 times while it was opened; try again")
+
+    def release(self) -> None:
+        """End this snapshot's reader lease (a no-op without one)."""
+        if self.lease is not None:
+            self.lease.release()
 
     def changed(self) -> bool:
         """For a pinned lake: whether a writer has committed since it was pinned."""
