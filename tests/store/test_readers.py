@@ -124,7 +124,7 @@ def test_readers_in_a_loop_see_the_state_before_or_after_every_write_never_an_er
     n_before = sum(p[0] == states[0][0] for p in parts)
     print(f"{len(rounds)} reader rounds during {len(writes)} writes: {n_before} counted the state before, "
           f"{len(rounds) - n_before} after; {len(scored)} scored ({sum(s == states[0][1] for s in scored)} before)")
-    assert 0 < n_before < len(rounds) and len(rounds) >= 2 * (len(writes) + 1) and len(scored) >= 4
+    assert 0 < n_before < len(rounds) and len(rounds) >= 2 * (len(writes) + 1) and len(scored) >= 2
     # the readers have ended: the next writer removes what their leases kept
     subprocess.run(_cli("prepare", "--lake", str(lake)), check=True, capture_output=True)
     m = Lake(lake).manifest()
