@@ -225,9 +225,9 @@ class Lake:
                     d.rmdir()
         tmp = self.root / ".tmp"
         for d in tmp.iterdir() if tmp.is_dir() else ():
-            if d in _own_scratch or readers.scratch_removable(d.name):
+            if d.resolve() in _own_scratch or readers.scratch_removable(d.name):
                 shutil.rmtree(d, ignore_errors=True)
-                _own_scratch.discard(d)
+                _own_scratch.discard(d.resolve())
         for half in self.root.glob(f".{MANIFEST}.*.tmp"):  # a manifest never swapped in
             half.unlink()
             removed += 1
@@ -237,7 +237,7 @@ class Lake:
         """A scratch folder of this process inside the lake for one run (removed by :meth:`sweep`)."""
         d = self.root / ".tmp" / f"{readers.owner_prefix()}-{run_id}"
         d.mkdir(parents=True, exist_ok=True)
-        _own_scratch.add(d)
+        _own_scratch.add(d.resolve())
         return d
 
     def spill_dir(self) -> str | None:
@@ -266,6 +266,9 @@ def transaction(root: str | Path) -> Iterator[None]:
     lake = Lake(Path(root))
     try:
         yield
+        staged = _staged[key]
+        if staged is not None:
+            lake._swap(staged)
     except BaseException as exc:
         _staged.pop(key, None)
         with suppress(OSError):  # keep the first error (e.g. a full or read-only disk)
@@ -273,10 +276,10 @@ def transaction(root: str | Path) -> Iterator[None]:
         if isinstance(exc, duckdb.IOException):  # DuckDB's write errors are no OSError
             raise os_error(exc) from exc
         raise
-    staged = _staged.pop(key)
+    del _staged[key]
     if staged is not None:
-        lake._swap(staged)
-        lake.sweep(also=_sources_on_disk(lake))
+        with suppress(OSError):  # committed: what cannot be removed now, the next writer removes
+            lake.sweep(also=_sources_on_disk(lake))
 
 
 def os_error(exc: duckdb.IOException) -> OSError:
