@@ -218,3 +218,38 @@ def test_a_full_disk_is_one_line_naming_the_path_and_the_lake_is_unchanged(share
     assert "File too large" in res.stderr and str(lake) in res.stderr and ".parquet" in res.stderr
     assert _files(lake) == before
     assert api.status(lake)["quarters"] == ["2017Q2"]
+
+
+def test_a_commit_between_reading_the_manifest_and_publishing_the_lease_makes_the_reader_pin_again(
+        shared_dir, tmp_path, monkeypatch):
+    from pvsignal.store import readers
+
+    lake = tmp_path / "lake"
+    api.ingest([shared_dir / SAMPLE], lake=lake)
+    gen = Lake(lake).manifest()["generation"]
+    real, calls = readers.register, []
+
+    def register(root, files, generation, run_id):
+        calls.append(generation)
+        if len(calls) == 1:  # a writer commits after the reader read the manifest
+            api.prepare(lake)
+        return real(root, files, generation, run_id)
+
+    monkeypatch.setattr(readers, "register", register)
+    snap = Lake(lake).snapshot()
+    assert calls == [gen, gen + 1] and snap.manifest()["generation"] == gen + 1
+    leases = list((lake / READERS).glob("*.json"))
+    assert len(leases) == 1 and json.loads(leases[0].read_text())["generation"] == gen + 1
+    assert not snap.changed()
+    snap.release()
+    assert not list((lake / READERS).glob("*.json"))
+
+
+def test_a_reader_that_cannot_register_reads_without_a_lease(shared_dir, tmp_path):
+    lake = tmp_path / "lake"
+    api.ingest([shared_dir / SAMPLE], lake=lake)
+    if (lake / READERS).is_dir():
+        (lake / READERS).rmdir()
+    (lake / READERS).write_text("not a folder")  # as a lake the reader may not write to
+    con = connect(lake)
+    assert con.execute("SELECT count(*) FROM cases").fetchone()[0] == 100
