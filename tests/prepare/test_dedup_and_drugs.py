@@ -9,6 +9,7 @@ import pytest
 
 from pvsignal import api
 from pvsignal.errors import InputFileError
+from pvsignal.store.readers import owner_prefix
 
 from faers_text import demo_b, drug_b
 
@@ -187,4 +188,4 @@ def test_clean_name_drops_strengths_forms_and_salts(raw, clean):
 def test_connections_spill_inside_the_lake(dedup_lake):
     con = api.connect(dedup_lake)
     temp = con.execute("SELECT current_setting('temp_directory')").fetchone()[0]
-    assert Path(temp) == dedup_lake / ".tmp" / "duckdb"
+    assert Path(temp).parent == dedup_lake / ".tmp" and Path(temp).name.startswith(f"{owner_prefix()}-")

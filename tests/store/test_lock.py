@@ -19,6 +19,7 @@ from pathlib import Path
 
 import pytest
 
+from pvsignal.prepare.views import is_current
 from pvsignal.store.lake import Lake, connect_raw
 from pvsignal.store.lock import LOCK, LakeBusy, lake_lock
 
@@ -124,10 +125,10 @@ def test_ctrl_c_prints_one_line_exits_130_and_leaves_the_lake_as_it_was(shared_d
     if "interrupted — the lake is unchanged" in err:
         assert (lake / "manifest.json").read_text() == manifest
         assert _snapshot(lake) == before
-    else:  # the signal came after ingest's first commit: the new quarter is in whole
-        assert "interrupted after a commit — the lake holds that commit whole" in err
-        assert _snapshot(lake)["quarters"] == ["2017Q2", "2020Q3"]
-        pytest.skip("SIGINT arrived after the quarters' commit (checked whole); rerun for the unchanged case")
+    else:  # the signal came after ingest's one commit (quarters and prepared tables): all in, whole
+        assert "interrupted after the commit — the lake holds that commit whole" in err
+        assert _snapshot(lake)["quarters"] == ["2017Q2", "2020Q3"] and is_current(Lake(lake).manifest())
+        pytest.skip("SIGINT arrived after the commit (checked whole); rerun for the unchanged case")
     status = subprocess.run(_cli("status", "--json", "--lake", str(lake)), capture_output=True, text=True)
     assert status.returncode == 0 and json.loads(status.stdout)["quarters"] == ["2017Q2"]
     assert not list((lake / "faers").rglob("part-*.parquet")) or all(
@@ -137,9 +138,9 @@ def test_ctrl_c_prints_one_line_exits_130_and_leaves_the_lake_as_it_was(shared_d
 
 @pytest.mark.slow
 def test_kill_9_at_random_moments_leaves_the_lake_as_before(shared_dir, tmp_path):
-    """20 trials: kill -9 during ingest (10) and prepare (10): every file the manifest lists exists, and the
-    lake is as before or as after a whole commit (ingest commits its quarters, then its prepared tables);
-    a re-ingest then matches a clean lake."""
+    """20 trials: kill -9 during ingest (10) and prepare (10): every file the manifest lists exists, the
+    prepared tables are current, and the lake is as before or as after the command's one commit (ingest
+    commits its quarters with their prepared tables); a re-ingest then matches a clean lake."""
     rng = random.Random(14)
     lake = tmp_path / "lake"
     subprocess.run(_cli("ingest", str(shared_dir / SAMPLE), "--lake", str(lake)), check=True, capture_output=True)
@@ -166,11 +167,11 @@ def test_kill_9_at_random_moments_leaves_the_lake_as_before(shared_dir, tmp_path
             killed += 1
         _, err = proc.communicate(timeout=60)
         assert Lake(lake).live_files() and all(p.is_file() for p in Lake(lake).live_files()), f"trial {trial}"
+        assert is_current(Lake(lake).manifest()), f"trial {trial}: one commit, never quarters without their tables"
         if proc.returncode == -signal.SIGKILL and (lake / "manifest.json").read_text() == manifest:
             assert _snapshot(lake) == before, f"trial {trial}"
             unchanged += 1
-        elif proc.returncode == -signal.SIGKILL:  # killed after a commit: that commit is whole
-            # (an ingest killed between its two commits: new quarters in, prepared tables stale)
+        elif proc.returncode == -signal.SIGKILL:  # killed after the commit (sweeping): that commit is whole
             assert _snapshot(lake) == (full if trial % 2 == 0 else before), f"trial {trial}"
             after_commit += 1
         else:

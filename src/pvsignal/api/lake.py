@@ -65,7 +65,7 @@ def ingest(paths: list[str | Path], *, lake: str | Path = DEFAULT_LAKE, synonyms
     """Ingest FAERS/AERS quarters or openFDA drug/event JSON into ``lake`` and rebuild the prepared tables.
 
     One writer at a time: the lake's lock is held across both steps (busy → ``LakeBusy``,
-    or ``wait``). ``allow_partial``: a quarter lacking tables lands what it has (recorded
+    or ``wait``), which become visible together, in one commit, when it is released. ``allow_partial``: a quarter lacking tables lands what it has (recorded
     in the manifest); ``trust_contents``: a zip may hold another quarter than its name.
     """
     from pvsignal.prepare.build import build
@@ -129,12 +129,15 @@ def rejects(lake: str | Path = DEFAULT_LAKE) -> "pd.DataFrame":
 
     from pvsignal.store.lake import Lake
 
-    lk = Lake(Path(lake))
-    lk.require()
-    files = lk.files("rejects")
-    if not files:
-        return pd.DataFrame(columns=["quarter", "table", "file", "line", "action", "reason", "raw", "count"])
-    df = pd.concat([pd.read_parquet(f) for f in files], ignore_index=True)
+    lk = Lake(Path(lake)).snapshot()  # a reader lease keeps the files while they are read
+    try:
+        lk.require()
+        files = lk.files("rejects")
+        if not files:
+            return pd.DataFrame(columns=["quarter", "table", "file", "line", "action", "reason", "raw", "count"])
+        df = pd.concat([pd.read_parquet(f) for f in files], ignore_index=True)
+    finally:
+        lk.release()
     if "count" not in df:  # a lake ingested before summaries: one value per row
         df["count"] = 1
     df["count"] = df["count"].fillna(1).astype("int64")

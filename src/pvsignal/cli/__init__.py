@@ -62,8 +62,7 @@ def _interrupted() -> str:
 
     if not commits_made():
         return "interrupted — the lake is unchanged"
-    return ("interrupted after a commit — the lake holds that commit whole (e.g. the new quarters); "
-            "stale prepared tables are rebuilt by the next command")
+    return "interrupted after the commit — the lake holds that commit whole (this command's result)"
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -39,7 +39,7 @@ from pvsignal.store.engine import (
     open_engine,
     register_raw,
 )
-from pvsignal.store.lake import Lake, new_id
+from pvsignal.store.lake import Lake, hold, new_id
 from pvsignal.store.lock import lake_lock
 
 log = logging.getLogger("pvsignal.prepare")
@@ -127,8 +127,7 @@ def _build_locked(lake: Lake, synonyms, strip_salts: bool, engine, spark_master:
         },
         "quarters": sorted(manifest["quarters"]),
     }
-    lake.write_manifest(manifest)
-    lake.sweep()
+    lake.write_manifest(manifest)  # committed when the lock is released
     return tally
 
 
@@ -204,20 +203,54 @@ def connect(
 ) -> duckdb.DuckDBPyConnection:
     """A DuckDB connection with the prepared views (built first if missing or stale).
 
-    With ``drop_probable_duplicates`` every view leaves out the flagged cases.
+    With ``drop_probable_duplicates`` every view leaves out the flagged cases. The
+    connection reads the state the lake had when it was opened, as long as it lives
+    (a reader lease keeps its files: :mod:`pvsignal.store.readers`).
     """
-    lake = Lake(Path(lake_dir))
-    manifest = lake.require()
-    if not is_current(manifest):
-        build(lake_dir)
+    return _connect(lake_dir, drop_probable_duplicates, database)[0]
+
+
+def _connect(lake_dir: str | Path, drop_probable_duplicates: bool = False,
+             database: str = ":memory:") -> tuple[duckdb.DuckDBPyConnection, Lake]:
+    lake = _current(lake_dir)
     config = {"memory_limit": default_memory_limit()}
-    try:  # spill inside the lake, never into the working folder (DuckDB's default is ./.tmp)
-        config["temp_directory"] = str(lake.scratch("duckdb"))
-    except OSError:  # a read-only lake: DuckDB's default place
-        pass
+    spill = lake.spill_dir()  # spill inside the lake, never into the working folder (DuckDB's default is ./.tmp)
+    if spill is not None:  # (a read-only lake: DuckDB's default place)
+        config["temp_directory"] = spill
     con = duckdb.connect(database, config=config)
+    hold(con, lake)
     create_duckdb_views(con, lake, drop_probable_duplicates=drop_probable_duplicates)
-    return con
+    return con, lake
+
+
+def _current(lake_dir: str | Path, engine: str | Engine = DEFAULT_ENGINE) -> Lake:
+    """The lake pinned at a manifest with current prepared tables (built first when stale),
+    with a reader lease on its files (:meth:`~pvsignal.store.lake.Lake.snapshot`)."""
+    lake = Lake(Path(lake_dir)).snapshot()
+    if not is_current(lake.require()):
+        lake.release()
+        build(lake_dir, engine=engine)
+        lake = Lake(Path(lake_dir)).snapshot()
+    return lake
+
+
+class LakeReader:
+    """A long-lived reader (e.g. a web explorer): :meth:`connection` is a DuckDB connection
+    with the prepared views, re-opened on the new state after a writer commits.
+
+    A connection still in use elsewhere keeps reading its own state until it is dropped
+    (its reader lease ends with it).
+    """
+
+    def __init__(self, lake_dir: str | Path, **connect_kwargs: Any) -> None:
+        self.lake_dir, self.kwargs = Path(lake_dir), connect_kwargs
+        self._con: duckdb.DuckDBPyConnection | None = None
+        self._lake: Lake | None = None
+
+    def connection(self) -> duckdb.DuckDBPyConnection:
+        if self._lake is None or self._lake.changed():
+            self._con, self._lake = _connect(self.lake_dir, **self.kwargs)
+        return self._con
 
 
 def open_prepared(
@@ -233,12 +266,11 @@ def open_prepared(
     closes the returned engine (``with open_prepared(lake, engine='spark') as eng:``);
     an engine passed in is returned as it is, with the views added.
     """
-    lake = Lake(Path(lake_dir))
-    manifest = lake.require()
+    Lake(Path(lake_dir)).require()  # no lake: an error before an engine starts
     eng, owned = _open(engine, spark_master)
     try:
-        if not is_current(manifest):
-            build(lake_dir, engine=eng)
+        lake = _current(lake_dir, engine=eng)
+        hold(eng, lake)
         register_prepared(eng, lake, drop_probable_duplicates=drop_probable_duplicates)
     except BaseException:
         if owned:

@@ -5,8 +5,9 @@ finds its quarters and reads each into tables; the store writes one Parquet file
 table and quarter under ``LAKE/<source.name>/``, checks it against the source's schema,
 writes every line that did not land as written to the quarter's rejects table
 (:mod:`pvsignal.store.rejects`) and records inputs, counts and issues in the manifest.
-All quarters of one run are committed together by one atomic manifest replace (see
-:mod:`pvsignal.store.lake`).
+All quarters of one run are committed together by one atomic manifest replace, when
+the lake's lock is released (with the preparation that ``api.ingest`` runs under the
+same lock: one commit; see :func:`pvsignal.store.lake.transaction`).
 """
 
 from __future__ import annotations
@@ -117,7 +118,8 @@ def sweep_leftovers(lake: Lake, also: tuple[str, ...] = ()) -> None:
     """Remove what an interrupted writer left (files no manifest lists), saying so."""
     removed = lake.sweep(also=also)
     if removed:
-        log.warning("removed %d file(s) left in %s by an interrupted run", removed, lake.root)
+        log.warning("removed %d file(s) left in %s by an interrupted run or kept for readers that have ended",
+                    removed, lake.root)
 
 
 def ingest(paths: list[str | Path], lake_dir: str | Path, *, source: Source,
@@ -127,8 +129,8 @@ def ingest(paths: list[str | Path], lake_dir: str | Path, *, source: Source,
     Inputs are all checked first (missing paths, incomplete quarters → error, nothing
     written). Quarters already in the lake for this source are replaced; others are
     kept. The run holds the lake's lock (:mod:`pvsignal.store.lock`; busy → error, or
-    ``wait``) and is committed at the end in one step; an interrupted run leaves the
-    lake as it was.
+    ``wait``) and is committed when the lock is released, in one step; an interrupted
+    run leaves the lake as it was.
     """
     units = source.discover(list(paths))
     lake = Lake(Path(lake_dir))
@@ -152,14 +154,11 @@ def _ingest_locked(units: list, lake: Lake, source: Source, progress: Progress |
             progress(done, total, label)
 
     reports = []
-    try:
-        for unit in units:
-            rep, entry = _ingest_quarter(lake, source, unit, run_id, scratch, tick)
-            reports.append(rep)
-            entries(manifest, source.name)[unit.quarter] = entry
-        if source.name == PRIMARY:
-            manifest["prepared"] = None  # the deduplicated tables must be rebuilt
-        lake.write_manifest(manifest)
-    finally:
-        lake.sweep(also=(source.name,))
+    for unit in units:  # an error: the lock's transaction removes this run's files
+        rep, entry = _ingest_quarter(lake, source, unit, run_id, scratch, tick)
+        reports.append(rep)
+        entries(manifest, source.name)[unit.quarter] = entry
+    if source.name == PRIMARY:
+        manifest["prepared"] = None  # the deduplicated tables must be rebuilt
+    lake.write_manifest(manifest)  # committed when the lock is released (with a preparation under it)
     return IngestReport(lake.root, run_id, reports)

@@ -13,18 +13,32 @@ under ``sources.<name>.quarters``. The store knows no source's tables: it lists 
 the manifest records.
 
 Readers use only the files the manifest lists, so a commit is one atomic
-``os.replace`` of the manifest: an ingest interrupted before it leaves the lake as
-it was (its stray files are removed by the next ingest). Re-ingesting a quarter
-replaces exactly that quarter's files.
+``os.replace`` of the manifest: a write interrupted before it leaves the lake as it
+was (its stray files are removed by the next writer). Re-ingesting a quarter replaces
+exactly that quarter's files. Every write runs in a :func:`transaction` (opened by the
+lake's lock, :mod:`pvsignal.store.lock`): the manifests it writes are staged in this
+process and the outermost one is swapped in once, when the lock is released, so a
+command (``ingest`` with its preparation) is one commit. Each commit increments the
+manifest's ``generation``.
+
+A reader pins one manifest (:meth:`Lake.snapshot`) and holds a lease on its files
+(:mod:`pvsignal.store.readers`): the writer's :meth:`Lake.sweep` keeps every file a
+live lease lists, so a reader started mid-write, or still querying after a commit,
+reads the previous complete state.
 """
 
 from __future__ import annotations
 
+import copy
 import json
 import os
+import re
 import shutil
 import uuid
-from dataclasses import dataclass
+import weakref
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -32,6 +46,7 @@ from typing import Any
 import duckdb
 
 from pvsignal.errors import LakeError
+from pvsignal.store import readers
 
 MANIFEST = "manifest.json"
 FORMAT_VERSION = 1
@@ -40,6 +55,10 @@ DEFAULT_LAKE = Path("pvsignal-lake")
 PRIMARY = "faers"
 #: manifests this process has swapped in, in order (the CLI says so when interrupted after one)
 COMMITS: list[str] = []
+#: resolved lake root → the manifest staged by this process's open transaction (None: nothing yet)
+_staged: dict[Path, dict[str, Any] | None] = {}
+#: scratch folders this process made (its writer's sweep removes them)
+_own_scratch: set[Path] = set()
 
 
 def new_id() -> str:
@@ -48,9 +67,12 @@ def new_id() -> str:
 
 @dataclass
 class Lake:
-    """A lake folder and its manifest."""
+    """A lake folder and its manifest (``pinned``: a reader's snapshot of one manifest)."""
 
     root: Path
+    pinned: dict[str, Any] | None = field(default=None, repr=False, compare=False)
+    lease: readers.Lease | None = field(default=None, repr=False, compare=False)
+    version: tuple | None = field(default=None, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         self.root = Path(self.root)
@@ -61,10 +83,18 @@ class Lake:
         return self.root / MANIFEST
 
     def exists(self) -> bool:
-        return self.manifest_path.is_file()
+        return self.pinned is not None or self.manifest_path.is_file()
 
     def manifest(self) -> dict[str, Any]:
-        if not self.exists():
+        """The pinned manifest, else the one this process's open write staged, else the file's."""
+        if self.pinned is not None:
+            return self.pinned
+        if _staged and _staged.get(self.root.resolve()) is not None:
+            return copy.deepcopy(_staged[self.root.resolve()])
+        return self._read()
+
+    def _read(self) -> dict[str, Any]:
+        if not self.manifest_path.is_file():
             return {"format": FORMAT_VERSION, "quarters": {}, "prepared": None}
         try:
             m = json.loads(self.manifest_path.read_text(encoding="utf-8"))
@@ -75,15 +105,64 @@ class Lake:
         return m
 
     def write_manifest(self, manifest: dict[str, Any]) -> None:
+        """Commit ``manifest``: staged when a :func:`transaction` is open on this lake (the
+        transaction swaps it in at its end), else swapped in now."""
+        key = self.root.resolve()
+        if key in _staged:
+            _staged[key] = copy.deepcopy(manifest)
+            return
+        self._swap(manifest)
+
+    def _swap(self, manifest: dict[str, Any]) -> None:
         """Replace the manifest atomically (write a temporary file, then rename)."""
         self.root.mkdir(parents=True, exist_ok=True)
+        manifest = {**manifest, "generation": int(self._read().get("generation", 0)) + 1}
         tmp = self.root / f".{MANIFEST}.{uuid.uuid4().hex}.tmp"
-        with tmp.open("w", encoding="utf-8") as fh:
-            fh.write(json.dumps(manifest, indent=1, sort_keys=True, default=str))
-            fh.flush()
-            os.fsync(fh.fileno())  # the new manifest is on disk before it replaces the old one
+        try:
+            with tmp.open("w", encoding="utf-8") as fh:
+                fh.write(json.dumps(manifest, indent=1, sort_keys=True, default=str))
+                fh.flush()
+                os.fsync(fh.fileno())  # the new manifest is on disk before it replaces the old one
+        except OSError as exc:  # e.g. the disk is full: the old manifest stays
+            tmp.unlink(missing_ok=True)
+            raise OSError(exc.errno, exc.strerror, exc.filename or str(tmp)) from exc
         os.replace(tmp, self.manifest_path)
         COMMITS.append(str(self.manifest_path))
+
+    def _version(self) -> tuple | None:
+        """What identifies the manifest file on disk (a commit replaces it: new inode)."""
+        try:
+            st = os.stat(self.manifest_path)
+        except FileNotFoundError:
+            return None
+        return st.st_ino, st.st_mtime_ns, st.st_size
+
+    def snapshot(self) -> Lake:
+        """This lake pinned at its current manifest, with a reader lease on its files.
+
+        The lease is published before the manifest is checked again, so a writer that
+        commits meanwhile either sees the lease or is seen (then the pin is retried).
+        Release it with :meth:`release`, or tie it to a connection (:func:`hold`).
+        """
+        for _ in range(20):
+            version = self._version()
+            m = self._read()
+            if version is None:  # no lake (yet): nothing to hold
+                return Lake(self.root, pinned=m, version=version)
+            lease = readers.register(self.root, sorted(manifest_files(m)), int(m.get("generation", 0)), new_id())
+            if self._version() == version:
+                return Lake(self.root, pinned=m, lease=lease, version=version)
+            lease.release()
+        raise LakeError(f"the lake at {self.root} changed 20 times while it was opened; try again")
+
+    def release(self) -> None:
+        """End this snapshot's reader lease (a no-op without one)."""
+        if self.lease is not None:
+            self.lease.release()
+
+    def changed(self) -> bool:
+        """For a pinned lake: whether a writer has committed since it was pinned."""
+        return self.pinned is not None and self._version() != self.version
 
     def quarters(self, source: str = PRIMARY) -> list[str]:
         return sorted(entries(self.manifest(), source))
@@ -121,19 +200,17 @@ class Lake:
         return [PRIMARY, *sorted(m.get("sources", {}))]
 
     def live_files(self) -> set[Path]:
-        m = self.manifest()
-        live = {self.root / rel for src in self.sources() for q in entries(m, src).values()
-                for rel in q.get("files", {}).values()}
-        prepared = m.get("prepared") or {}
-        live |= {self.root / rel for rel in prepared.get("files", {}).values()}
-        return live
+        return {self.root / rel for rel in manifest_files(self.manifest())}
 
     def sweep(self, also: tuple[str, ...] = ()) -> int:
-        """Remove Parquet files no manifest entry lists (left by interrupted runs).
+        """Remove Parquet files that neither the manifest (committed or staged) nor a live
+        reader lease lists (left by interrupted runs, or replaced by a commit).
 
-        Looks in the folders of the manifest's sources, ``prepared`` and ``also``.
+        Looks in the folders of the manifest's sources, ``prepared`` and ``also``. Removes
+        this process's scratch folders and those of dead processes (others are in use).
         """
         live = {p.resolve() for p in self.live_files()}
+        live |= {(self.root / rel).resolve() for rel in (*manifest_files(self._read()), *readers.leased(self.root))}
         removed = 0
         for sub in dict.fromkeys((*self.sources(), *also, "prepared")):
             base = self.root / sub
@@ -147,18 +224,93 @@ class Lake:
                 if not any(d.iterdir()):
                     d.rmdir()
         tmp = self.root / ".tmp"
-        if tmp.is_dir():
-            shutil.rmtree(tmp, ignore_errors=True)
+        for d in tmp.iterdir() if tmp.is_dir() else ():
+            if d.resolve() in _own_scratch or readers.scratch_removable(d.name):
+                shutil.rmtree(d, ignore_errors=True)
+                _own_scratch.discard(d.resolve())
         for half in self.root.glob(f".{MANIFEST}.*.tmp"):  # a manifest never swapped in
             half.unlink()
             removed += 1
         return removed
 
     def scratch(self, run_id: str) -> Path:
-        """A scratch folder inside the lake for one run (removed by :meth:`sweep`)."""
-        d = self.root / ".tmp" / run_id
+        """A scratch folder of this process inside the lake for one run (removed by :meth:`sweep`)."""
+        d = self.root / ".tmp" / f"{readers.owner_prefix()}-{run_id}"
         d.mkdir(parents=True, exist_ok=True)
+        _own_scratch.add(d.resolve())
         return d
+
+    def spill_dir(self) -> str | None:
+        """A reader's DuckDB spill folder, ``.tmp/<host>-<pid>-<id>`` (made by DuckDB when it
+        spills; removed when its process is gone), or ``None`` for a lake it cannot write to."""
+        try:
+            (self.root / ".tmp").mkdir(exist_ok=True)  # DuckDB makes the last folder only
+        except OSError:
+            return None
+        return str(self.root / ".tmp" / f"{readers.owner_prefix()}-{new_id()}")
+
+
+@contextmanager
+def transaction(root: str | Path) -> Iterator[None]:
+    """One commit for every manifest written inside (by this process; nested: the outer one).
+
+    At the end the last staged manifest is swapped in and replaced files are swept; on an
+    error nothing is swapped in and the run's new files are removed. Opened by the lake's
+    lock (:func:`pvsignal.store.lock.lake_lock`), so each write command is one commit.
+    """
+    key = Path(root).resolve()
+    if key in _staged:
+        yield
+        return
+    _staged[key] = None
+    lake = Lake(Path(root))
+    try:
+        yield
+        staged = _staged[key]
+        if staged is not None:
+            lake._swap(staged)
+    except BaseException as exc:
+        _staged.pop(key, None)
+        with suppress(OSError):  # keep the first error (e.g. a full or read-only disk)
+            lake.sweep(also=_sources_on_disk(lake))
+        if isinstance(exc, duckdb.IOException):  # DuckDB's write errors are no OSError
+            raise os_error(exc) from exc
+        raise
+    del _staged[key]
+    if staged is not None:
+        with suppress(OSError):  # committed: what cannot be removed now, the next writer removes
+            lake.sweep(also=_sources_on_disk(lake))
+
+
+def os_error(exc: duckdb.IOException) -> OSError:
+    """DuckDB's ``Could not write file "P": File too large`` (errno 27) as an :class:`OSError`
+    naming the path, as Python's own writes raise it."""
+    text = str(exc).replace('\\"', '"')
+    path = re.search(r'(?:file|directory) "([^"]+)"', text)
+    code = re.search(r'"errno":\s*"(\d+)"', text)
+    if path is None or code is None:
+        return OSError(text)
+    return OSError(int(code[1]), os.strerror(int(code[1])), path[1])
+
+
+def _sources_on_disk(lake: Lake) -> tuple[str, ...]:
+    """Every source folder of the lake (a failed run may have written into a new one)."""
+    skip = {"prepared", "synonyms"}
+    return tuple(d.name for d in lake.root.iterdir() if d.is_dir() and not d.name.startswith(".")
+                 and d.name not in skip) if lake.root.is_dir() else ()
+
+
+def manifest_files(manifest: dict[str, Any]) -> set[str]:
+    """Every file (relative to the lake) ``manifest`` lists: all sources' quarters, the prepared tables."""
+    sources = [manifest.get("quarters", {}), *(s.get("quarters", {}) for s in manifest.get("sources", {}).values())]
+    out = {rel for qs in sources for e in qs.values() for rel in e.get("files", {}).values()}
+    return out | set(((manifest.get("prepared") or {}).get("files") or {}).values())
+
+
+def hold(owner: object, lake: Lake) -> None:
+    """Keep ``lake``'s reader lease while ``owner`` (a connection, an engine) lives."""
+    if lake.lease is not None:
+        weakref.finalize(owner, lake.lease.release)
 
 
 def entries(manifest: dict[str, Any], source: str = PRIMARY) -> dict[str, Any]:
@@ -186,7 +338,8 @@ def raw_views(con: duckdb.DuckDBPyConnection, lake: Lake, source: str = PRIMARY)
 
 def connect_raw(lake_dir: str | Path, *, database: str = ":memory:") -> duckdb.DuckDBPyConnection:
     """A DuckDB connection with ``raw_<table>`` views over the lake (no deduplication)."""
-    lake = Lake(Path(lake_dir))
+    lake = Lake(Path(lake_dir)).snapshot()
     con = duckdb.connect(database)
+    hold(con, lake)
     raw_views(con, lake)
     return con

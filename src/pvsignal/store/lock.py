@@ -12,7 +12,9 @@ Without ``flock`` (a platform without :mod:`fcntl`) the file itself is the lock
 A second writer stops at once with :class:`LakeBusy` ("lake busy: ingest of … running
 since … (pid …)"), or with ``wait=True`` waits, saying so once, until the lock is free.
 The lock is re-entrant within one process (``api.ingest`` holds it across the ingest
-and the preparation that follows).
+and the preparation that follows). The outermost hold is one
+:func:`~pvsignal.store.lake.transaction`: the manifests written under it are swapped in
+once, when it is released, so one command is one commit.
 """
 
 from __future__ import annotations
@@ -28,6 +30,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from pvsignal.errors import LakeError
+from pvsignal.store.lake import transaction
+from pvsignal.store.readers import pid_alive
 
 try:
     import fcntl
@@ -42,16 +46,6 @@ _held: dict[Path, tuple[int, int]] = {}  # resolved lake root → (fd, depth) he
 
 class LakeBusy(LakeError):
     """Another writer holds the lake's lock."""
-
-
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:  # alive, someone else's
-        return True
-    return True
 
 
 def _read(fd: int) -> dict:
@@ -85,7 +79,7 @@ def _try_take(path: Path) -> tuple[int | None, dict]:
         return fd, {}
     except FileExistsError:  # pragma: no cover
         holder = json.loads(path.read_text(encoding="utf-8") or "{}")
-        if holder.get("host") == socket.gethostname() and not _pid_alive(int(holder.get("pid", 0))):
+        if holder.get("host") == socket.gethostname() and not pid_alive(int(holder.get("pid", 0))):
             path.unlink(missing_ok=True)
             fd, _ = _try_take(path)
             return fd, holder
@@ -144,7 +138,8 @@ def lake_lock(root: str | Path, action: str, *, wait: bool = False, poll: float 
     fd = _acquire(Path(root), action, wait, poll)
     _held[key] = (fd, 1)
     try:
-        yield
+        with transaction(root):
+            yield
     finally:
         del _held[key]
         _release(fd)
