@@ -70,8 +70,14 @@ def test_a_second_writer_stops_at_once_with_the_holder_named(shared_dir, tmp_pat
     lake = tmp_path / "lake"
     first = _start("ingest", str(shared_dir / HEAD), "--allow-partial", "--lake", str(lake))
     holder = _held(lake, first)
-    second = _start("ingest", str(shared_dir / HEAD), "--allow-partial", "--lake", str(lake))
-    out2, err2 = second.communicate(timeout=60)
+    # the holder is paused while the second runs, so a fast first writer cannot finish
+    # before the second asks (this failed now and then on a loaded machine)
+    os.kill(first.pid, signal.SIGSTOP)
+    try:
+        second = _start("ingest", str(shared_dir / HEAD), "--allow-partial", "--lake", str(lake))
+        out2, err2 = second.communicate(timeout=60)
+    finally:
+        os.kill(first.pid, signal.SIGCONT)
     out1, err1 = first.communicate(timeout=120)
     assert first.returncode == 0, err1
     assert second.returncode == 2
