@@ -72,3 +72,33 @@ def test_the_progress_bar_shows_bytes_and_rate(monkeypatch):
         bar(500_000, 1_000_000, "faers_ascii_2024q1.zip")
     shown = screen.getvalue()
     assert "faers_ascii_2024q1.zip" in shown and "0.5/1.0 MB" in shown and "/s" in shown
+
+
+def test_ctrl_c_during_a_download_says_what_is_kept(server, synth_zips, tmp_path):
+    """Ctrl-C while a file is in transfer: one line about the files (not the lake), exit 130."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from loopback_http import Fault
+
+    name, data = next(iter(synth_zips["first"].items()))
+    server.publish(f"/faers/{name}", data)
+    server.faults[f"/faers/{name}"] = Fault(stall=30)
+    quarter = "2012Q3" if name.startswith("aers") else "2012Q4"
+    proc = subprocess.Popen([sys.executable, "-c", "from pvsignal.cli import main; main()", "download",
+                             "--quarters", quarter, "--dest", str(tmp_path / "d")],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            env={**os.environ, "COLUMNS": "200"})
+    end = time.monotonic() + 60
+    while not server.gets(f"/faers/{name}") and time.monotonic() < end:
+        time.sleep(0.05)
+    assert server.gets(f"/faers/{name}"), "the download never started"
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130
+    assert err.strip() == ("error: interrupted — files already complete are kept; "
+                           "a partial one (.part) resumes on the next run")
+    assert not (tmp_path / "d" / name).exists()

@@ -56,10 +56,13 @@ class _Interrupt:
         raise KeyboardInterrupt
 
 
-def _interrupted() -> str:
-    """What an interruption left: nothing, or the commits made before it (each whole)."""
+def _interrupted(argv: list[str]) -> str:
+    """What an interruption left: nothing, or the commits made before it (each whole); a
+    download keeps its partial file for the next run to resume."""
     from pvsignal.api.lake import commits_made
 
+    if "download" in argv[:1]:
+        return "interrupted — files already complete are kept; a partial one (.part) resumes on the next run"
     if not commits_made():
         return "interrupted — the lake is unchanged"
     return "interrupted after the commit — the lake holds that commit whole (this command's result)"
@@ -80,7 +83,7 @@ def main(argv: list[str] | None = None) -> None:
             raise KeyboardInterrupt
     except BaseException as exc:
         if isinstance(exc, KeyboardInterrupt) or (_Interrupt.fired and not isinstance(exc, SystemExit)):
-            print_error(_interrupted())
+            print_error(_interrupted(sys.argv[1:] if argv is None else argv))
             sys.exit(130)
         raise
     finally:
