@@ -20,6 +20,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from pvsignal.errors import ConfigError
+from pvsignal.report.profile.model import SYNTHETIC_LABEL
 from pvsignal.report.figures.canvas import BAR_COLOUR, CURVE_COLOUR, MUTED, draw, draw_svg, plain_log_axis
 
 #: measure → (panel title, estimate, lower, upper, flag column, log scale, null value)
@@ -60,8 +61,12 @@ def forest_rows(table: Any, drug: str | None = None, *, top: int = 15, sort_by: 
     return t.drop(columns="_k").head(max(1, int(top))).reset_index(drop=True)
 
 
-def _title(rows: pd.DataFrame, what: str, title: str | None) -> str:
-    return title or f"{what}: {rows['drug'].iloc[0]}"
+def _title(table: Any, rows: pd.DataFrame, what: str, title: str | None) -> str:
+    """``title``, or ``what: DRUG``; prefixed with the synthetic label when ``table`` is a result
+    whose source was synthetic."""
+    source = (getattr(table, "metadata", None) or {}).get("source") or {}
+    label = f"{SYNTHETIC_LABEL} – " if isinstance(source, dict) and source.get("synthetic") else ""
+    return label + (title or f"{what}: {rows['drug'].iloc[0]}")
 
 
 def _finite_limits(e, l, u, ok, log: bool, null: float):
@@ -110,7 +115,7 @@ def forest_figure(table: Any, drug: str | None = None, *, top: int = 15, sort_by
         ax.tick_params(axis="y", length=0)
     axes[0].set_yticks(pos, [f"{ev} (n = {n})" for ev, n in zip(rows["event"], rows["n"])])
     axes[0].set_ylim(-0.7, k - 0.3)
-    fig.suptitle(_title(rows, f"Top {k} events by {sort_by}", title), fontsize=10)
+    fig.suptitle(_title(table, rows, f"Top {k} events by {sort_by}", title), fontsize=10)
     fig.tight_layout()
     return fig
 
@@ -178,7 +183,7 @@ def volcano_figure(table: Any, drug: str | None = None, *, variant: Literal["p",
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
     what = "Volcano" if variant == "p" else "EB05 against report count"
-    ax.set_title(_title(rows, f"{what} ({int(ok.sum())} events)", title))
+    ax.set_title(_title(table, rows, f"{what} ({int(ok.sum())} events)", title))
     ax.legend(frameon=False, fontsize=8)
     fig.tight_layout()
     return fig
