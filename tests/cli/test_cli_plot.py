@@ -60,3 +60,19 @@ def test_plot_help_is_not_cut_at_80_columns():
         commands = out.split("Commands:")[1].splitlines()
         assert not [line for line in commands if line.rstrip().endswith("...")], out
         assert "plot" in out
+
+
+def test_trends_prior_sample_changes_only_ebgm(run, cli_lake):
+    import json
+
+    code, out, err = run(["trends", "--drug", "voclosporin", "--lake", str(cli_lake), "--prior", "final", "--json"])
+    assert code == 0, err
+    exact = json.loads(out)
+    code, out, err = run(["trends", "--drug", "voclosporin", "--lake", str(cli_lake), "--prior", "final",
+                          "--prior-sample", "2", "--json"])
+    assert code == 0, err
+    fast = json.loads(out)
+    assert exact["parameters"]["prior_sample"] == 1 and fast["parameters"]["prior_sample"] == 2
+    key = lambda r: (r["event"], r["series"], r["period"])  # noqa: E731
+    a, b = sorted(exact["table"], key=key), sorted(fast["table"], key=key)
+    assert [(key(r), r["n"], r["ror"], r["ic025"]) for r in a] == [(key(r), r["n"], r["ror"], r["ic025"]) for r in b]
