@@ -2,9 +2,12 @@
 
 A report's time is the quarter of its case's kept (latest) version (``cases.quarter``, the
 quarter the case definition's ``quarters`` filter reads). One engine query per margin
-counts the case definition's population by quarter — pairs × quarter for **every** pair
-(the MGPS prior needs them), drugs × quarter, events × quarter, reports × quarter — on
-DuckDB or Spark. A *slice* is a set of quarters: each cumulative slice (first quarter up
+(a GROUP BY … quarter over the staged report–drug and report–event sets, never a query per
+quarter) counts the case definition's population by quarter — pairs × quarter for **every**
+pair (the MGPS priors need them), drugs × quarter, events × quarter, reports × quarter — on
+DuckDB or Spark. With ``prior_sample = k`` only the drug's pairs and those of every k-th
+event by report count are joined (:func:`quarter_counts`): ROR, PRR, χ² and IC are
+unchanged, EBGM uses priors fitted on that 1/k sample of events. A *slice* is a set of quarters: each cumulative slice (first quarter up
 to q), each single quarter, and, with ``split``, the quarters before the split date's
 quarter and from it on. Slice counts are sums of the quarter counts (a 0/1 weight matrix
 W, slices × quarters: counts @ Wᵀ), so the cumulative slice at the last quarter is the
