@@ -62,8 +62,11 @@ def draw_svg(build: Callable[[], Figure]) -> str:
     return buf.getvalue().decode("utf-8")
 
 
-def plain_log_axis(axis, *, minor: bool = True) -> None:
-    """Log-scale tick labels as plain numbers (0.5, 1, 2, 5 …; ``minor=False``: powers of ten
-    only): mathtext is off for untrusted labels, so matplotlib's 10^k labels are not used."""
+def plain_log_axis(axis, *, span: float | None = None) -> None:
+    """Log-scale tick labels as plain numbers (mathtext is off for untrusted labels, so
+    matplotlib's 10^k labels are not used). Minor ticks labelled by the axis' ``span``
+    (upper/lower limit): under 10 every one (0.8, 0.9, 2, 3 …), under 100 or unknown those
+    at 2 and 5, else none."""
+    digits = "23456789" if span is not None and span < 10 else ("25" if span is None or span < 100 else "")
     axis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
-    axis.set_minor_formatter(FuncFormatter(lambda v, _: f"{v:g}" if minor and f"{v:.0e}"[0] in "25" else ""))
+    axis.set_minor_formatter(FuncFormatter(lambda v, _: f"{v:g}" if f"{v:.0e}"[0] in digits else ""))

@@ -109,7 +109,7 @@ def forest_figure(table: Any, drug: str | None = None, *, top: int = 15, sort_by
         if log:
             ax.set_xscale("log")
             lo_x, hi_x = ax.get_xlim()
-            plain_log_axis(ax.xaxis, minor=hi_x / lo_x < 100)
+            plain_log_axis(ax.xaxis, span=hi_x / lo_x)
         ax.set_title(label, fontsize=9)
         ax.grid(axis="x", color="#E5E5E5", lw=0.6)
         ax.tick_params(axis="y", length=0)
