@@ -76,3 +76,16 @@ def test_trends_prior_sample_changes_only_ebgm(run, cli_lake):
     key = lambda r: (r["event"], r["series"], r["period"])  # noqa: E731
     a, b = sorted(exact["table"], key=key), sorted(fast["table"], key=key)
     assert [(key(r), r["n"], r["ror"], r["ic025"]) for r in a] == [(key(r), r["n"], r["ror"], r["ic025"]) for r in b]
+
+
+def test_plot_forest_takes_the_case_definition(run, cli_lake, tmp_path):
+    out = tmp_path / "f.svg"
+    code, _, err = run(["plot", "forest", "--drug", "voclosporin", "--lake", str(cli_lake), "--min-count", "1",
+                        "--sex", "female", "--top", "3", "--out", str(out)])
+    assert code == 0, err
+    t = api.signals(cli_lake, drug="voclosporin", min_count=1, definition=api.case_definition(sex="female")).table
+    top = t.sort_values(["ic025", "n", "event"], ascending=[False, False, True]).head(3)
+    svg = out.read_text()
+    assert all(f"<!-- {e} (n = {n}) -->" in svg for e, n in zip(top["event"], top["n"]))
+    code, _, err = run(["plot", "forest", "--drug", "voclosporin", "--lake", str(cli_lake), "--years", "20x"])
+    assert code == 2 and "years" in err

@@ -20,9 +20,10 @@ app.add_typer(plot_app, name="plot", short_help="Figures: forest, volcano, over 
 
 FigureOut = Annotated[Optional[Path], typer.Option("--out", help="Figure file: .svg or .png [DRUG-KIND.svg here].")]
 MinCount = Annotated[Optional[int], typer.Option("--min-count", help="Events with at least this many reports [3].")]
-#: how the drug's events are scored (as ``pvsignal signals``), given to a command as ``scoring``
+#: how the drug's events are scored (as ``pvsignal signals``): the lake, the event level, the
+#: minimum count and the case-definition options, given to a command as one ``scoring`` dict
 SCORING_OPTIONS = {"lake": (opt.Lake, opt.DEFAULT_LAKE), "level": (opt.Level, "pt"), "meddra": (opt.Meddra, None),
-                   "groups": (opt.Groups, None), "min_count": (MinCount, None)}
+                   "groups": (opt.Groups, None), "min_count": (MinCount, None), **opt.CASE_OPTIONS}
 scoring_options = opt.option_group(SCORING_OPTIONS, "scoring", dict)
 
 
@@ -31,9 +32,10 @@ def _out(out: Optional[Path], drug: str, kind: str) -> Path:
     return out if out is not None else Path(f"{re.sub(r'[^A-Za-z0-9._-]+', '_', drug.strip().upper())}-{kind}.svg")
 
 
-def _scores(drug: str, filters: dict, scoring: dict, fisher: bool = False):
+def _scores(drug: str, scoring: dict, fisher: bool = False):
     """The drug's rows of ``api.signals`` under the case definition and the scoring options."""
     meddra, groups = scoring["meddra"], scoring["groups"]
+    filters = opt.case_filters(**{k: scoring[k] for k in opt.CASE_OPTIONS})
     definition = api.case_definition(**filters, event_level=scoring["level"], meddra=str(meddra) if meddra else None,
                                      event_groups=str(groups) if groups else None)
     with progress(f"scoring the events of {drug}") as bar:
@@ -47,40 +49,36 @@ def _written(path: Path, synthetic: bool) -> None:
 
 
 @plot_app.command("forest", short_help="Top events: ROR, IC and EBGM with intervals.")
-@opt.case_definition_options
 @scoring_options
 def forest(
     drug: opt.Drug,
     scoring: dict = None,  # SCORING_OPTIONS
-    filters: dict = None,  # the case-definition options (opt.CASE_OPTIONS)
     top: Annotated[int, typer.Option("--top", help="Events shown.")] = 15,
     sort_by: Annotated[str, typer.Option("--sort-by", help="Order: ic025, eb05, ror_lower, ror, ebgm, ic, n or chi2.")] = "ic025",
     out: FigureOut = None,
 ) -> None:
     """Forest plot of a drug's top events: ROR (95 % CI), IC (IC025–IC975) and EBGM (EB05–EB95),
     one panel each, the null line drawn, filled markers where the method flags a signal."""
-    res = _scores(drug, filters, scoring)
+    res = _scores(drug, scoring)
     path = api.plot_forest(res, _out(out, drug, "forest"), top=top, sort_by=sort_by)
     _written(path, res.metadata["source"].get("synthetic", False))
 
 
 @plot_app.command("volcano", short_help="All events: log2 ROR against −log10 p.")
-@opt.case_definition_options
 @scoring_options
 def volcano(
     drug: opt.Drug,
+    out: FigureOut = None,
     scoring: dict = None,  # SCORING_OPTIONS
-    filters: dict = None,  # the case-definition options (opt.CASE_OPTIONS)
     p: Annotated[str, typer.Option("--p", help="p on the y axis: chi2 (Pearson, 1 df) or fisher (one-sided exact).")] = "chi2",
     eb05: Annotated[bool, typer.Option("--eb05", help="Instead: EB05 against the report count n (log axes).")] = False,
     label: Annotated[int, typer.Option("--label", help="Name this many events (highest on y).")] = 10,
-    out: FigureOut = None,
 ) -> None:
     """Volcano plot of every event of a drug: log2 ROR against −log10 p (χ² or Fisher), or with
     --eb05 the EB05 against n; signals in red, the top events named."""
     if p not in ("chi2", "fisher"):
         raise typer.BadParameter(f"chi2 or fisher; got {p!r}", param_hint="--p")
-    res = _scores(drug, filters, scoring, fisher=p == "fisher" and not eb05)
+    res = _scores(drug, scoring, fisher=p == "fisher" and not eb05)
     path = api.plot_volcano(res, _out(out, drug, "eb05" if eb05 else "volcano"), variant="eb05" if eb05 else "p",
                             p=p, label=label)
     _written(path, res.metadata["source"].get("synthetic", False))
@@ -90,8 +88,8 @@ def volcano(
 @opt.case_definition_options
 def trend(
     drug: opt.Drug,
-    event: Annotated[Optional[str], typer.Option("--event", help="This PT; default: the events with the most reports.")] = None,
     lake: opt.Lake = opt.DEFAULT_LAKE,
+    event: Annotated[Optional[str], typer.Option("--event", help="This PT; default: the events with the most reports.")] = None,
     filters: dict = None,  # the case-definition options (opt.CASE_OPTIONS)
     top: Annotated[int, typer.Option("--top", help="Without --event: this many events.")] = 4,
     out: FigureOut = None,
