@@ -1,33 +1,54 @@
-"""Cost of signals over time for every pair of voclosporin on a prepared lake (DuckDB).
+"""Cost of signals over time for every pair of a drug on a prepared lake (DuckDB).
 
-    python bench/bench_trends.py LAKE > result.json
+    python bench/bench_trends.py LAKE [--drug voclosporin] [--sample 8] [--no-exact] [--no-signals] > result.json
 
-Times: opening the prepared views; the four quarter counts (pairs × quarter for every pair,
-drugs × quarter, events × quarter, reports × quarter); scoring voclosporin's pairs on every
-slice with the whole lake's MGPS prior (``final``) and with one prior refitted per slice
-(``refit``); the whole thing end to end; and ``signals()`` on the whole lake for comparison,
-checking that the last cumulative quarter equals it (n, ROR, PRR, IC, EBGM, EB05).
+Times, each on the same connection: opening the prepared views; **fast** — the drug's pairs ×
+quarter, the drug/event/report margins by quarter and the pairs of every K-th event (the
+priors' sample; ``quarter_counts(drug=…, prior_sample=K)``), scoring with one prior per slice
+(``refit``) and with the whole lake's (``final``), and the whole call end to end; **exact**
+(unless ``--no-exact``) — pairs × quarter for every pair, then the same scoring; and
+``signals()`` on the whole lake (unless ``--no-signals``), checking that the last cumulative
+quarter equals it (n, ROR, PRR, IC exactly; EBGM/EB05 exactly for the exact counts, as the
+largest relative difference for the sampled prior).
 """
-import sys, time, json, resource
+import argparse, json, resource, time
 import warnings; warnings.filterwarnings("ignore")
+
+import numpy as np
+
 from pvsignal.prepare.build import connect
 from pvsignal.analysis.population import CaseDefinition
 from pvsignal.analysis.trends import quarter_counts, signals_over_time
 from pvsignal.analysis.signals import signals
-lake = sys.argv[1]
-t0 = time.perf_counter(); con = connect(lake); t_open = time.perf_counter() - t0
-t0 = time.perf_counter(); cnt = quarter_counts(con, CaseDefinition()); t_counts = time.perf_counter() - t0
-out = {"open": t_open, "counts": t_counts, "pair_quarter_rows": len(cnt["pairs"]),
-       "pairs": int(cnt["pairs"][["drug", "event"]].drop_duplicates().shape[0]), "quarters": len(cnt["reports"]),
-       "reports": int(cnt["reports"]["n"].sum())}
-for prior in ("final", "refit"):
-    t0 = time.perf_counter(); r = signals_over_time(con, "voclosporin", counts=cnt, prior=prior)
-    out[f"score_{prior}"] = time.perf_counter() - t0
-    out[f"rows_{prior}"] = len(r.table); out["voc_pairs"] = int(r.first_signal.shape[0])
-t0 = time.perf_counter(); r = signals_over_time(con, "voclosporin", prior="refit"); out["end_to_end_refit"] = time.perf_counter() - t0
-t0 = time.perf_counter(); s = signals(lake, drug="voclosporin", min_count=1); out["signals_whole"] = time.perf_counter() - t0
-last = r.series("cumulative"); last = last[last.period == last.period.max()].sort_values("event").reset_index(drop=True)
-ref = s.table.sort_values("event").reset_index(drop=True)
-out["identical_last_quarter"] = bool(all((last[c].fillna(-1).to_numpy() == ref[c].fillna(-1).to_numpy()).all() for c in ("n", "ror", "prr", "ic", "ebgm", "eb05")))
+
+ap = argparse.ArgumentParser()
+ap.add_argument("lake"); ap.add_argument("--drug", default="voclosporin"); ap.add_argument("--sample", type=int, default=8)
+ap.add_argument("--no-exact", action="store_true"); ap.add_argument("--no-signals", action="store_true")
+a = ap.parse_args()
+T = time.perf_counter
+C = time.process_time  # CPU seconds of every thread of this process (DuckDB's included): steadier on a shared machine
+t0 = T(); con = connect(a.lake); out = {"open": T() - t0, "drug": a.drug, "prior_sample": a.sample}
+runs = {}
+for label, k in (("fast", a.sample), *(() if a.no_exact else (("exact", 1),))):
+    t0, c0 = T(), C(); cnt = quarter_counts(con, CaseDefinition(), drug=a.drug, prior_sample=k)
+    out[f"{label}_counts"], out[f"{label}_counts_cpu"] = T() - t0, C() - c0
+    out[f"{label}_pair_quarter_rows"] = len(cnt.get("prior_pairs", cnt["pairs"]))
+    for prior in ("final", "refit"):
+        t0 = T(); r = signals_over_time(con, a.drug, counts=cnt, prior=prior, prior_sample=k)
+        out[f"{label}_score_{prior}"] = T() - t0
+    out["rows"], out["drug_pairs"], out["quarters"] = len(r.table), int(r.first_signal.shape[0]), r.parameters["quarters"]
+    out[f"{label}_prior_events"] = r.parameters.get("prior_events")
+    runs[label] = r
+t0, c0 = T(), C(); runs["fast"] = signals_over_time(con, a.drug, prior="refit", prior_sample=a.sample)
+out["fast_end_to_end_refit"], out["fast_end_to_end_refit_cpu"] = T() - t0, C() - c0
+if not a.no_signals:
+    t0 = T(); s = signals(a.lake, drug=a.drug, min_count=1); out["signals_whole"] = T() - t0
+    ref = s.table.sort_values("event").reset_index(drop=True)
+    for label, r in runs.items():
+        last = r.series("cumulative"); last = last[last.period == last.period.max()].sort_values("event").reset_index(drop=True)
+        out[f"{label}_identical_n_ror_prr_ic"] = bool(all((last[c].fillna(-1).to_numpy() == ref[c].fillna(-1).to_numpy()).all()
+                                                      for c in ("n", "ror", "prr", "ic", "ic025")))
+        out[f"{label}_eb05_max_rel_diff"] = float(np.nanmax(np.abs(last["eb05"] / ref["eb05"] - 1)))
+        out[f"{label}_ebgm_max_rel_diff"] = float(np.nanmax(np.abs(last["ebgm"] / ref["ebgm"] - 1)))
 out["peak_rss_mib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 print(json.dumps(out, indent=1))

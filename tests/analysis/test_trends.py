@@ -135,3 +135,65 @@ def test_named_events_and_errors(planted_con, counts):
 def test_a_definition_restricts_the_quarters(planted_con):
     part = signals_over_time(planted_con, "voclosporin", "headache", definition=CaseDefinition(quarters="2022Q2:2022Q3"))
     assert sorted(set(part.table["period"])) == ["2022Q2", "2022Q3"]
+
+
+def test_sampled_events_are_every_kth_by_report_count():
+    from pvsignal.analysis.trends import sampled_events
+
+    # totals by hand: B 9, A 5, C 5, D 1 → ranked B, A, C, D (ties by name) → every 2nd: B, C
+    ev = pd.DataFrame({"event": ["A", "A", "B", "C", "D"], "quarter": ["2022Q1", "2022Q2", "2022Q1", "2022Q2", "2022Q1"],
+                       "n": [2, 3, 9, 5, 1]})
+    assert sampled_events(ev, 2) == ["B", "C"]
+    assert sampled_events(ev, 3) == ["B", "D"]
+    assert sampled_events(ev, 1) == ["B", "A", "C", "D"]
+
+
+@pytest.fixture(scope="module")
+def sampled(planted_con):
+    return quarter_counts(planted_con, CaseDefinition(), drug="voclosporin", prior_sample=4)
+
+
+def test_sampled_counts_are_the_exact_counts_restricted(counts, sampled):
+    from pvsignal.analysis.trends import sampled_events
+
+    for name in ("drugs", "events", "reports"):
+        pd.testing.assert_frame_equal(sampled[name], counts[name], check_dtype=False)
+    pairs = counts["pairs"]
+    mine = pairs[pairs["drug"] == "VOCLOSPORIN"].reset_index(drop=True)
+    pd.testing.assert_frame_equal(sampled["pairs"], mine, check_dtype=False)
+    chosen = sampled_events(counts["events"], 4)
+    assert 0 < len(chosen) == -(-counts["events"]["event"].nunique() // 4)
+    want = pairs[pairs["event"].isin(chosen)].reset_index(drop=True)
+    pd.testing.assert_frame_equal(sampled["prior_pairs"], want, check_dtype=False)
+
+
+def test_a_sampled_prior_changes_only_ebgm(planted_con, over_time, sampled, counts):
+    from pvsignal.analysis.trends import sampled_events
+    from pvsignal.stats.mgps import ebgm_scores, fit_prior
+
+    fast = signals_over_time(planted_con, "voclosporin", split="2022-07-15", counts=sampled, prior_sample=4)
+    assert fast.parameters["prior_sample"] == 4 and fast.parameters["prior_events"] > 0
+    a, b = (r.table.sort_values(["series", "period", "event"]).reset_index(drop=True) for r in (over_time, fast))
+    same = [c for c in a.columns if c not in ("ebgm", "eb05", "eb95", "flag_ebgm")]
+    pd.testing.assert_frame_equal(a[same], b[same])
+    # the last cumulative slice by hand: the prior fitted on the sampled events' whole-lake pairs
+    pairs = counts["pairs"].groupby(["drug", "event"], as_index=False)["n"].sum()
+    nd = counts["drugs"].groupby("drug")["n"].sum()
+    ne = counts["events"].groupby("event")["n"].sum()
+    N = counts["reports"]["n"].sum()
+    part = pairs[pairs["event"].isin(sampled_events(counts["events"], 4))]
+    E = nd.loc[part["drug"]].to_numpy() * ne.loc[part["event"]].to_numpy() / N
+    prior = fit_prior(part["n"].to_numpy(), E).prior
+    last = _last_cumulative(fast)
+    ref = ebgm_scores(last["n"].to_numpy(), last["expected"].to_numpy(), prior)
+    np.testing.assert_allclose(last["eb05"].to_numpy(), ref["eb05"].to_numpy(), rtol=1e-12)
+    np.testing.assert_allclose(last["ebgm"].to_numpy(), ref["ebgm"].to_numpy(), rtol=1e-12)
+
+
+def test_prior_sample_mistakes(planted_con):
+    with pytest.raises(ConfigError, match="whole number"):
+        quarter_counts(planted_con, CaseDefinition(), drug="voclosporin", prior_sample=0)
+    with pytest.raises(ConfigError, match="name the drug"):
+        quarter_counts(planted_con, CaseDefinition(), prior_sample=4)
+    with pytest.raises(UnknownNameError, match="VOCLOSPORIN"):
+        signals_over_time(planted_con, "voclosporine", prior_sample=4)

@@ -36,3 +36,11 @@ def test_quarter_counts_and_scores_are_identical(both):
                                       check_dtype=False)
     a, b = (signals_over_time(None, "voclosporin", counts=c).table for c in (duck, spark))
     pd.testing.assert_frame_equal(a, b)
+
+
+def test_sampled_prior_counts_are_identical(both):
+    duck, spark = (quarter_counts(src, FILTERED, drug="voclosporin", prior_sample=3) for src in both)
+    assert set(duck) == {"pairs", "prior_pairs", "drugs", "events", "reports"} and len(duck["prior_pairs"]) > 0
+    for name in duck:
+        pd.testing.assert_frame_equal(duck[name].reset_index(drop=True), spark[name].reset_index(drop=True),
+                                      check_dtype=False)

@@ -2,9 +2,12 @@
 
 A report's time is the quarter of its case's kept (latest) version (``cases.quarter``, the
 quarter the case definition's ``quarters`` filter reads). One engine query per margin
-counts the case definition's population by quarter — pairs × quarter for **every** pair
-(the MGPS prior needs them), drugs × quarter, events × quarter, reports × quarter — on
-DuckDB or Spark. A *slice* is a set of quarters: each cumulative slice (first quarter up
+(a GROUP BY … quarter over the staged report–drug and report–event sets, never a query per
+quarter) counts the case definition's population by quarter — pairs × quarter for **every**
+pair (the MGPS priors need them), drugs × quarter, events × quarter, reports × quarter — on
+DuckDB or Spark. With ``prior_sample = k`` only the drug's pairs and those of every k-th
+event by report count are joined (:func:`quarter_counts`): ROR, PRR, χ² and IC are
+unchanged, EBGM uses priors fitted on that 1/k sample of events. A *slice* is a set of quarters: each cumulative slice (first quarter up
 to q), each single quarter, and, with ``split``, the quarters before the split date's
 quarter and from it on. Slice counts are sums of the quarter counts (a 0/1 weight matrix
 W, slices × quarters: counts @ Wᵀ), so the cumulative slice at the last quarter is the
@@ -80,30 +83,63 @@ def split_quarter(split: str | date) -> str:
     return f"{d.year}Q{(d.month - 1) // 3 + 1}"
 
 
-def quarter_counts(con: Any, definition: CaseDefinition) -> dict[str, pd.DataFrame]:
-    """Counts by quarter of the definition's population (one engine query each): ``pairs``
-    (drug, event, quarter, n), ``drugs`` (drug, quarter, n), ``events`` (event, quarter, n),
-    ``reports`` (quarter, n). The population: reports with a drug in the definition's roles
-    and an event, as for :func:`~pvsignal.analysis.counts.pair_counts_from_sets`; the
-    (report, drug, quarter) and (report, event, quarter) sets are staged once for the four."""
+def quarter_counts(con: Any, definition: CaseDefinition, *, drug: str | None = None,
+                   prior_sample: int = 1) -> dict[str, pd.DataFrame]:
+    """Counts by quarter of the definition's population: ``pairs`` (drug, event, quarter, n),
+    ``drugs`` (drug, quarter, n), ``events`` (event, quarter, n), ``reports`` (quarter, n).
+    The population: reports with a drug in the definition's roles and an event, as for
+    :func:`~pvsignal.analysis.counts.pair_counts_from_sets`. The distinct (report, event) and
+    (report, drug, quarter) sets are staged once (the second restricted to reports with an
+    event); each count is then one GROUP BY … quarter on them, a report's quarter being its
+    drug rows' (its case's).
+
+    ``prior_sample = 1``: ``pairs`` holds every pair (exact; the join of all report–drug and
+    report–event rows, the costly step). ``prior_sample = k > 1`` (needs ``drug``): ``pairs``
+    holds only ``drug``'s pairs, and ``prior_pairs`` the pairs of every k-th event ranked by
+    report count (ties by name) — a frequency-stratified 1/k sample of events, deterministic on
+    every engine — on which the MGPS priors are fitted; the join shrinks about k-fold."""
+    if prior_sample < 1 or int(prior_sample) != prior_sample:
+        raise ConfigError(f"prior_sample must be a whole number ≥ 1; got {prior_sample!r}")
+    if prior_sample > 1 and drug is None:
+        raise ConfigError("a sampled prior counts one drug's pairs: name the drug")
     _, events, _ = population(con, definition)
     ib = backend_of(con)
     dr = Population(ib, definition).drug_rows  # case_drugs rows carry their case's quarter: no join with cases
-    rd0 = dr.select(report_id=dr.caseid, drug=dr.ingredient, quarter=dr.quarter).distinct()
     re0 = events.filter(events.report_id.notnull() & events.event.notnull()).select("report_id", "event").distinct()
-    rd0 = rd0.filter(rd0.report_id.notnull()).semi_join(re0.select("report_id").distinct(), "report_id")
-    rq = rd0.select("report_id", "quarter").distinct()
-    with staged(ib, rd0) as rd, staged(ib, re0.join(rq, "report_id")) as re:
-        pairs = rd.join(re.drop("quarter"), "report_id")
-        out = {
-            "pairs": pairs.group_by(["drug", "event", "quarter"]).aggregate(n=pairs.count()).to_pandas(),
-            "drugs": rd.group_by(["drug", "quarter"]).aggregate(n=rd.count()).to_pandas(),
-            "events": re.group_by(["event", "quarter"]).aggregate(n=re.count()).to_pandas(),
-            "reports": rd.group_by("quarter").aggregate(n=rd.report_id.nunique()).to_pandas(),
-        }
-    for name, keys in (("pairs", ["drug", "event"]), ("drugs", ["drug"]), ("events", ["event"]), ("reports", [])):
-        out[name] = out[name].sort_values([*keys, "quarter"]).reset_index(drop=True)  # the same on every engine
+    with staged(ib, re0) as re:
+        rd0 = dr.filter(dr.caseid.notnull()).select(report_id=dr.caseid, drug=dr.ingredient, quarter=dr.quarter)
+        with staged(ib, rd0.distinct().semi_join(re.select("report_id").distinct(), "report_id")) as rd:
+            rq = rd.select("report_id", "quarter").distinct()  # one quarter per report (its case's)
+            rqe = re.join(rq, "report_id")
+            out = {
+                "drugs": rd.group_by(["drug", "quarter"]).aggregate(n=rd.count()).to_pandas(),
+                "events": rqe.group_by(["event", "quarter"]).aggregate(n=rqe.count()).to_pandas(),
+                "reports": rq.group_by("quarter").aggregate(n=rq.count()).to_pandas(),
+            }
+
+            def pairs_of(left: Any, right: Any) -> pd.DataFrame:
+                p = left.join(right, "report_id")  # the quarter is the drug row's (its case's)
+                return p.group_by(["drug", "event", "quarter"]).aggregate(n=p.count()).to_pandas()
+
+            if prior_sample == 1:
+                out["pairs"] = pairs_of(rd, re)
+            else:
+                out["pairs"] = pairs_of(rd.filter(rd.drug == drug.strip().upper()), re)
+                chosen = sampled_events(out["events"], int(prior_sample))
+                out["prior_pairs"] = pairs_of(rd, re.filter(re.event.isin(chosen)))
+    for name, keys in (("pairs", ["drug", "event"]), ("prior_pairs", ["drug", "event"]), ("drugs", ["drug"]),
+                       ("events", ["event"]), ("reports", [])):
+        if name in out:  # the same order on every engine
+            out[name] = out[name].sort_values([*keys, "quarter"]).reset_index(drop=True)
     return out
+
+
+def sampled_events(events: pd.DataFrame, k: int) -> list[str]:
+    """Every ``k``-th event (the first, the (k+1)-th …) ranked by its total report count,
+    descending, ties by name: a sample stratified over event frequency."""
+    tot = events[events["event"] != NO_GROUP_EVENT].groupby("event", sort=True)["n"].sum().reset_index()
+    ranked = tot.sort_values(["n", "event"], ascending=[False, True], kind="mergesort")["event"]
+    return ranked.iloc[::k].tolist()
 
 
 def _slices(quarters: list[str], split_q: str | None) -> tuple[pd.DataFrame, np.ndarray]:
@@ -131,6 +167,13 @@ def _matrix(frame: pd.DataFrame, row_codes: np.ndarray, n_rows: int, qpos: dict[
     return sparse.csr_matrix((frame["n"].to_numpy(dtype=np.float64), (row_codes, cols)), shape=(n_rows, len(qpos)))
 
 
+def _pair_matrix(frame: pd.DataFrame, qpos: dict[str, int]) -> tuple[pd.DataFrame, sparse.csr_matrix]:
+    """(the pairs sorted by drug and event, their counts as a sparse pairs × quarters matrix)."""
+    index = frame[["drug", "event"]].drop_duplicates().sort_values(["drug", "event"]).reset_index(drop=True)
+    pid = pd.MultiIndex.from_frame(index).get_indexer(pd.MultiIndex.from_frame(frame[["drug", "event"]]))
+    return index, _matrix(frame, pid, len(index), qpos)
+
+
 @dataclass
 class _AllPairs:
     """Every pair's quarter counts (sparse, pairs × quarters) and the margins by quarter."""
@@ -152,7 +195,9 @@ def _ebgm(allp: _AllPairs, w: np.ndarray, prior_fixed, sel_rows: pd.DataFrame, f
     """EBGM of ``sel_rows`` (n, expected) with the prior of this slice (fitted, or ``prior_fixed``)."""
     meta: dict[str, Any] = {}
     prior = prior_fixed
-    if prior is None:
+    if isinstance(prior, str):  # the final prior could not be fitted: the reason
+        meta, prior = {"error": prior}, None
+    elif prior is None:
         key = tuple(np.flatnonzero(w))
         if key not in fit_cache:
             n, E = allp.slice(w)
@@ -188,13 +233,17 @@ def signals_over_time(
     level: float = 0.95,
     ic_method: Literal["closed_form", "exact"] = "closed_form",
     counts: dict[str, pd.DataFrame] | None = None,
+    prior_sample: int = 1,
 ) -> OverTime:
     """Score the pairs of ``drug`` (all its events, or ``events``) slice by slice (module text).
 
     ``split``: a date or quarter; adds a ``before`` (quarters before its quarter) and an
     ``after`` (its quarter on) slice. ``thresholds``: the flag criteria (defaults of
     :class:`~pvsignal.stats.flags.Thresholds`). ``counts``: the output of
-    :func:`quarter_counts` when already computed. Raises :class:`UnknownNameError` for a
+    :func:`quarter_counts` when already computed. ``prior_sample = k > 1``: count only this
+    drug's pairs and fit the MGPS priors on the pairs of every k-th event by report count
+    (:func:`quarter_counts`; ROR, PRR, χ², IC and the margins unchanged, EBGM from a prior
+    estimated on a 1/k sample of events; about k times less counting). Raises :class:`UnknownNameError` for a
     drug or event not in the population, :class:`ConfigError` for strata or a bad split.
     """
     d = definition or CaseDefinition()
@@ -202,11 +251,11 @@ def signals_over_time(
         raise ConfigError("signals over time use crude expected counts: leave out the strata")
     if prior not in ("refit", "final"):
         raise ConfigError(f"prior must be refit or final; got {prior!r}")
-    cnt = counts if counts is not None else quarter_counts(con, d)
-    pq = cnt["pairs"][cnt["pairs"]["event"] != NO_GROUP_EVENT]
-    if pq.empty:
-        raise AnalysisError("no drug–event pair in the population: check the case definition and filters")
     key = drug.strip().upper()
+    cnt = counts if counts is not None else quarter_counts(con, d, drug=key, prior_sample=prior_sample)
+    pq = cnt["pairs"][cnt["pairs"]["event"] != NO_GROUP_EVENT]
+    if cnt["drugs"].empty or (pq.empty and "prior_pairs" not in cnt):
+        raise AnalysisError("no drug–event pair in the population: check the case definition and filters")
     drug_names = pd.Index(sorted(cnt["drugs"]["drug"].unique()))
     if key not in drug_names:
         raise unknown_name("ingredient", key, list(drug_names))
@@ -217,9 +266,7 @@ def signals_over_time(
     split_q = split_quarter(split) if split is not None else None
     labels, W = _slices(quarters, split_q)
 
-    pair_index = pq[["drug", "event"]].drop_duplicates().sort_values(["drug", "event"]).reset_index(drop=True)
-    pid = pd.MultiIndex.from_frame(pair_index).get_indexer(pd.MultiIndex.from_frame(pq[["drug", "event"]]))
-    n_all = _matrix(pq, pid, len(pair_index), qpos)
+    pair_index, n_all = _pair_matrix(pq, qpos)
     dm = _matrix(cnt["drugs"], _codes(cnt["drugs"]["drug"], drug_names), len(drug_names), qpos).toarray()
     em = _matrix(cnt["events"], _codes(cnt["events"]["event"], event_names), len(event_names), qpos).toarray()
     nq = np.zeros(len(quarters))
@@ -256,9 +303,21 @@ def signals_over_time(
                        expected=rows["n_drug"].astype(np.float64) * rows["n_event"] / rows["n_total"])
     scores = classic_scores(rows, level=level, ic_method=ic_method).drop(columns=["drug", "event", "n", "expected"])
 
-    allp = _AllPairs(n_all, dm, em, nq, pair_drug, pair_event)
-    fixed = fit_prior(*allp.slice(np.ones(len(quarters)))).prior if prior == "final" else None
-    fixed_meta = {"mgps_prior": fixed.to_dict()} if fixed is not None else {}
+    if "prior_pairs" in cnt:  # the priors' pairs: a sample of events (quarter_counts)
+        prior_index, n_prior = _pair_matrix(cnt["prior_pairs"][cnt["prior_pairs"]["event"] != NO_GROUP_EVENT], qpos)
+        allp = _AllPairs(n_prior, dm, em, nq, _codes(prior_index["drug"], drug_names),
+                         _codes(prior_index["event"], event_names))
+        sample_meta = {"prior_sample": int(prior_sample), "prior_events": int(prior_index["event"].nunique()),
+                       "prior_pairs": len(prior_index)}
+    else:
+        allp, sample_meta = _AllPairs(n_all, dm, em, nq, pair_drug, pair_event), {"prior_sample": 1}
+    fixed, fixed_meta = None, {}
+    if prior == "final":
+        try:
+            fixed = fit_prior(*allp.slice(np.ones(len(quarters)))).prior
+            fixed_meta = {"mgps_prior": fixed.to_dict()}
+        except AnalysisError as exc:  # e.g. too few pairs to estimate a prior: EBGM left out
+            fixed, fixed_meta = str(exc), {"mgps_prior": {"error": str(exc)}}
     eb = pd.DataFrame(index=rows.index, columns=["ebgm", "eb05", "eb95"], dtype=np.float64)
     prior_rows, cache = [], {}
     for s in np.unique(rows["slice"]):  # one prior per slice (a loop over slices, never over pairs)
@@ -272,7 +331,7 @@ def signals_over_time(
               "case_definition": d.to_dict(), "split": None if split is None else str(split), "split_quarter": split_q,
               "prior": prior, "quarters": f"{quarters[0]}:{quarters[-1]}", "level": level, "ic_method": ic_method,
               "thresholds": (thresholds or Thresholds()).model_dump(), "time": "quarter of the case's kept version",
-              **fixed_meta}
+              **sample_meta, **fixed_meta}
     return OverTime(table, _first_signal(table), params, pd.DataFrame(prior_rows))
 
 

@@ -49,6 +49,11 @@ from pvsignal.api.download import (  # noqa: F401
     DownloadResult,
     download,
 )
+from pvsignal.api.figures import (  # noqa: F401
+    figure_svg,
+    plot_forest,
+    plot_volcano,
+)
 from pvsignal.api.lake import (  # noqa: F401
     IngestResult,
     connect,
@@ -91,6 +96,9 @@ __all__ = [
     "case_listing",
     "signals_over_time",
     "plot_over_time",
+    "plot_forest",
+    "plot_volcano",
+    "figure_svg",
     "onset",
     "onset_by_event",
     "plot",

@@ -91,11 +91,12 @@ def signals_over_time(drug: str, events=None, *, lake: Any = DEFAULT_LAKE, defin
         return _over_time(con, drug, events, definition=definition, **kwargs)
 
 
-def plot_over_time(result, path: str | Path, event: str | None = None) -> Path:
-    """Cumulative ROR with its CI by quarter (``path`` .png/.svg); see :func:`pvsignal.report.plots.over_time`."""
-    from pvsignal.report import plots
+def plot_over_time(result, path: str | Path, event: str | None = None, **kwargs) -> Path:
+    """Cumulative ROR with its CI by quarter (``path`` .png/.svg; ``top``, ``title``, ``dpi``); see
+    :func:`pvsignal.report.figures.trend.over_time`."""
+    from pvsignal.report.figures import over_time
 
-    return plots.over_time(result, path, event=event)
+    return over_time(result, path, event=event, **kwargs)
 
 
 def validate(reference: Any, groups: Any, *, lake: Any = DEFAULT_LAKE, definition=None, before=None,

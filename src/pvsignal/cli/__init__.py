@@ -34,6 +34,7 @@ from pvsignal.cli import (  # noqa: F401, I001
     trial_commands,
     interaction_commands,
     profile_commands,
+    plot_commands,
     demo_commands,
 )
 from pvsignal.cli.app import app

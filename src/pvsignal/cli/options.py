@@ -137,24 +137,34 @@ def case_filters(
     return {k: v for k, v in given.items() if v is not None}
 
 
-def case_definition_options(command: Callable[..., Any]) -> Callable[..., Any]:
-    """Give ``command`` the case-definition options (:data:`CASE_OPTIONS`) in place of its
-    ``filters`` parameter; it receives them as ``filters``, the :func:`case_filters` dict
-    (the fields the user gave), ready for :func:`pvsignal.api.case_definition`."""
-    sig = inspect.signature(command, eval_str=True)
-    params = []
-    for p in sig.parameters.values():
-        if p.name != "filters":
-            params.append(p)
-            continue
-        params += [inspect.Parameter(name, p.kind, annotation=ann, default=default)
-                   for name, (ann, default) in CASE_OPTIONS.items()]
+def option_group(options: dict[str, tuple[Any, Any]], into: str,
+                 collect: Callable[..., Any]) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """A decorator giving a command the ``options`` (parameter name → (annotation, default)) in
+    place of its parameter ``into``; the command receives ``collect(**values)`` there."""
 
-    @functools.wraps(command)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        given = {name: kwargs.pop(name, default) for name, (_, default) in CASE_OPTIONS.items()}
-        return command(*args, filters=case_filters(**given), **kwargs)
+    def decorate(command: Callable[..., Any]) -> Callable[..., Any]:
+        sig = inspect.signature(command, eval_str=True)
+        params = []
+        for p in sig.parameters.values():
+            if p.name != into:
+                params.append(p)
+                continue
+            params += [inspect.Parameter(name, p.kind, annotation=ann, default=default)
+                       for name, (ann, default) in options.items()]
 
-    wrapper.__signature__ = sig.replace(parameters=params)  # type: ignore[attr-defined]
-    wrapper.__annotations__ = {p.name: p.annotation for p in params if p.annotation is not inspect.Parameter.empty}
-    return wrapper
+        @functools.wraps(command)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            given = {name: kwargs.pop(name, default) for name, (_, default) in options.items()}
+            return command(*args, **{into: collect(**given)}, **kwargs)
+
+        wrapper.__signature__ = sig.replace(parameters=params)  # type: ignore[attr-defined]
+        wrapper.__annotations__ = {p.name: p.annotation for p in params if p.annotation is not inspect.Parameter.empty}
+        return wrapper
+
+    return decorate
+
+
+#: give a command the case-definition options (:data:`CASE_OPTIONS`) in place of its ``filters``
+#: parameter; it receives them as ``filters``, the :func:`case_filters` dict (the fields the user
+#: gave), ready for :func:`pvsignal.api.case_definition`
+case_definition_options = option_group(CASE_OPTIONS, "filters", case_filters)

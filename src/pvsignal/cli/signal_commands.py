@@ -139,6 +139,7 @@ def trends(
     filters: dict = None,  # the case-definition options (opt.CASE_OPTIONS)
     split: Annotated[Optional[str], typer.Option("--split", help="A date (2023-05-10) or quarter: add before/after slices (e.g. a label change).")] = None,
     prior: Annotated[str, typer.Option("--prior", help="MGPS prior per slice: refit (fitted on each slice's pairs) or final (the whole lake's).")] = "refit",
+    prior_sample: Annotated[int, typer.Option("--prior-sample", help="Fit the MGPS priors on every K-th event by report count (K× less counting; only EBGM changes).", metavar="K")] = 1,
     engine: opt.Engine = "duckdb",
     spark_master: opt.SparkMaster = "local[*]",
     top: opt.Top = 25,
@@ -151,7 +152,7 @@ def trends(
     definition = api.case_definition(**filters)
     with progress(f"scoring the pairs of {drug} quarter by quarter") as bar:
         res = api.signals_over_time(drug, event, lake=lake, definition=definition, split=split, prior=prior,
-                                    engine=engine, spark_master=spark_master, progress=bar)
+                                    prior_sample=prior_sample, engine=engine, spark_master=spark_master, progress=bar)
     if out:
         api.write_table(res.table, out, metadata=res.metadata(), sheets={"first_signal": res.first_signal,
                                                                             "mgps_priors": res.priors}, filters=True)

@@ -1,9 +1,7 @@
-"""Figures for onset, case series and signals over time: PNG or SVG (by suffix), matplotlib Agg, deterministic.
-
-Figures are built on :class:`matplotlib.figure.Figure` with the Agg canvas (no pyplot
-state, no display needed). Output is reproducible byte for byte: the SVG hash salt is
-fixed and creation dates are left out. Labels from reports are untrusted text: mathtext
-parsing is off, so a ``$`` in a label is shown as is.
+"""Figures for onset and case series: PNG or SVG (by suffix), matplotlib Agg, deterministic
+(settings and writing: :mod:`pvsignal.report.figures.canvas`). The over-time plot lives in
+:mod:`pvsignal.report.figures.trend` and the signal figures (forest, volcano) in
+:mod:`pvsignal.report.figures.signals`; ``over_time`` is re-exported here.
 """
 
 from __future__ import annotations
@@ -16,33 +14,14 @@ import matplotlib
 matplotlib.use("Agg", force=False)
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
-from matplotlib.backends.backend_agg import FigureCanvasAgg  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
-from matplotlib.ticker import FuncFormatter  # noqa: E402
 
-from pvsignal.errors import InputFileError  # noqa: E402
+from pvsignal.report.figures.canvas import BAR_COLOUR, CURVE_COLOUR, RC as _RC, SUFFIXES, save as _save  # noqa: E402, F401
+from pvsignal.report.figures.trend import over_time, over_time_figure, over_time_svg  # noqa: E402, F401
 
 if TYPE_CHECKING:
     from pvsignal.analysis.cases import CaseSeries
     from pvsignal.analysis.onset import OnsetResult
-    from pvsignal.analysis.trends import OverTime
-
-SUFFIXES = (".png", ".svg")
-_RC = {"svg.hashsalt": "pvsignal", "text.parse_math": False, "font.size": 9, "svg.fonttype": "path"}
-BAR_COLOUR = "#4C72B0"
-CURVE_COLOUR = "#C44E52"
-
-
-def _save(fig: Figure, path: str | Path, dpi: int) -> Path:
-    path = Path(path)
-    suffix = path.suffix.lower()
-    if suffix not in SUFFIXES:
-        raise InputFileError(f"cannot write figure {path}: the suffix must be .png or .svg")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    FigureCanvasAgg(fig)
-    meta = {"Date": None} if suffix == ".svg" else {"Software": None}
-    fig.savefig(path, dpi=dpi, format=suffix[1:], metadata=meta)
-    return path
 
 
 def onset_histogram(result: "OnsetResult", path: str | Path, *, bin_days: int = 30, dpi: int = 150,
@@ -118,40 +97,3 @@ def age_bars(cases: "CaseSeries", path: str | Path, **kwargs) -> Path:
     what = cases.parameters.get("drug", "") + (f" – {cases.parameters['event']}" if cases.parameters.get("event") else "")
     kwargs.setdefault("horizontal", False)
     return bar_chart(cases.age_group, path, title=f"Age group: {what} (n = {cases.n_cases})", **kwargs)
-
-
-def over_time(result: "OverTime", path: str | Path, *, event: str | None = None, top: int = 4, dpi: int = 150) -> Path:
-    """Cumulative ROR with its CI by quarter (log scale, line at 1) for ``event``, or for the
-    ``top`` events with the most reports; the first quarter the ROR criterion flags is ringed."""
-    cum = result.series("cumulative")
-    if event is not None:
-        events = [event.strip().upper()]
-        if events[0] not in set(cum["event"]):
-            raise InputFileError(f"no event {event!r} in this result; it has {cum['event'].nunique()} events")
-    else:
-        events = result.first_signal.sort_values(["n", "event"], ascending=[False, True])["event"].head(top).tolist()
-    quarters = sorted(cum["period"].unique())
-    pos = {q: i for i, q in enumerate(quarters)}
-    with matplotlib.rc_context(_RC):
-        fig = Figure(figsize=(7.2, 4.2))
-        ax = fig.add_subplot()
-        for k, ev in enumerate(events):
-            t = cum[(cum["event"] == ev) & cum["ror"].notna()].sort_values("period")
-            x = t["period"].map(pos).to_numpy() + (k - (len(events) - 1) / 2) * 0.08
-            err = [t["ror"] - t["ror_lower"], t["ror_upper"] - t["ror"]]
-            line = ax.errorbar(x, t["ror"], yerr=err, marker="o", ms=3, lw=1.2, capsize=2, label=ev)
-            hit = t["flag_ror"].to_numpy(dtype=bool)
-            if hit.any():
-                i = int(np.argmax(hit))
-                ax.plot(x[i], t["ror"].iloc[i], "o", ms=9, mfc="none", color=line[0].get_color())
-        ax.axhline(1.0, color="grey", lw=0.8, ls="--")
-        ax.set_yscale("log")  # plain tick labels: mathtext is off for untrusted labels
-        ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
-        ax.yaxis.set_minor_formatter(FuncFormatter(lambda v, _: f"{v:g}" if f"{v:.0e}"[0] in "25" else ""))
-        ax.set_xticks(range(len(quarters)), quarters, rotation=45 if len(quarters) > 8 else 0, ha="right" if len(quarters) > 8 else "center")
-        ax.set_xlabel("cumulative to quarter")
-        ax.set_ylabel("ROR (95 % CI), log scale")
-        ax.set_title(f"Cumulative ROR by quarter: {result.parameters['drug']} (ring: first ROR signal)")
-        ax.legend(frameon=False, fontsize=8)
-        fig.tight_layout()
-        return _save(fig, path, dpi)
