@@ -14,8 +14,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from pvsignal.analysis.counts import execute, pair_counts_from_sets
-from pvsignal.analysis.population import CaseDefinition, population
+from pvsignal.analysis.comparator import definition_counts
+from pvsignal.analysis.counts import execute
+from pvsignal.analysis.population import CaseDefinition
 from pvsignal.prepare.build import open_prepared
 from pvsignal.store.engine import DEFAULT_ENGINE, DEFAULT_SPARK_MASTER, Engine
 
@@ -28,9 +29,7 @@ def pair_counts_on(eng: Engine, definition: CaseDefinition, min_count: int = 1) 
     table comes back. Rows are sorted by drug, event (byte order of the UTF-8 names on
     both engines).
     """
-    drugs, events, strata = population(eng, definition)
-    expr = pair_counts_from_sets(drugs, events, strata, definition.strata, min_count=min_count)
-    return execute(expr).reset_index(drop=True)
+    return execute(definition_counts(eng, definition, min_count)).reset_index(drop=True)
 
 
 def pair_table(

@@ -34,6 +34,9 @@ from typing import Any, Sequence
 import ibis
 import ibis.expr.types as ir
 
+from pvsignal.analysis.background import (
+    background_sentences, check_background, comparator_rows, normalise_background, restrict_background,
+)
 from pvsignal.analysis.backends import backend_of
 from pvsignal.errors import ConfigError, PvsignalError
 from pvsignal.prepare.views import AGE_FACTORS, MAX_AGE_YEARS
@@ -98,8 +101,9 @@ class CaseDefinition:
     ``2021Q1:2024Q4`` range on the quarter of each case's kept version; ``sex``: ``F``/
     ``M``; ``age_groups``: any of :data:`AGE_GROUPS`; ``years``: receipt years ``[from,
     to]``; ``strata``: any of ``sex, age_group, year`` for stratified expected counts;
-    ``drop_probable_duplicates`` leaves out flagged cases. Values are normalised on
-    creation (``roles='PS,SS'`` → ``suspect``, ``sex='female'`` → ``F``).
+    ``drop_probable_duplicates`` leaves out flagged cases; ``indication``, ``comparator``,
+    ``unmask``: restricted backgrounds (:mod:`~pvsignal.analysis.background`). Values are
+    normalised on creation (``roles='PS,SS'`` → ``suspect``, ``sex='female'`` → ``F``).
     """
 
     roles: str = "suspect"
@@ -113,9 +117,14 @@ class CaseDefinition:
     event_level: str = "pt"
     meddra: str | None = None
     event_groups: str | None = None
+    indication: str | None = None
+    comparator: str | None = None
+    unmask: list[str] | None = None
 
     def __post_init__(self) -> None:
         self.roles = role_spec(self.roles)
+        self.indication, self.comparator, self.unmask = normalise_background(
+            self.indication, self.comparator, self.unmask, self.strata)
         if self.sex is not None:
             self.sex = parse_sex(self.sex)
         if isinstance(self.age_groups, str):
@@ -161,7 +170,8 @@ class CaseDefinition:
     @property
     def filters_cases(self) -> bool:
         """Whether the definition leaves out any case of the prepared views."""
-        return bool(self.drop_probable_duplicates or self.quarters or self.sex or self.age_groups or self.years)
+        return bool(self.drop_probable_duplicates or self.quarters or self.sex or self.age_groups or self.years
+                    or self.indication or self.unmask)
 
     def replace(self, **changes: Any) -> CaseDefinition:
         """A copy with ``changes`` (validated again)."""
@@ -195,6 +205,7 @@ class CaseDefinition:
             out.append(f"Only cases first received by FDA in {self.years[0]}–{self.years[1]} are included.")
         out.append("Cases flagged as probable duplicates are left out." if self.drop_probable_duplicates
                    else "Cases flagged as probable duplicates are kept.")
+        out += background_sentences(self.indication, self.comparator, self.unmask)
         if self.strata:
             out.append(f"Expected counts are stratified by {', '.join(self.strata)}"
                        + (" (age groups " + ", ".join(STRATUM_AGE_GROUPS) + ")." if "age_group" in self.strata else "."))
@@ -288,7 +299,7 @@ class Population:
             cases = cases.filter(cases._age_band.isin(bands))
         if d.years:
             cases = cases.filter(cases.receipt_year.between(*d.years))
-        return cases
+        return restrict_background(self.backend, cases, d)
 
     @property
     def cases(self) -> ir.Table:
@@ -313,9 +324,11 @@ class Population:
 
     @property
     def drug_rows(self) -> ir.Table:
-        """``case_drugs`` rows of the population in the definition's roles (ingredient set)."""
+        """``case_drugs`` rows of the population in the definition's roles (ingredient set);
+        with a comparator, :func:`~pvsignal.analysis.background.comparator_rows`."""
         d = self.table("case_drugs")
-        return d.filter(d.role_cod.isin(list(self.definition.role_codes)) & d.ingredient.notnull())
+        d = d.filter(d.role_cod.isin(list(self.definition.role_codes)) & d.ingredient.notnull())
+        return comparator_rows(d, self.definition.comparator)
 
     @property
     def drugs(self) -> ir.Table:
@@ -352,6 +365,7 @@ def case_population(source: Any, definition: CaseDefinition | None = None) -> Po
     ib = backend_of(source)
     if d.meddra or d.event_groups:
         register_event_groups(ib, d)
+    check_background(ib, d.indication, d.comparator, d.unmask)
     return Population(ib, d)
 
 

@@ -27,6 +27,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from pvsignal import __version__
+from pvsignal.analysis.comparator import definition_counts
 from pvsignal.analysis.counts import execute, pair_counts, pair_counts_from_sets, stratum_counts
 from pvsignal.stats.fisher import benjamini_hochberg, fisher_exact
 from pvsignal.stats.stratified import stratified_scores
@@ -139,10 +140,10 @@ def _counts_from_lake(cfg: SignalConfig, engine: str, spark_master: str) -> tupl
     if engine == "duckdb" or (definition.strata and cfg.mantel_haenszel):
         con = connect(cfg.lake, drop_probable_duplicates=definition.drop_probable_duplicates)
         try:
-            drugs, events, strata = population(con, definition)
             if engine == "duckdb":
-                counts = execute(pair_counts_from_sets(drugs, events, strata, definition.strata, min_count=1))
+                counts = execute(definition_counts(con, definition))
             if definition.strata and cfg.mantel_haenszel:
+                drugs, events, strata = population(con, definition)
                 long = execute(pair_counts_from_sets(drugs, events, strata, definition.strata, cfg.min_count, long=True))
         finally:
             con.close()

@@ -102,6 +102,8 @@ def quarter_counts(con: Any, definition: CaseDefinition, *, drug: str | None = N
         raise ConfigError(f"prior_sample must be a whole number ≥ 1; got {prior_sample!r}")
     if prior_sample > 1 and drug is None:
         raise ConfigError("a sampled prior counts one drug's pairs: name the drug")
+    if definition.comparator:  # per-drug margins (analysis.comparator) are not split by quarter
+        raise ConfigError("signals over time do not take an active comparator (--comparator) yet")
     _, events, _ = population(con, definition)
     ib = backend_of(con)
     dr = Population(ib, definition).drug_rows  # case_drugs rows carry their case's quarter: no join with cases
