@@ -83,7 +83,7 @@ def compare_results(r1: OnsetResult, r2: OnsetResult, labels: Sequence[str] | No
 
 
 def _label(r: OnsetResult) -> str:
-    return f"{r.drug} – {r.event}" if r.event else r.drug
+    return f"{r.drug} – {r.event.upper()}" if r.event else r.drug
 
 
 def compare_onset(con: Any, drug: str, event: str | None = None, *, drug_2: str | None = None,

@@ -38,6 +38,12 @@ from pvsignal.api.analyses import (  # noqa: F401
     signals_over_time,
     validate,
 )
+from pvsignal.api.biases import (  # noqa: F401
+    duplicates_sensitivity,
+    onset_compare,
+    plot_onset_compare,
+    unmask_top,
+)
 from pvsignal.api.data import (  # noqa: F401
     DemoResult,
     demo,
@@ -108,6 +114,10 @@ __all__ = [
     "validate",
     "plot_roc",
     "profile",
+    "unmask_top",
+    "duplicates_sensitivity",
+    "onset_compare",
+    "plot_onset_compare",
     "DemoResult",
     "demo",
     "synth",

@@ -31,6 +31,7 @@ from pvsignal.cli import (  # noqa: F401, I001
     signal_commands,
     validate_commands,
     case_commands,
+    bias_commands,
     trial_commands,
     interaction_commands,
     profile_commands,

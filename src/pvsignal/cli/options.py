@@ -13,7 +13,12 @@ Vocabularies (the same as :class:`pvsignal.analysis.population.CaseDefinition` a
   comma-separated;
 - quarters: a quarter or range, ``2021Q1:2024Q4``; years: ``2019`` or ``2019:2023``.
 
-Every command that analyses cases takes the same six options through
+Restricted backgrounds: ``--indication PT`` (only reports with this indication),
+``--comparator DRUG`` (active comparator: each drug against this one's reports; reports
+naming both are left out of the drug's table), ``--unmask DRUG[,DRUG]`` (reports naming
+these masking drugs left out).
+
+Every command that analyses cases takes the same nine options through
 :func:`case_definition_options`, and passes them on as one
 :func:`pvsignal.api.case_definition`.
 """
@@ -87,11 +92,16 @@ Years = Annotated[Optional[str], typer.Option("--years", help="Receipt years, e.
 Sex = Annotated[Optional[str], typer.Option("--sex", help=SEX_HELP)]
 AgeGroups = Annotated[Optional[str], typer.Option("--age-groups", help=AGE_HELP)]
 DropDuplicates = Annotated[bool, typer.Option("--drop-probable-duplicates", help="Leave out cases flagged as probable duplicates.")]
+Indication = Annotated[Optional[str], typer.Option("--indication", help="Only reports with this indication PT (background restricted by indication).")]
+Comparator = Annotated[Optional[str], typer.Option("--comparator", help="Active comparator ingredient: each drug's reports against this drug's "
+                                                   "(reports naming both are left out).")]
+Unmask = Annotated[Optional[str], typer.Option("--unmask", help="Leave out reports naming these masking drugs (comma-separated).")]
 
 #: the case-definition options, in help order: parameter name → (annotation, default)
 CASE_OPTIONS: dict[str, tuple[Any, Any]] = {
     "roles": (Roles, None), "quarters": (Quarters, None), "years": (Years, None), "sex": (Sex, None),
     "age_groups": (AgeGroups, None), "drop_probable_duplicates": (DropDuplicates, False),
+    "indication": (Indication, None), "comparator": (Comparator, None), "unmask": (Unmask, None),
 }
 
 
@@ -127,12 +137,16 @@ def case_filters(
     sex: str | None = None,
     age_groups: str | None = None,
     drop_probable_duplicates: bool = False,
+    indication: str | None = None,
+    comparator: str | None = None,
+    unmask: str | None = None,
 ) -> dict:
     """The case-definition fields the user gave (others keep the definition's defaults)."""
     given = {
         "roles": roles, "quarters": quarters, "years": parse_years(years), "sex": sex,
         "age_groups": split_list(age_groups),
         "drop_probable_duplicates": True if drop_probable_duplicates else None,
+        "indication": indication, "comparator": comparator, "unmask": split_list(unmask),
     }
     return {k: v for k, v in given.items() if v is not None}
 

@@ -8,6 +8,7 @@ from typing import Annotated, Optional
 import typer
 
 from pvsignal import api
+import pvsignal.cli.bias_commands as bias
 import pvsignal.cli.options as opt
 from pvsignal.cli.app import app
 from pvsignal.cli.render import console, dataframe_table, note_synthetic, print_line, print_note, progress
@@ -63,6 +64,8 @@ def signals(
     config: Annotated[Optional[Path], typer.Option("--config", help="analysis.yaml (or a result's .json sidecar).")] = None,
     sort_by: Annotated[Optional[str], typer.Option("--sort-by", help="ror, prr, chi2, ic025, eb05, ebgm or n.")] = None,
     fisher: Annotated[bool, typer.Option("--fisher", help="Add Fisher exact p (one-sided) and Benjamini–Hochberg q.")] = False,
+    unmask_top: bias.UnmaskTop = None,
+    duplicates_sensitivity: bias.DuplicatesSensitivity = False,
     engine: opt.Engine = "duckdb",
     spark_master: opt.SparkMaster = "local[*]",
     top: opt.Top = 25,
@@ -97,7 +100,9 @@ def signals(
             config=cfg, engine=engine, spark_master=spark_master, progress=bar, **overrides,
         )
     t = res.table
-    title = f"{len(t):,} pairs scored (population {res.metadata['population_reports']:,} reports), sorted by {res.config.sort_by}"
+    comp = definition.comparator if definition else None
+    pop = f"against {comp}: N per drug" if comp else f"population {res.metadata['population_reports']:,} reports"
+    title = f"{len(t):,} pairs scored ({pop}), sorted by {res.config.sort_by}"
     console.print(dataframe_table(signal_view(t, top), title=title, max_rows=top, caption_total=len(t), keep=3))
     note_synthetic(res.metadata["source"].get("synthetic", False))
     prior = res.metadata["mgps_prior"]
@@ -114,6 +119,12 @@ def signals(
     if out:
         api.write_table(t, out, metadata=res.sidecar(), sheets={"mgps_prior": prior})
         print_line(f"written: {out} and {out.name}.json (a valid --config)")
+    if unmask_top is not None:
+        bias.show_masking(res, unmask_top, engine=engine, spark_master=spark_master, top=top,
+                          out=bias._beside(out, "masking"))
+    if duplicates_sensitivity:
+        bias.show_sensitivity(res, engine=engine, spark_master=spark_master, top=top,
+                              out=bias._beside(out, "sensitivity"))
 
 
 def _trend_view(t):

@@ -68,6 +68,7 @@ class ProfileContext:
     errors: list[str] = field(default_factory=list)  #: unexpected failures (bugs), shown in the report
     scores: pd.DataFrame | None = None  #: the drug's rows of :func:`pvsignal.analysis.signals.signals`
     score_params: dict[str, Any] = field(default_factory=dict)
+    signal_result: Any = None  #: the :class:`~pvsignal.analysis.signals.SignalResult` behind ``scores``
     onset: dict[str, "OnsetResult"] = field(default_factory=dict)
     trial: "IncidenceResult | None" = None
 

@@ -61,6 +61,7 @@ def score_drug(ctx: ProfileContext) -> None:
         raise UnknownNameError(f"no report in the lake lists {ctx.key} with roles {ctx.definition.roles} under the "
                                f"case definition; widen it or check the name. {describe_definition(ctx.definition)}")
     ctx.scores = res.table.sort_values("event").reset_index(drop=True)
+    ctx.signal_result = res
     ctx.score_params = {"case_definition": res.config.case_definition, "thresholds": res.config.thresholds.model_dump(),
                         "mgps_prior": res.metadata.get("mgps_prior"), "source": "pvsignal.analysis.signals"}
 

@@ -12,12 +12,14 @@ from pvsignal.report.profile.sections import (
     label,
     mechanism,
     onset,
+    sensitivity,
     signals,
     trial,
 )
 
 SECTIONS: list[SectionSpec] = [
     signals.SECTION,
+    sensitivity.SECTION,
     cases.SECTION,
     onset.SECTION,
     trial.SECTION,
