@@ -20,7 +20,11 @@ duplicate of it. Drug names are the ingredients AAA, BBB, MMM, CCC; events PTs X
 
 from __future__ import annotations
 
-from faers_text import demo_b, drug_b
+import zipfile
+
+import pytest
+
+from faers_text import FAERS_B_HEADERS, demo_b, drug_b
 
 CASES = {  # caseid: (drugs, pt, indication, event_dt, {drug: start_dt})
     1: (["AAA"], "X", "HYPERTENSION", "20240111", {"AAA": "20240101"}),
@@ -56,8 +60,27 @@ def tables() -> dict[str, list[str]]:
     return out
 
 
-def build(write_quarter, lake) -> None:
-    """Write the quarter (2024Q1) and ingest it into ``lake``."""
+@pytest.fixture(scope="session")
+def bg_lake(tmp_path_factory):
+    """The quarter (2024Q1) of :data:`CASES` written and ingested: the lake folder. Import this
+    fixture into a test module (``from background_lake import bg_lake``)."""
     from pvsignal import api
 
-    api.ingest([write_quarter("2024Q1", tables())], lake=lake)
+    root = tmp_path_factory.mktemp("background-lake")
+    zpath = root / "faers_ascii_2024q1.zip"
+    lines = tables()
+    with zipfile.ZipFile(zpath, "w") as zf:
+        for name, header in FAERS_B_HEADERS.items():
+            zf.writestr(f"ASCII/{name}24Q1.txt", "\r\n".join([header, *lines.get(name, [])]) + "\r\n")
+    api.ingest([zpath], lake=root / "lake")
+    return root / "lake"
+
+
+@pytest.fixture
+def bg_con(bg_lake):
+    """Its prepared views on DuckDB."""
+    from pvsignal.prepare.build import connect
+
+    con = connect(bg_lake)
+    yield con
+    con.close()
