@@ -72,6 +72,14 @@ def show_sensitivity(res, *, engine: str, spark_master: str, top: int, out: Path
         print_line(f"written: {out}")
 
 
+def _onset_files(res, plot: Path | None, out: Path | None) -> None:
+    """The figure (``--plot``) and the group table with the tests as its sidecar (``--out``)."""
+    if plot:
+        api.plot_onset_compare(res, plot)
+    if out:
+        api.write_table(res.groups, out, metadata=res.to_dict())
+
+
 @app.command("onset-compare", short_help="Compare time to onset: two drugs or events.")
 @opt.case_definition_options
 def onset_compare(
@@ -100,13 +108,9 @@ def onset_compare(
         res = api.onset_compare(drug, event, drug_2=vs_drug, event_2=vs_event, lake=lake, definition=definition,
                                 level=level, meddra=meddra, groups=groups, allow_month=allow_month, engine=engine,
                                 spark_master=spark_master, progress=bar)
-    if plot:
-        api.plot_onset_compare(res, plot)
-    d = res.to_dict()
-    if out:
-        api.write_table(res.groups, out, metadata=d)
+    _onset_files(res, plot, out)
     if as_json:
-        typer.echo(json.dumps(d, default=str))
+        typer.echo(json.dumps(res.to_dict(), default=str))
         return
     g = res.groups.assign(within_30_days=res.groups["within_30_days"] * 100).drop(columns=["drug", "event"])
     g.columns = ["group", "n", "excluded", "median", "Q1", "Q3", "≤ 30 days (%)"]
