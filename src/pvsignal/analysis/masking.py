@@ -135,6 +135,9 @@ def unmask_top(source: Any, result: SignalResult, k: int = 1) -> MaskingResult:
     acfg = cfg.model_copy(update={"drug": None, "event": None, "min_count": 1,
                                   "mgps": cfg.mgps.model_copy(update={"prior": theta}), "fisher": False})
     scored, _ = score_counts(after.drop(columns=["removed"]), acfg)
+    if theta is None:  # no prior before: a prior fitted on these few rows would not be comparable
+        scored[["ebgm", "eb05", "eb95"]] = np.nan
+        scored["flag_ebgm"] = False
     scored = scored.merge(after[["drug", "event", "removed"]], on=["drug", "event"])
     table = before.merge(scored[["drug", "event", "removed", *MEASURES, *FLAGS]], on=["drug", "event"],
                          suffixes=("_before", "_after"))

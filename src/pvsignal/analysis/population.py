@@ -37,9 +37,11 @@ import ibis.expr.types as ir
 from pvsignal.analysis.background import (
     background_sentences, check_background, comparator_rows, normalise_background, restrict_background,
 )
+from pvsignal.analysis.ages import (  # noqa: F401 (re-exported: the vocabulary lives with the definition)
+    AGE_BANDS, AGE_GROUPS, STRATUM_AGE_GROUPS, age_band, age_group, age_in_years, in_unit,
+)
 from pvsignal.analysis.backends import backend_of
 from pvsignal.errors import ConfigError, PvsignalError
-from pvsignal.prepare.views import AGE_FACTORS, MAX_AGE_YEARS
 from pvsignal.quarters import parse_quarter
 
 ROLE_CODES = ("PS", "SS", "C", "I")
@@ -48,14 +50,6 @@ ROLE_SETS: dict[str, tuple[str, ...]] = {
 }
 ROLE_NAMES = {"PS": "primary suspect", "SS": "secondary suspect", "C": "concomitant", "I": "interacting"}
 SEXES = {"F": "F", "FEMALE": "F", "M": "M", "MALE": "M"}
-#: age bands (years) of tables, filters and strata: (name, upper limit, upper limit included)
-AGE_BANDS: tuple[tuple[str, float, bool], ...] = (
-    ("<18", 18, False), ("18-64", 65, False), ("65-85", 85, True), (">85", MAX_AGE_YEARS, True))
-#: filter and stratum groups: unions of :data:`AGE_BANDS`
-AGE_GROUPS: dict[str, tuple[str, ...]] = {
-    "<18": ("<18",), "18-64": ("18-64",), "65+": ("65-85", ">85"), "65-85": ("65-85",), ">85": (">85",)}
-#: the groups of the ``age_group`` stratum
-STRATUM_AGE_GROUPS = ("<18", "18-64", "65+")
 STRATA = ("sex", "age_group", "year")
 #: event of reports with no PT in any group at a group level: keeps them in N and in the
 #: margins; dropped from results (see :func:`population`)
@@ -233,30 +227,6 @@ def with_shortcuts(definition: CaseDefinition | None, *, roles: Any = UNSET,
     if drop_probable_duplicates is not None:
         changes["drop_probable_duplicates"] = bool(drop_probable_duplicates)
     return d.replace(**changes) if changes else d
-
-
-# --------------------------------------------------------------------------- Ibis pieces
-def in_unit(value: ir.NumericValue, code: ir.StringValue, factors: dict[str, float]) -> ir.FloatingValue:
-    """``value`` × the factor of its unit ``code`` (upper-cased, trimmed); null for an unknown unit."""
-    key = code.strip().upper()
-    factor = ibis.cases(*((key == k, v) for k, v in factors.items()), else_=ibis.null("float64"))
-    return value.cast("float64") * factor
-
-
-def age_in_years(age: ir.NumericValue, age_cod: ir.StringValue) -> ir.FloatingValue:
-    """Age in years from value and unit code (:data:`~pvsignal.prepare.views.AGE_FACTORS`)."""
-    return in_unit(age, age_cod, AGE_FACTORS)
-
-
-def age_band(years: ir.FloatingValue) -> ir.StringValue:
-    """The :data:`AGE_BANDS` name of an age in years; ``unknown`` outside [0, 120] or null."""
-    whens = [((years < hi) if not inc else (years <= hi), name) for name, hi, inc in AGE_BANDS]
-    return ibis.cases(((years < 0) | years.isnull(), "unknown"), *whens, else_="unknown")
-
-
-def age_group(band: ir.StringValue) -> ir.StringValue:
-    """The stratum group (:data:`STRATUM_AGE_GROUPS`) of a band."""
-    return ibis.cases(*((band.isin(list(AGE_GROUPS[g])), g) for g in STRATUM_AGE_GROUPS), else_="unknown")
 
 
 @dataclass
