@@ -21,7 +21,8 @@ def _row(profile, event):
 def test_every_section_builds_without_error(full_profile):
     assert full_profile.errors == []
     assert [s.key for s in full_profile.sections] == [
-        "signals", "cases", "onset", "trial", "dose_rules", "interactions", "mechanism", "label", "benefit_risk"]
+        "signals", "sensitivity", "cases", "onset", "trial", "dose_rules", "interactions", "mechanism", "label",
+        "benefit_risk"]
     assert all(s.available for s in full_profile.sections), [(s.key, s.reason) for s in full_profile.sections]
 
 
