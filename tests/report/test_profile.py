@@ -239,7 +239,8 @@ def test_sections_without_input_say_not_available():
 
     p = build_profile("voclosporin", ["headache", "tremor"], figures=False)
     state = {s.key: s.available for s in p.sections}
-    assert state == {"signals": False, "cases": False, "onset": False, "trial": False, "dose_rules": True,
+    assert state == {"signals": False, "sensitivity": False, "cases": False, "onset": False, "trial": False,
+                     "dose_rules": True,
                      "interactions": True, "mechanism": True, "label": True, "benefit_risk": True}
     assert p.section("signals").reason.startswith("not available: no FAERS lake")
     assert p.section("trial").reason == "not available: no trial data were given (--adsl and --adae)"
@@ -379,7 +380,7 @@ def test_the_guard_turns_a_section_failure_into_a_reason():
     from pvsignal.report.profile.sections import SECTIONS
     from pvsignal.stats.flags import Thresholds
 
-    assert [s.key for s in SECTIONS][:3] == ["signals", "cases", "onset"]
+    assert [s.key for s in SECTIONS][:4] == ["signals", "sensitivity", "cases", "onset"]
     ctx = ProfileContext(drug="x", key="X", events=["E"], definition=CaseDefinition(), thresholds=Thresholds())
 
     def user_error(ctx):
