@@ -35,6 +35,7 @@ import ibis
 import numpy as np
 import pandas as pd
 
+from pvsignal.analysis.backends import backend_of, staged
 from pvsignal.analysis.counts import _with_cells
 from pvsignal.analysis.population import population
 from pvsignal.analysis.sensitivity import FLAGS, signal_change
@@ -76,15 +77,18 @@ def _removed_counts(source: Any, definition: Any, masks: pd.DataFrame) -> pd.Dat
     rd = rd0.semi_join(re0.select("report_id").distinct(), "report_id")
     re = re0.semi_join(rd.select("report_id").distinct(), "report_id")
     mk = ibis.memtable(masks[["drug", "event", "masker"]].rename(columns={"drug": "of_drug", "event": "of_event"}))
-    r = rd.join(mk, rd.drug == mk.masker).select("report_id", "of_drug", "of_event").distinct()
+    removed = rd.join(mk, rd.drug == mk.masker).select("report_id", "of_drug", "of_event").distinct()
     keys = ["of_drug", "of_event"]
-    in_drug = r.join(rd, (r.report_id == rd.report_id) & (r.of_drug == rd.drug)).select(*r.columns)
-    in_event = r.join(re, (r.report_id == re.report_id) & (r.of_event == re.event)).select(*r.columns)
-    in_pair = in_drug.join(re, (in_drug.report_id == re.report_id) & (in_drug.of_event == re.event)).select(*r.columns)
-    out = None
-    for name, t in (("removed", r), ("removed_drug", in_drug), ("removed_event", in_event), ("removed_pair", in_pair)):
-        df = t.group_by(keys).aggregate(**{name: t.count()}).to_pandas()
-        out = df if out is None else out.merge(df, on=keys, how="outer")
+    with staged(backend_of(source), removed) as r:  # one pass over the maskers' reports for the four counts
+        in_drug = r.join(rd, (r.report_id == rd.report_id) & (r.of_drug == rd.drug)).select(*r.columns)
+        in_event = r.join(re, (r.report_id == re.report_id) & (r.of_event == re.event)).select(*r.columns)
+        in_pair = in_drug.join(re, (in_drug.report_id == re.report_id) & (in_drug.of_event == re.event)).select(
+            *r.columns)
+        out = None
+        for name, t in (("removed", r), ("removed_drug", in_drug), ("removed_event", in_event),
+                        ("removed_pair", in_pair)):
+            df = t.group_by(keys).aggregate(**{name: t.count()}).to_pandas()
+            out = df if out is None else out.merge(df, on=keys, how="outer")
     return out.rename(columns={"of_drug": "drug", "of_event": "event"})
 
 
