@@ -99,6 +99,11 @@ def test_values_are_normalised_and_validated():
         CaseDefinition(comparator="BBB", strata=["sex"])
 
 
+def test_comparator_is_an_ingredient(bg_con):
+    with pytest.raises(ConfigError, match="ingredient level"):
+        definition_counts(bg_con, CaseDefinition(comparator="BBB", drug_level="class"))
+
+
 def test_describe_says_what_each_background_does():
     text = " ".join(CaseDefinition(indication="hypertension", comparator="bbb", unmask=["mmm"]).describe())
     assert "Only reports listing HYPERTENSION as the indication of at least one drug" in text

@@ -16,6 +16,7 @@ import ibis.expr.types as ir
 
 from pvsignal.analysis.counts import _with_cells, pair_counts_from_sets
 from pvsignal.analysis.population import CaseDefinition, case_population, population
+from pvsignal.errors import ConfigError
 
 
 def comparator_counts(drugs: ir.Table, events: ir.Table, comparator: str, min_count: int = 1) -> ir.Table:
@@ -62,6 +63,8 @@ def definition_counts(source: Any, definition: CaseDefinition, min_count: int = 
     if not definition.comparator:
         drugs, events, strata = population(source, definition)
         return pair_counts_from_sets(drugs, events, strata, definition.strata, min_count=min_count)
+    if definition.drug_level != "ingredient":
+        raise ConfigError("an active comparator is an ingredient: use it at the ingredient level (no --drug-level class)")
     case_population(source, definition)  # checks that the comparator (and other names) exist
     drugs, events, _ = population(source, definition.replace(comparator=None))  # every drug row: X∖C needs them
     return comparator_counts(drugs, events, definition.comparator, min_count)
