@@ -15,7 +15,8 @@ sensitivity tests; every expected number in those tests is worked by hand from t
     13    C               X   HYPERTENSION
 
 Case 14 repeats case 13 (same drug, PT, sex, age, country, event date): a probable
-duplicate of it. Drug names are the ingredients AAA, BBB, MMM, CCC; events PTs X, Y.
+duplicate of it. Drugs: the ingredients AAA, BBB, MMM and ZZZ ("CCC" would resolve to chlormequat
+chloride through the shipped dictionary); events: the PTs X and Y.
 """
 
 from __future__ import annotations
@@ -38,9 +39,9 @@ CASES = {  # caseid: (drugs, pt, indication, event_dt, {drug: start_dt})
     9: (["MMM"], "X", "DIABETES", "", {}),
     10: (["MMM"], "X", "DIABETES", "", {}),
     11: (["AAA", "MMM"], "Y", "DIABETES", "20240210", {"AAA": "20240101"}),
-    12: (["CCC"], "Y", "DIABETES", "", {}),
-    13: (["CCC"], "X", "HYPERTENSION", "20240301", {}),
-    14: (["CCC"], "X", "HYPERTENSION", "20240301", {}),
+    12: (["ZZZ"], "Y", "DIABETES", "", {}),
+    13: (["ZZZ"], "X", "HYPERTENSION", "20240301", {}),
+    14: (["ZZZ"], "X", "HYPERTENSION", "20240301", {}),
 }
 
 

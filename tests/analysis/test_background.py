@@ -59,8 +59,8 @@ def test_comparator_table_has_no_row_of_its_own_and_per_drug_margins(bg_con):
     counts = execute(definition_counts(bg_con, CaseDefinition(comparator="BBB")))
     assert "BBB" not in set(counts["drug"])
     n_total = counts.groupby("drug")["n_total"].first().to_dict()
-    # N = |X∖C| + |C∖X|: AAA 4 + 3, MMM 4 + 4, CCC 3 + 4
-    assert n_total == {"AAA": 7, "MMM": 8, "CCC": 7}
+    # N = |X∖C| + |C∖X|: AAA 4 + 3, MMM 4 + 4, ZZZ 3 + 4
+    assert n_total == {"AAA": 7, "MMM": 8, "ZZZ": 7}
 
 
 def test_unmask_leaves_out_the_reports_naming_the_masking_drug(bg_lake):
@@ -88,8 +88,8 @@ def test_names_are_checked_with_close_matches(bg_lake):
 
 
 def test_values_are_normalised_and_validated():
-    d = CaseDefinition(indication=" hypertension ", comparator="bbb", unmask="mmm, ccc")
-    assert (d.indication, d.comparator, d.unmask) == ("HYPERTENSION", "BBB", ["MMM", "CCC"])
+    d = CaseDefinition(indication=" hypertension ", comparator="bbb", unmask="mmm, zzz")
+    assert (d.indication, d.comparator, d.unmask) == ("HYPERTENSION", "BBB", ["MMM", "ZZZ"])
     assert d.filters_cases
     assert not CaseDefinition(comparator="bbb").filters_cases  # the comparator changes drugs, not cases
     assert CaseDefinition(**{k: v for k, v in d.to_dict().items() if k != "role_codes"}) == d

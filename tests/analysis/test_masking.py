@@ -31,7 +31,7 @@ def test_masking_ratio_by_hand_on_a_frame():
 def test_masking_ratios_on_the_lake(bg_lake):
     res = api.signals(bg_lake, drug="AAA", min_count=1)
     m = masking_ratios(res.counts, res.table).set_index(["event", "masker"])["masking_ratio"]
-    # AAA–X: c 6, c+d 9. MMM (3 of 4 with X): (6/9)/(3/5) = 10/9; BBB (2 of 4): 5/6 and CCC (2 of 3): 1 → not maskers
+    # AAA–X: c 6, c+d 9. MMM (3 of 4 with X): (6/9)/(3/5) = 10/9; BBB (2 of 4): 5/6 and ZZZ (2 of 3): 1 → not maskers
     # AAA–Y: c 3, c+d 9. BBB (2 of 4 with Y): (3/9)/(1/5) = 5/3
     assert m.to_dict() == {("X", "MMM"): pytest.approx(10 / 9), ("Y", "BBB"): pytest.approx(5 / 3)}
 

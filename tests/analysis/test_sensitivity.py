@@ -1,9 +1,9 @@
 """Duplicates-dropped sensitivity run and the pair-by-pair comparison of two runs.
 
 The lake (tests/background_lake.py): report 13 is a probable duplicate of report 14 (same
-drug CCC, PT X, event date, age, sex and country; 14 has the larger primaryid and is
+drug ZZZ, PT X, event date, age, sex and country; 14 has the larger primaryid and is
 kept). Dropping it changes the AAA–X table from (a 3, b 2, c 6, d 3) to (3, 2, 5, 3):
-ROR 0.75 → 0.9, and CCC–X from n 2 to 1 — worked by hand.
+ROR 0.75 → 0.9, and ZZZ–X from n 2 to 1 — worked by hand.
 """
 
 from __future__ import annotations
@@ -44,11 +44,11 @@ def test_duplicates_sensitivity_on_the_lake(bg_lake):
     assert s.labels == ("kept", "dropped")
     t = s.table.set_index(["drug", "event"])
     assert t.loc[("AAA", "X"), ["ror_kept", "ror_dropped"]].tolist() == pytest.approx([0.75, 0.9])
-    assert t.loc[("CCC", "X"), ["n_kept", "n_dropped"]].tolist() == [2, 1]
+    assert t.loc[("ZZZ", "X"), ["n_kept", "n_dropped"]].tolist() == [2, 1]
     assert s.other.config.case_definition["drop_probable_duplicates"] is True
     assert s.summary() == {"appears": 0, "disappears": 0, "kept": 0}
     # a main run that drops them is compared with one that keeps them
     flipped = api.duplicates_sensitivity(api.signals(bg_lake, min_count=1,
                                                      definition=CaseDefinition(drop_probable_duplicates=True)))
     assert flipped.labels == ("dropped", "kept")
-    assert flipped.table.set_index(["drug", "event"]).loc[("CCC", "X"), ["n_dropped", "n_kept"]].tolist() == [1, 2]
+    assert flipped.table.set_index(["drug", "event"]).loc[("ZZZ", "X"), ["n_dropped", "n_kept"]].tolist() == [1, 2]

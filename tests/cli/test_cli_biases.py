@@ -41,7 +41,7 @@ def test_unmask_and_unmask_top(run, width, bg_lake, tmp_path):
 
 def test_duplicates_sensitivity_side_by_side(run, width, bg_lake):
     width(80)
-    code, out, err = run(["signals", "--lake", str(bg_lake), "--drug", "ccc", "--min-count", "1",
+    code, out, err = run(["signals", "--lake", str(bg_lake), "--drug", "zzz", "--min-count", "1",
                           "--duplicates-sensitivity"])
     assert code == 0, err
     assert "probable duplicates kept → dropped" in out and "0 signal(s) appear" in out
