@@ -1,6 +1,6 @@
 """Figure of a time-to-onset comparison: the two empirical CDFs overlaid, above the two
 histograms (same bins), PNG or SVG by suffix — drawn as :mod:`pvsignal.report.plots`
-draws (Agg canvas, deterministic output, mathtext off for labels from reports)."""
+draws (:mod:`pvsignal.report.figures.canvas`: Agg, deterministic output, mathtext off)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 import matplotlib
 import numpy as np
 
-from pvsignal.report.plots import _RC, _save
+from pvsignal.report.figures.canvas import RC as _RC, save as _save
 
 if TYPE_CHECKING:
     from pvsignal.analysis.onset_compare import OnsetComparison
