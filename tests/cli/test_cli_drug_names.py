@@ -107,3 +107,27 @@ def test_case_characterisation_lists_co_reported_classes(cli_lake, views):
     for cls, n in got.items():
         assert n == want[cls], cls
     assert (cs.co_reported_classes["share"] == cs.co_reported_classes["n"] / cs.n_cases).all()
+
+
+def test_brands_resolve_in_comparator_and_unmask(cli_lake, run, tmp_path):
+    """--comparator and --unmask take brands like --drug (LUPKYNIS is voclosporin's brand)."""
+    tables = {}
+    for name in ("LUPKYNIS", "voclosporin"):
+        out = tmp_path / f"{name}.csv"
+        code, _, err = run(["signals", "--lake", str(cli_lake), "--event", "headache", "--min-count", "1",
+                            "--unmask", name, "--out", str(out)])
+        assert code == 0, err
+        assert ("note: LUPKYNIS → voclosporin" in err) == (name == "LUPKYNIS")
+        tables[name] = pd.read_csv(out)
+    pd.testing.assert_frame_equal(tables["LUPKYNIS"], tables["voclosporin"])
+    assert "VOCLOSPORIN" not in set(tables["LUPKYNIS"]["drug"])  # its reports are out of the population
+    code, out, err = run(["signals", "--lake", str(cli_lake), "--event", "headache", "--comparator", "lupkynis",
+                          "--min-count", "1"])
+    assert code == 0, err
+    assert "note: LUPKYNIS → voclosporin" in err and "against VOCLOSPORIN" in out
+
+
+def test_the_comparator_cannot_be_the_drug_itself(cli_lake, run):
+    code, _, err = run(["signals", "--lake", str(cli_lake), "--drug", "voclosporin", "--comparator", "LUPKYNIS"])
+    assert code == 2 and "Traceback" not in err
+    assert "VOCLOSPORIN is the active comparator: it cannot also be the drug compared with it" in err

@@ -294,6 +294,9 @@ def signals(
         raise ConfigError("; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())) from exc
     if (cfg.lake is None) == (cfg.reports is None):
         raise ConfigError("give exactly one data source: a lake (--lake DIR) or a reports table (--reports FILE)")
+    comparator = (cfg.case_definition or {}).get("comparator")
+    if comparator and cfg.drug and comparator.strip().upper() in {d.upper() for d in cfg.drug}:
+        raise ConfigError(f"{comparator} is the active comparator: it cannot also be the drug compared with it")
     if progress:
         progress(0, 2, "counting drug–event pairs")
     if cfg.lake is not None:

@@ -59,7 +59,17 @@ def drugs_callback(value: str | None) -> str | None:
     return _resolved(value, many=True)
 
 
-def _resolved(value: str | None, *, many: bool) -> str | None:
+def comparator_callback(value: str | None) -> str | None:
+    """``--comparator``: a brand or synonym becomes its ingredient, with a note."""
+    return _resolved(value, many=False, hint="--comparator")
+
+
+def unmask_callback(value: str | None) -> str | None:
+    """``--unmask``: each brand or synonym becomes its ingredient(s), with a note."""
+    return _resolved(value, many=True, hint="--unmask")
+
+
+def _resolved(value: str | None, *, many: bool, hint: str = "--drug") -> str | None:
     if not value or not value.strip():
         return value
     from pvsignal import api
@@ -68,7 +78,7 @@ def _resolved(value: str | None, *, many: bool) -> str | None:
     try:
         name, notes = api.resolve_drug(value, many=many)
     except PvsignalError as exc:
-        raise typer.BadParameter(str(exc), param_hint="--drug") from None
+        raise typer.BadParameter(str(exc), param_hint=hint) from None
     for note in notes:
         typer.echo(f"note: {note}", err=True)
     return name
@@ -94,8 +104,9 @@ AgeGroups = Annotated[Optional[str], typer.Option("--age-groups", help=AGE_HELP)
 DropDuplicates = Annotated[bool, typer.Option("--drop-probable-duplicates", help="Leave out cases flagged as probable duplicates.")]
 Indication = Annotated[Optional[str], typer.Option("--indication", help="Only reports with this indication PT (background restricted by indication).")]
 Comparator = Annotated[Optional[str], typer.Option("--comparator", help="Active comparator ingredient: each drug's reports against this drug's "
-                                                   "(reports naming both are left out).")]
-Unmask = Annotated[Optional[str], typer.Option("--unmask", help="Leave out reports naming these masking drugs (comma-separated).")]
+                                                   "(reports naming both are left out).", callback=comparator_callback)]
+Unmask = Annotated[Optional[str], typer.Option("--unmask", help="Leave out reports naming these masking drugs (comma-separated).",
+                                           callback=unmask_callback)]
 
 #: the case-definition options, in help order: parameter name → (annotation, default)
 CASE_OPTIONS: dict[str, tuple[Any, Any]] = {
