@@ -131,3 +131,33 @@ def test_the_comparator_cannot_be_the_drug_itself(cli_lake, run):
     code, _, err = run(["signals", "--lake", str(cli_lake), "--drug", "voclosporin", "--comparator", "LUPKYNIS"])
     assert code == 2 and "Traceback" not in err
     assert "VOCLOSPORIN is the active comparator: it cannot also be the drug compared with it" in err
+
+
+def test_a_user_class_file_replaces_fda_classes(cli_lake, views, run, tmp_path):
+    """--drug-classes FILE (an ATC export or a company's grouping): its classes replace FDA's EPC for the
+    ingredients it lists; voclosporin (approved 2021, absent from the 2019 NDC file) gets a class."""
+    classes = tmp_path / "atc.csv"
+    classes.write_text("ingredient,class\nvoclosporin,L04AD calcineurin inhibitors\nTacrolimus,L04AD calcineurin inhibitors\n")
+    out = tmp_path / "cls.csv"
+    code, _, err = run(["signals", "--lake", str(cli_lake), "--drug-level", "class", "--drug-classes", str(classes),
+                        "--min-count", "1", "--out", str(out)])
+    assert code == 0, err
+    got = pd.read_csv(out)
+    cni = got[got["drug"] == "L04AD calcineurin inhibitors"].set_index("event")["n"]
+    # independent: distinct cases with voclosporin or tacrolimus as suspect, per PT
+    d = views["case_drugs"]
+    ids = d.loc[d["role_cod"].isin(["PS", "SS"]) & d["ingredient"].isin(["VOCLOSPORIN", "TACROLIMUS"]), "caseid"].unique()
+    r = views["case_reactions"]
+    n = r[r["caseid"].isin(ids)].drop_duplicates(["caseid", "pt"]).groupby("pt").size()
+    assert len(cni) > 5 and n.sum() > 0
+    for event, k in cni.items():
+        assert k == n[event.upper()], event
+    from pvsignal.drugnames.dictionary import drug_classes
+
+    mine = drug_classes(classes)  # tacrolimus's FDA class replaced, cyclosporine's kept
+    assert list(mine.loc[mine["ingredient"] == "TACROLIMUS", "drug_class"]) == ["L04AD calcineurin inhibitors"]
+    assert "Calcineurin Inhibitor Immunosuppressant" in set(mine.loc[mine["ingredient"] == "CYCLOSPORINE", "drug_class"])
+    bad = tmp_path / "bad.csv"
+    bad.write_text("drug,atc\nx,y\n")
+    code, _, err = run(["signals", "--lake", str(cli_lake), "--drug-level", "class", "--drug-classes", str(bad)])
+    assert code == 2 and "needs columns ingredient, class" in err and "Traceback" not in err

@@ -204,7 +204,7 @@ def _category_rows(sel: DrugCases, c: ir.Table) -> ir.Table:
     parts.append(multi("co_reported_drugs", cd, cd.ingredient))
     from pvsignal.drugnames.dictionary import drug_classes  # FDA EPC classes of the co-reported drugs
 
-    cls = ibis.memtable(drug_classes())
+    cls = ibis.memtable(drug_classes(sel.population.definition.drug_classes))
     cj = cd.join(cls, cd.ingredient == cls.ingredient)
     parts.append(multi("co_reported_classes", cj, cj.drug_class))
     rows = ibis.union(*parts)

@@ -29,6 +29,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 from functools import cached_property
+from pathlib import Path
 from typing import Any, Sequence
 
 import ibis
@@ -114,6 +115,7 @@ class CaseDefinition:
     indication: str | None = None
     comparator: str | None = None
     unmask: list[str] | None = None
+    drug_classes: str | None = None
 
     def __post_init__(self) -> None:
         self.roles = role_spec(self.roles)
@@ -139,6 +141,11 @@ class CaseDefinition:
             raise ConfigError(f"event_level {self.event_level!r} needs meddra: the folder of your MedDRA ASCII release")
         if self.drug_level not in ("ingredient", "class"):
             raise ConfigError(f"drug_level must be ingredient or class (FDA EPC); got {self.drug_level!r}")
+        if self.drug_classes is not None:  # the user's ingredient → class file (ATC, a company's): checked now
+            from pvsignal.drugnames.dictionary import drug_classes
+
+            self.drug_classes = str(self.drug_classes)
+            drug_classes(self.drug_classes)
         if self.years is not None and (len(self.years) != 2 or self.years[0] > self.years[1]):
             raise ConfigError(f"years must be [first, last]; got {self.years}")
         if self.quarters:
@@ -200,6 +207,10 @@ class CaseDefinition:
         out.append("Cases flagged as probable duplicates are left out." if self.drop_probable_duplicates
                    else "Cases flagged as probable duplicates are kept.")
         out += background_sentences(self.indication, self.comparator, self.unmask)
+        if self.drug_level == "class" or self.drug_classes:
+            out.append("Drug classes are FDA's Established Pharmacologic Classes (EPC) of each ingredient"
+                       + (f", replaced by the classes in {Path(self.drug_classes).name} for the ingredients it lists."
+                          if self.drug_classes else "."))
         if self.strata:
             out.append(f"Expected counts are stratified by {', '.join(self.strata)}"
                        + (" (age groups " + ", ".join(STRATUM_AGE_GROUPS) + ")." if "age_group" in self.strata else "."))
@@ -310,7 +321,7 @@ class Population:
             return d
         from pvsignal.drugnames.dictionary import drug_classes
 
-        c = ibis.memtable(drug_classes())
+        c = ibis.memtable(drug_classes(self.definition.drug_classes))
         j = d.join(c, d.drug == c.ingredient)
         return j.select(report_id=j.report_id, drug=j.drug_class).distinct()
 

@@ -107,12 +107,14 @@ Comparator = Annotated[Optional[str], typer.Option("--comparator", help="Active 
                                                    "(reports naming both are left out).", callback=comparator_callback)]
 Unmask = Annotated[Optional[str], typer.Option("--unmask", help="Leave out reports naming these masking drugs (comma-separated).",
                                            callback=unmask_callback)]
+DrugClasses = Annotated[Optional[Path], typer.Option("--drug-classes", help="CSV ingredient,class (ATC or your own) replacing FDA's EPC classes.")]
 
 #: the case-definition options, in help order: parameter name → (annotation, default)
 CASE_OPTIONS: dict[str, tuple[Any, Any]] = {
     "roles": (Roles, None), "quarters": (Quarters, None), "years": (Years, None), "sex": (Sex, None),
     "age_groups": (AgeGroups, None), "drop_probable_duplicates": (DropDuplicates, False),
     "indication": (Indication, None), "comparator": (Comparator, None), "unmask": (Unmask, None),
+    "drug_classes": (DrugClasses, None),
 }
 
 
@@ -151,6 +153,7 @@ def case_filters(
     indication: str | None = None,
     comparator: str | None = None,
     unmask: str | None = None,
+    drug_classes: Path | None = None,
 ) -> dict:
     """The case-definition fields the user gave (others keep the definition's defaults)."""
     given = {
@@ -158,6 +161,7 @@ def case_filters(
         "age_groups": split_list(age_groups),
         "drop_probable_duplicates": True if drop_probable_duplicates else None,
         "indication": indication, "comparator": comparator, "unmask": split_list(unmask),
+        "drug_classes": str(drug_classes) if drug_classes is not None else None,
     }
     return {k: v for k, v in given.items() if v is not None}
 
