@@ -62,7 +62,10 @@ from pvsignal.api.lake import (  # noqa: F401
     ingest,
     prepare,
     rejects,
+    scored_pairs,
     status,
+    update,
+    UpdateResult,
 )
 from pvsignal.api.trial import (  # noqa: F401
     creatinine_warning,
@@ -80,6 +83,9 @@ __all__ = [
     "IngestResult",
     "ingest",
     "prepare",
+    "update",
+    "UpdateResult",
+    "scored_pairs",
     "connect",
     "status",
     "rejects",
