@@ -29,12 +29,31 @@ def _pairs(lake) -> pd.DataFrame:
     return pd.read_parquet(lake / m["pair_table"]["file"])
 
 
+def _shared_mfr_numbers(folder) -> None:
+    """Rewrite DEMO so that manufacturer numbers collide often (``CC-COMPANY-k``, k < 40):
+    probable duplicates within and across quarters, so a new quarter's cases join groups of
+    old cases and change old cases' flags."""
+    for demo in folder.glob("ASCII/DEMO*.txt"):
+        lines = demo.read_text(encoding="latin-1").split("\n")
+        col = lines[0].split("$").index("mfr_num")
+        for i, line in enumerate(lines[1:], 1):
+            f = line.split("$")
+            if len(f) > col and f[col]:
+                head, _, num = f[col].rpartition("-")
+                f[col] = f"{head}-{int(num) % 40}"
+                lines[i] = "$".join(f)
+        demo.write_text("\n".join(lines), encoding="latin-1")
+
+
 @pytest.fixture(scope="module")
 def lakes(tmp_path_factory):
     from pvsignal.synth import synthesize
 
     root = tmp_path_factory.mktemp("incremental")
-    paths = synthesize(root / "zips", quarters=QUARTERS, reports_per_quarter=1500, seed=11).paths
+    paths = synthesize(root / "q", quarters=QUARTERS, reports_per_quarter=1500, seed=11, zipped=False,
+                       quirks=False).paths
+    for folder in paths:
+        _shared_mfr_numbers(folder)
     full, inc = root / "full", root / "inc"
     api.ingest(paths, lake=full)
     api.ingest(paths[:-1], lake=inc)
@@ -62,6 +81,11 @@ def test_every_prepared_table_equals_a_full_rebuild(lakes):
     # the update really changed old cases: superseded or deleted ones left, flags moved
     assert len(keys_before.merge(keys, on=["quarter", "primaryid", "caseid"])) < len(keys_before)
     assert keys["probable_duplicate"].sum() > 0
+    # flags of cases the quarter did not touch changed (their group gained or lost a case)
+    old = keys_before.merge(keys, on=["quarter", "primaryid", "caseid"], suffixes=("_before", ""))
+    moved = old[(old["probable_duplicate_before"] != old["probable_duplicate"])
+                | (old["duplicate_of_before"].fillna(-1) != old["duplicate_of"].fillna(-1))]
+    assert len(moved) > 0
 
 
 def test_the_new_quarter_supersedes_and_deletes_earlier_cases(lakes):

@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -181,6 +182,8 @@ def scored_pairs(lake: str | Path, drug: str | list[str] | None = None, *, min_c
         known = pq.read_table(_path(Lake(Path(lake))), columns=["drug"])["drug"].unique().to_pandas()
         _match(pd.Series(known, dtype=str), wanted, "drug")
     t = t[t["n"] >= min_count]
+    for c in t.columns[t.dtypes == object]:  # Parquet gives None where the scores held NaN
+        t[c] = t[c].where(t[c].notna(), np.nan)
     t = t.sort_values([cfg.sort_by, "n", "drug", "event"], ascending=[False, False, True, True], na_position="last")
     return t.reset_index(drop=True)
 
