@@ -110,6 +110,7 @@ class UpdateResult:
     touched_cases: int | None = None
     tally: dict[str, Any] | None = None
     pairs: int | None = None
+    seconds: dict[str, float] = field(default_factory=dict)
 
 
 def update(paths: list[str | Path] | None = None, *, lake: str | Path = DEFAULT_LAKE, progress: Progress | None = None,
@@ -136,6 +137,7 @@ def update(paths: list[str | Path] | None = None, *, lake: str | Path = DEFAULT_
     units = source.discover(list(paths)) if isinstance(source, FaersSource) else []
     step = _steps(progress, 3)
     lk = Lake(Path(lake))
+    clock = _Clock()
     with lake_lock(lk.root, f"update with {', '.join(map(str, paths))[:200]}", wait=wait):
         incremental.discard_leftovers(lk)
         before = lk.manifest()
@@ -150,33 +152,55 @@ def update(paths: list[str | Path] | None = None, *, lake: str | Path = DEFAULT_
         try:
             step(0, f"ingesting {len(new_q) or 'the'} quarter(s)")
             rep = _ingest(paths, lk.root, source=source)
+            clock("ingest")
             done = None
             if kept is not None:
                 step(1, "updating the cases the new quarters touch")
                 done = incremental.update_prepared(lk, kept, new_q)
+                clock("prepared tables")
                 reason = None if done is not None else "the synonym tables changed"
             if done is None:
                 step(1, "deduplicating and normalising drug names (full rebuild)")
                 tally = build(lk.root)
+                clock("prepared tables")
                 step(2, "counting and scoring every drug–event pair")
                 _write_pairs(lk.root)
+                clock("pair table")
                 entry = lk.manifest().get("pair_table") or {}
-                return UpdateResult(rep.lake, rep.quarters, "full", reason, None, tally, entry.get("pairs"))
+                return UpdateResult(rep.lake, rep.quarters, "full", reason, None, tally, entry.get("pairs"), clock.seconds)
             step(2, "updating the pair counts and rescoring every pair")
             import pandas as pd
 
             counts = pair_store.updated_counts(pd.read_parquet(kept.files["pairs"]), done.delta)
+            clock("pair counts")
             table, meta = pair_store.score(counts)
+            clock("scoring")
             manifest = lk.manifest()
             manifest["prepared"] = done.record
             manifest["pair_table"] = pair_store.write_table(lk, table, meta, done.record["run_id"])
             lk.write_manifest(manifest)
             lk.sweep()
             pair_store.sweep(lk)
+            clock("commit")
         finally:
             if kept is not None:
                 kept.discard()
-    return UpdateResult(rep.lake, rep.quarters, "incremental", None, done.touched, done.record["tally"], len(table))
+    return UpdateResult(rep.lake, rep.quarters, "incremental", None, done.touched, done.record["tally"], len(table),
+                        clock.seconds)
+
+
+class _Clock:
+    """Seconds of each named step (``seconds``: step → seconds)."""
+
+    def __init__(self) -> None:
+        import time
+
+        self.now, self.t, self.seconds = time.perf_counter, time.perf_counter(), {}
+
+    def __call__(self, step: str) -> None:
+        t = self.now()
+        self.seconds[step] = round(t - self.t, 2)
+        self.t = t
 
 
 def scored_pairs(lake: str | Path = DEFAULT_LAKE, drug: str | list[str] | None = None, **kwargs) -> "pd.DataFrame":
