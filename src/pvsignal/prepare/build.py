@@ -61,6 +61,23 @@ class _Clock:
         self.t = now
 
 
+class PreparedWriter:
+    """``write(name, expr)``: one prepared table of run ``run_id`` written to
+    ``LAKE/prepared/<name>-<run_id>.parquet``, recorded in ``files`` (manifest paths) and
+    read back as a table."""
+
+    def __init__(self, eng: Engine, lake: Lake, run_id: str, scratch: Path, clock: _Clock) -> None:
+        self.eng, self.lake, self.run_id, self.scratch, self.clock = eng, lake, run_id, scratch, clock
+        self.files: dict[str, str] = {}
+
+    def __call__(self, name: str, expr: ir.Table) -> ir.Table:
+        path = self.lake.root / "prepared" / f"{name}-{self.run_id}.parquet"
+        self.eng.write_parquet(expr, path, scratch=self.scratch)
+        self.files[name] = str(path.relative_to(self.lake.root))
+        self.clock(name)
+        return self.eng.read_parquet(f"_prepared_{name}", [path])
+
+
 def _open(engine: str | Engine, spark_master: str) -> tuple[Engine, bool]:
     if isinstance(engine, Engine):
         return engine, False
@@ -139,17 +156,10 @@ def _build(
         "quarter", "primaryid", "caseid"), scratch=scratch)
     clock("kept report keys")
 
-    files: dict[str, str] = {}
-
-    def write(name: str, expr: ir.Table) -> ir.Table:
-        path = lake.root / "prepared" / f"{name}-{run_id}.parquet"
-        eng.write_parquet(expr, path, scratch=scratch)
-        files[name] = str(path.relative_to(lake.root))
-        clock(name)
-        return eng.read_parquet(f"_prepared_{name}", [path])
-
-    salts = DEFAULT_SALTS if strip_salts else None
-    imap = write("ingredient_map", ingredient_map(raw["drug"], ibis.memtable(syn_frame), salts=salts))
+    write = PreparedWriter(eng, lake, run_id, scratch, clock)
+    files = write.files
+    imap = write("ingredient_map", ingredient_map(raw["drug"], ibis.memtable(syn_frame),
+                                                  salts=DEFAULT_SALTS if strip_salts else None))
     written_tables = {name: write(name, expr) for name, expr in case_tables(raw, keys, imap).items()}
     drugs, reactions = written_tables["case_drugs"], written_tables["case_reactions"]
     flags = probable_duplicates(latest_reports(demo, keys), drugs, reactions,

@@ -38,7 +38,7 @@ import ibis
 import ibis.expr.types as ir
 import pandas as pd
 
-from pvsignal.prepare.build import _KEY_COLUMNS, _Clock, build_tally, prepared_record
+from pvsignal.prepare.build import _KEY_COLUMNS, PreparedWriter, _Clock, build_tally, prepared_record
 from pvsignal.prepare.dedup import latest_versions, probable_duplicates, without_deleted
 from pvsignal.prepare.drugs import DEFAULT_SALTS, ingredient_map, load_synonyms
 from pvsignal.prepare.views import PREPARED_FILES, RAW_SOURCES, case_tables, is_current, latest_reports
@@ -144,17 +144,10 @@ def _update(eng: Engine, lake: Lake, kept: Kept, new_quarters: list[str], run_id
                  .union(keys_t))
     clock("touched cases and their kept versions")
 
-    files: dict[str, str] = {}
-
-    def write(name: str, expr: ir.Table) -> ir.Table:
-        path = lake.root / "prepared" / f"{name}-{run_id}.parquet"
-        eng.write_parquet(expr, path, scratch=scratch)
-        files[name] = str(path.relative_to(lake.root))
-        clock(name)
-        return eng.read_parquet(f"_prepared_{name}", [path])
-
-    salts = DEFAULT_SALTS if strip_salts else None
-    imap = write("ingredient_map", ingredient_map(raw["drug"], ibis.memtable(syn_frame), salts=salts))
+    write = PreparedWriter(eng, lake, run_id, scratch, clock)
+    files = write.files
+    imap = write("ingredient_map", ingredient_map(raw["drug"], ibis.memtable(syn_frame),
+                                                  salts=DEFAULT_SALTS if strip_salts else None))
     relabel = _relabelled(eng.backend.execute(old["ingredient_map"]), eng.backend.execute(imap))
     if relabel is None:
         return None
