@@ -114,3 +114,33 @@ def test_scored_pairs_equal_signals(lakes):
         pd.testing.assert_frame_equal(got, expected)
     every = api.signals(inc).table
     pd.testing.assert_frame_equal(api.scored_pairs(inc), every)
+
+
+def test_relabelled_names_and_changed_ingredients():
+    from pvsignal.prepare.incremental import _relabelled
+
+    old = pd.DataFrame({"drugname": ["FOO", "BAR", "BAZ"], "prod_ai": [None, None, "BAZ"],
+                        "ingredient": ["FOO", "BAR", "BAZ"], "ingredient_source": ["unmapped", "name", "prod_ai"]})
+    # a new quarter brings FOO in prod_ai: the old name FOO is now a known ingredient
+    new = pd.concat([old, pd.DataFrame({"drugname": ["X"], "prod_ai": ["FOO"], "ingredient": ["FOO"],
+                                        "ingredient_source": ["prod_ai"]})], ignore_index=True)
+    new.loc[0, "ingredient_source"] = "name"
+    r = _relabelled(old, new)
+    assert len(r) == 1 and pd.isna(r["prod_ai"].iloc[0])
+    assert r[["drugname", "ingredient", "new_source"]].iloc[0].tolist() == ["FOO", "FOO", "name"]
+    assert _relabelled(old, old).empty
+    changed = new.copy()
+    changed.loc[1, "ingredient"] = "BARIUM"  # a synonym table changed an old name's ingredient
+    assert _relabelled(old, changed) is None
+
+
+def test_new_synonym_file_means_a_full_rebuild(tmp_path):
+    from pvsignal.synth import synthesize
+
+    paths = synthesize(tmp_path / "zips", quarters="2023Q1:2023Q2", reports_per_quarter=200, seed=2).paths
+    api.ingest(paths[:1], lake=tmp_path / "lake")
+    syn = tmp_path / "lake" / "synonyms" / "mine.csv"
+    syn.parent.mkdir()
+    syn.write_text("name,ingredient\nFOOBRAND,FOO\n")
+    result = api.update(paths[1:], lake=tmp_path / "lake")
+    assert result.mode == "full" and result.reason == "the synonym tables changed"
