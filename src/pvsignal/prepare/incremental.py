@@ -219,17 +219,14 @@ def _duplicate_flags(eng: Engine, stage, demo: ir.Table, old_keys: ir.Table, key
     vals = stage("touched_values", before.union(latest_reports(demo, keys_t)).select(*DEMO_KEYS, *MFR_KEYS))
     hit = stage("groups_touched", with_key(DEMO_KEYS, key_values(vals, DEMO_KEYS))
                 .union(with_key(MFR_KEYS, key_values(vals, MFR_KEYS)), distinct=True))
-    whole = with_key(DEMO_KEYS, key_values(hit, DEMO_KEYS)).union(with_key(MFR_KEYS, key_values(hit, MFR_KEYS)),
-                                                                  distinct=True)
-    fresh = probable_duplicates(whole, drugs, reactions, stage=stage).semi_join(hit.select("caseid"), "caseid")
-    fresh = stage("flags_touched", fresh)
-    cols = ["probable_duplicate", "duplicate_of", "duplicate_rule"]
-    rest = old_keys.anti_join(touched, "caseid").anti_join(fresh, "caseid").select("caseid", *cols)
-    rest = rest.rename({f"_old_{c}": c for c in cols})
-    j = keys.left_join(fresh, "caseid").left_join(rest, "caseid")
-    return j.select(
-        "quarter", "primaryid", "caseid",
-        probable_duplicate=j.probable_duplicate.coalesce(j._old_probable_duplicate, False),
-        duplicate_of=j.duplicate_of.coalesce(j._old_duplicate_of),
-        duplicate_rule=j.duplicate_rule.coalesce(j._old_duplicate_rule),
-    )
+    whole = stage("groups_whole", with_key(DEMO_KEYS, key_values(hit, DEMO_KEYS))
+                  .union(with_key(MFR_KEYS, key_values(hit, MFR_KEYS)), distinct=True))
+    fresh = stage("flags_touched", probable_duplicates(whole, drugs, reactions, stage=stage)
+                  .semi_join(hit.select("caseid"), "caseid"))
+    # every case keeps its old row and flags, but the touched ones and those of the groups recomputed
+    kept = old_keys.anti_join(touched, "caseid").anti_join(fresh, "caseid")
+    redone = keys.semi_join(fresh.select("caseid").union(keys_t.select("caseid")), "caseid")
+    j = redone.left_join(fresh, "caseid")
+    redone = j.select("quarter", "primaryid", "caseid", probable_duplicate=j.probable_duplicate.coalesce(False),
+                      duplicate_of=j.duplicate_of, duplicate_rule=j.duplicate_rule)
+    return kept.select(*redone.columns).union(redone)
