@@ -119,7 +119,7 @@ def _compare(a: Path, b: Path) -> dict:
 
     out = {}
     fa, fb = prepared_files(a), prepared_files(b)
-    con = duckdb.connect(config={"memory_limit": "2GB"})
+    con = duckdb.connect(config={"memory_limit": "2GB", "enable_progress_bar": False})
     for name in fa:
         q = "SELECT count(*), sum(hash(*COLUMNS(*))::HUGEINT) FROM read_parquet('{}')"
         out[name] = "same" if con.execute(q.format(fa[name])).fetchall() == con.execute(q.format(fb[name])).fetchall() \
