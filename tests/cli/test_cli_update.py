@@ -9,6 +9,8 @@ from pvsignal import api
 from pvsignal.errors import UnknownNameError
 from pvsignal.store.lake import Lake
 
+from loopback_http import server  # noqa: F401
+
 
 @pytest.fixture(scope="module")
 def quarters(tmp_path_factory):
@@ -49,10 +51,28 @@ def test_update_replacing_a_quarter_rebuilds_in_full(quarters, tmp_path):
     pd.testing.assert_frame_equal(a, b)
 
 
-def test_update_without_files_is_a_user_error(tmp_path, narrow, run):
+def test_update_of_a_missing_lake_is_a_user_error(tmp_path, narrow, run):
     code, _, err = run(["update", "--lake", str(tmp_path / "lake")])
     assert code == 2 and "Traceback" not in err
-    assert "give the new quarters' files" in err
+    assert "no lake at" in err
+
+
+def test_update_without_files_downloads_the_next_quarters(server, quarters, tmp_path, narrow, run):
+    # FDA's address points at a loopback server holding 2024Q1 only; later quarters answer 404
+    root, paths = quarters
+    lake = tmp_path / "lake"
+    api.ingest(paths[:2], lake=lake)
+    server.publish(f"/faers/{paths[2].name}", paths[2].read_bytes())
+    code, out, err = run(["update", "--lake", str(lake), "--dest", str(tmp_path / "zips")])
+    assert code == 0, err
+    text = " ".join(out.split())
+    assert "Added 2024Q1" in text and "incremental:" in text
+    assert "note: faers_ascii_2024q2.zip" in text  # not on the server: said, not fatal
+    assert Lake(lake).quarters() == ["2023Q3", "2023Q4", "2024Q1"]
+    code, out, _ = run(["update", "--lake", str(lake), "--dest", str(tmp_path / "zips")])
+    text = " ".join(out.split())
+    assert code == 0 and f"Nothing to add to {lake}: no new quarter published." in text
+    assert Lake(lake).quarters() == ["2023Q3", "2023Q4", "2024Q1"]
 
 
 def test_scored_pairs_unknown_drug_says_what_signals_says(quarters, tmp_path):

@@ -101,7 +101,8 @@ def _write_pairs(lake: str | Path) -> None:
 @dataclass
 class UpdateResult:
     """What :func:`update` did: the quarters ingested, how the tables were brought up to date
-    (``incremental``, or ``full`` with the ``reason``), the touched cases and the tally."""
+    (``incremental``; ``full`` with the ``reason``; ``none``: nothing new to add), the touched
+    cases, the tally and ``notes`` (files a download could not fetch)."""
 
     lake: Path
     quarters: list = field(default_factory=list)
@@ -111,17 +112,41 @@ class UpdateResult:
     tally: dict[str, Any] | None = None
     pairs: int | None = None
     seconds: dict[str, float] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+
+
+def _download_new(lake: str | Path, dest: str | Path | None, base_url: str | None,
+                  progress: Progress | None) -> tuple[list[Path], list[str]]:
+    """The FAERS zips of the quarters after the lake's last one that FDA has published
+    (:func:`pvsignal.api.download.download`), and notes on what was not fetched."""
+    from pvsignal.api.download import download
+    from pvsignal.quarters import index_quarter, quarter_index
+    from pvsignal.sources.download.addresses import current_quarter
+    from pvsignal.store.lake import Lake
+
+    lk = Lake(Path(lake))
+    lk.require()
+    last = quarter_index(lk.quarters()[-1])
+    newest = quarter_index(current_quarter()) - 1  # the last ended quarter (maybe not out yet)
+    if last >= newest:
+        return [], [f"the lake already ends at {index_quarter(last)}, the last quarter FDA may have published"]
+    got = download(f"{index_quarter(last + 1)}:{index_quarter(newest)}", dest=dest, base_url=base_url, progress=progress)
+    notes = [*got.notes, *(f"{f.name}: {f.reason}" for f in got.failed)]
+    return [f.path for f in got.files if f.status != "failed" and f.path is not None], notes
 
 
 def update(paths: list[str | Path] | None = None, *, lake: str | Path = DEFAULT_LAKE, progress: Progress | None = None,
-           wait: bool = False, allow_partial: bool = False, trust_contents: bool = False) -> UpdateResult:
+           wait: bool = False, allow_partial: bool = False, trust_contents: bool = False,
+           dest: str | Path | None = None, base_url: str | None = None) -> UpdateResult:
     """Add new quarters to a prepared lake and bring the prepared tables and the pair table up to date.
 
     Only the cases the new quarters touch (their versions and deleted-case lists) are
     recomputed (:mod:`pvsignal.prepare.incremental`, :mod:`pvsignal.analysis.pair_store`);
     the result equals a full rebuild. A full rebuild runs instead, and says why, when the
     lake has no current build or pair table, a quarter is already in the lake (replaced),
-    the files are not FAERS/AERS ASCII, or the synonym tables changed.
+    the files are not FAERS/AERS ASCII, or the synonym tables changed. Without ``paths``
+    the quarters after the lake's last one are downloaded first (into ``dest``, from FDA or
+    ``base_url``; see :func:`pvsignal.api.download.download`); none published → mode ``none``.
     """
     from pvsignal.analysis import pair_store
     from pvsignal.prepare import incremental
@@ -131,8 +156,11 @@ def update(paths: list[str | Path] | None = None, *, lake: str | Path = DEFAULT_
     from pvsignal.store.lake import Lake
     from pvsignal.store.lock import lake_lock
 
+    notes: list[str] = []
     if not paths:
-        raise InputFileError("give the new quarters' files: pvsignal update --lake DIR faers_ascii_2025q1.zip …")
+        paths, notes = _download_new(lake, dest, base_url, progress)
+        if not paths:
+            return UpdateResult(Path(lake), [], "none", "no new quarter published", notes=notes)
     source = _source(paths, lake, allow_partial=allow_partial, trust_contents=trust_contents)
     units = source.discover(list(paths)) if isinstance(source, FaersSource) else []
     step = _steps(progress, 3)
@@ -167,7 +195,8 @@ def update(paths: list[str | Path] | None = None, *, lake: str | Path = DEFAULT_
                 _write_pairs(lk.root)
                 clock("pair table")
                 entry = lk.manifest().get("pair_table") or {}
-                return UpdateResult(rep.lake, rep.quarters, "full", reason, None, tally, entry.get("pairs"), clock.seconds)
+                return UpdateResult(rep.lake, rep.quarters, "full", reason, None, tally, entry.get("pairs"), clock.seconds,
+                                    notes)
             step(2, "updating the pair counts and rescoring every pair")
             import pandas as pd
 
@@ -186,7 +215,7 @@ def update(paths: list[str | Path] | None = None, *, lake: str | Path = DEFAULT_
             if kept is not None:
                 kept.discard()
     return UpdateResult(rep.lake, rep.quarters, "incremental", None, done.touched, done.record["tally"], len(table),
-                        clock.seconds)
+                        clock.seconds, notes)
 
 
 class _Clock:
