@@ -11,7 +11,7 @@ quarter of a fresh 2024Q4:2025Q1 corpus, so its case ids overlap the lake's: mos
 reports arrive as later versions of existing cases (an update heavier than a real quarter,
 where about a third are follow-ups), and its deleted list names existing cases.
 
-Stages, each in a fresh process (wall-clock seconds; peak RSS of the process):
+Stages, each in a fresh process (wall-clock and CPU seconds; peak RSS of the process):
 
 * ``pairs``  — the starting point: the persisted pair table of the 20 M lake (counts of
   every pair + scoring), as ``pvsignal prepare`` now writes it;
@@ -98,7 +98,9 @@ def _stage(name: str, lake: Path, quarter_zip: Path) -> dict:
         res.update(cases=r.tally["cases"])
     res["seconds"] = time.perf_counter() - t
     res["steps"] = steps
-    res["max_rss_mib"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+    use = resource.getrusage(resource.RUSAGE_SELF)
+    res["cpu_seconds"] = use.ru_utime + use.ru_stime  # all threads of the process: steadier on a shared machine
+    res["max_rss_mib"] = round(use.ru_maxrss / 1024)
     return res
 
 
