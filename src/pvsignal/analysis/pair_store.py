@@ -55,23 +55,22 @@ def _pair_counts(con: duckdb.DuckDBPyConnection):
 
 
 def count_lake(lake: str | Path) -> pd.DataFrame:
-    """Counts of every pair of the default definition, as ``signals`` makes them (prepared lake)."""
-    from pvsignal.prepare.build import connect
+    """Counts of every pair of the default definition, as ``signals`` makes them, from the
+    lake's prepared files (the staged ones inside a write, so a build and its pair table
+    commit together)."""
+    from pvsignal.prepare.views import prepared_files
 
-    con = connect(lake)
-    try:
-        return execute(_pair_counts(con))
-    finally:
-        con.close()
+    files = prepared_files(Lake(Path(lake)))
+    return _subset_counts(files["case_drugs"], files["case_reactions"], sort=True)
 
 
-def _subset_counts(drugs_file: Path, reactions_file: Path) -> pd.DataFrame:
-    """Pair counts with margins of the cases in two small ``case_drugs`` / ``case_reactions`` files."""
+def _subset_counts(drugs_file: Path, reactions_file: Path, *, sort: bool = False) -> pd.DataFrame:
+    """Pair counts with margins of the cases in a ``case_drugs`` and a ``case_reactions`` file."""
     con = duckdb.connect()
     try:
         for name, path in (("case_drugs", drugs_file), ("case_reactions", reactions_file)):
             con.execute(f"CREATE VIEW {name} AS SELECT * FROM read_parquet('{str(path).replace(chr(39), chr(39) * 2)}')")
-        return execute(_pair_counts(con), sort=False)
+        return execute(_pair_counts(con), sort=sort)
     finally:
         con.close()
 
@@ -129,10 +128,10 @@ def is_current(manifest: dict[str, Any]) -> bool:
 
 
 def sweep(lake: Lake) -> None:
-    """Remove pair-table files the manifest does not name."""
-    live = (lake.manifest().get("pair_table") or {}).get("file")
+    """Remove pair-table files neither the manifest staged by this process nor the committed one names."""
+    live = {(m.get("pair_table") or {}).get("file") for m in (lake.manifest(), lake._read())}
     for p in (lake.root / PAIR_DIR).glob("*.parquet"):
-        if str(p.relative_to(lake.root)) != live:
+        if str(p.relative_to(lake.root)) not in live:
             p.unlink(missing_ok=True)
 
 
