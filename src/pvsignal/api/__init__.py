@@ -68,7 +68,10 @@ from pvsignal.api.lake import (  # noqa: F401
     ingest,
     prepare,
     rejects,
+    scored_pairs,
     status,
+    update,
+    UpdateResult,
 )
 from pvsignal.api.trial import (  # noqa: F401
     creatinine_warning,
@@ -86,6 +89,9 @@ __all__ = [
     "IngestResult",
     "ingest",
     "prepare",
+    "update",
+    "UpdateResult",
+    "scored_pairs",
     "connect",
     "status",
     "rejects",

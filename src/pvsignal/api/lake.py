@@ -82,7 +82,163 @@ def ingest(paths: list[str | Path], *, lake: str | Path = DEFAULT_LAKE, synonyms
         if progress:
             progress(len(rep.quarters), len(rep.quarters), "deduplicating and normalising drug names")
         tally = build(lake, synonyms=synonyms)
+        _write_pairs(lake)
     return IngestResult(rep.lake, rep.ingest_id, rep.quarters, tally)
+
+
+def _write_pairs(lake: str | Path) -> None:
+    """The persisted all-pair table of the fresh build (:mod:`pvsignal.analysis.pair_store`);
+    a lake without any drug–event pair has none."""
+    from pvsignal.analysis.pair_store import write_pair_table
+    from pvsignal.errors import AnalysisError
+
+    try:
+        write_pair_table(lake)
+    except AnalysisError:
+        pass
+
+
+@dataclass
+class UpdateResult:
+    """What :func:`update` did: the quarters ingested, how the tables were brought up to date
+    (``incremental``; ``full`` with the ``reason``; ``none``: nothing new to add), the touched
+    cases, the tally and ``notes`` (files a download could not fetch)."""
+
+    lake: Path
+    quarters: list = field(default_factory=list)
+    mode: str = "incremental"
+    reason: str | None = None
+    touched_cases: int | None = None
+    tally: dict[str, Any] | None = None
+    pairs: int | None = None
+    seconds: dict[str, float] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+
+
+def _download_new(lake: str | Path, dest: str | Path | None, base_url: str | None,
+                  progress: Progress | None) -> tuple[list[Path], list[str]]:
+    """The FAERS zips of the quarters after the lake's last one that FDA has published
+    (:func:`pvsignal.api.download.download`), and notes on what was not fetched."""
+    from pvsignal.api.download import download
+    from pvsignal.quarters import index_quarter, quarter_index
+    from pvsignal.sources.download.addresses import current_quarter
+    from pvsignal.store.lake import Lake
+
+    lk = Lake(Path(lake))
+    lk.require()
+    last = quarter_index(lk.quarters()[-1])
+    newest = quarter_index(current_quarter()) - 1  # the last ended quarter (maybe not out yet)
+    if last >= newest:
+        return [], [f"the lake already ends at {index_quarter(last)}, the last quarter FDA may have published"]
+    got = download(f"{index_quarter(last + 1)}:{index_quarter(newest)}", dest=dest, base_url=base_url, progress=progress)
+    notes = [*got.notes, *(f"{f.name}: {f.reason}" for f in got.failed)]
+    return [f.path for f in got.files if f.status != "failed" and f.path is not None], notes
+
+
+def update(paths: list[str | Path] | None = None, *, lake: str | Path = DEFAULT_LAKE, progress: Progress | None = None,
+           wait: bool = False, allow_partial: bool = False, trust_contents: bool = False,
+           dest: str | Path | None = None, base_url: str | None = None) -> UpdateResult:
+    """Add new quarters to a prepared lake and bring the prepared tables and the pair table up to date.
+
+    Only the cases the new quarters touch (their versions and deleted-case lists) are
+    recomputed (:mod:`pvsignal.prepare.incremental`, :mod:`pvsignal.analysis.pair_store`);
+    the result equals a full rebuild. A full rebuild runs instead, and says why, when the
+    lake has no current build or pair table, a quarter is already in the lake (replaced),
+    the files are not FAERS/AERS ASCII, or the synonym tables changed. Without ``paths``
+    the quarters after the lake's last one are downloaded first (into ``dest``, from FDA or
+    ``base_url``; see :func:`pvsignal.api.download.download`); none published → mode ``none``.
+    """
+    from pvsignal.analysis import pair_store
+    from pvsignal.prepare import incremental
+    from pvsignal.prepare.build import build
+    from pvsignal.sources.faers.source import FaersSource
+    from pvsignal.store.ingest import ingest as _ingest
+    from pvsignal.store.lake import Lake
+    from pvsignal.store.lock import lake_lock
+
+    notes: list[str] = []
+    if not paths:
+        paths, notes = _download_new(lake, dest, base_url, progress)
+        if not paths:
+            return UpdateResult(Path(lake), [], "none", "no new quarter published", notes=notes)
+    source = _source(paths, lake, allow_partial=allow_partial, trust_contents=trust_contents)
+    units = source.discover(list(paths)) if isinstance(source, FaersSource) else []
+    step = _steps(progress, 3)
+    lk = Lake(Path(lake))
+    clock = _Clock()
+    with lake_lock(lk.root, f"update with {', '.join(map(str, paths))[:200]}", wait=wait):
+        incremental.discard_leftovers(lk)
+        before = lk.manifest()
+        new_q = sorted({u.quarter for u in units})
+        reason = ("the files are not FAERS/AERS ASCII" if not isinstance(source, FaersSource)
+                  else "the lake has no current prepared tables and pair table" if not pair_store.is_current(before)
+                  else f"quarter(s) {', '.join(q for q in new_q if q in before['quarters'])} replaced"
+                  if set(new_q) & set(before["quarters"]) else None)
+        kept = None
+        if reason is None:
+            kept = incremental.keep_prepared(lk, {"pairs": lk.root / before["pair_table"]["file"]})
+        try:
+            step(0, f"ingesting {len(new_q) or 'the'} quarter(s)")
+            rep = _ingest(paths, lk.root, source=source)
+            clock("ingest")
+            done = None
+            if kept is not None:
+                step(1, "updating the cases the new quarters touch")
+                done = incremental.update_prepared(lk, kept, new_q)
+                clock("prepared tables")
+                reason = None if done is not None else "the synonym tables changed"
+            if done is None:
+                step(1, "deduplicating and normalising drug names (full rebuild)")
+                tally = build(lk.root)
+                clock("prepared tables")
+                step(2, "counting and scoring every drug–event pair")
+                _write_pairs(lk.root)
+                clock("pair table")
+                entry = lk.manifest().get("pair_table") or {}
+                return UpdateResult(rep.lake, rep.quarters, "full", reason, None, tally, entry.get("pairs"), clock.seconds,
+                                    notes)
+            step(2, "updating the pair counts and rescoring every pair")
+            import pandas as pd
+
+            counts = pair_store.updated_counts(pd.read_parquet(kept.files["pairs"]), done.delta)
+            clock("pair counts")
+            table, meta = pair_store.score(counts)
+            clock("scoring")
+            manifest = lk.manifest()
+            manifest["prepared"] = done.record
+            manifest["pair_table"] = pair_store.write_table(lk, table, meta, done.record["run_id"])
+            lk.write_manifest(manifest)
+            lk.sweep()
+            pair_store.sweep(lk)
+            clock("commit")
+        finally:
+            if kept is not None:
+                kept.discard()
+    return UpdateResult(rep.lake, rep.quarters, "incremental", None, done.touched, done.record["tally"], len(table),
+                        clock.seconds, notes)
+
+
+class _Clock:
+    """Seconds of each named step (``seconds``: step → seconds)."""
+
+    def __init__(self) -> None:
+        import time
+
+        self.now, self.t, self.seconds = time.perf_counter, time.perf_counter(), {}
+
+    def __call__(self, step: str) -> None:
+        t = self.now()
+        self.seconds[step] = round(t - self.t, 2)
+        self.t = t
+
+
+def scored_pairs(lake: str | Path = DEFAULT_LAKE, drug: str | list[str] | None = None, **kwargs) -> "pd.DataFrame":
+    """The scored pairs of ``drug`` (or all) from the lake's stored pair table: exactly what
+    :func:`signals` returns for the default case definition; see
+    :func:`pvsignal.analysis.pair_store.scored_pairs`."""
+    from pvsignal.analysis.pair_store import scored_pairs as _scored
+
+    return _scored(lake, drug, **kwargs)
 
 
 def commits_made() -> list[str]:
@@ -99,9 +255,17 @@ def prepare(lake: str | Path = DEFAULT_LAKE, *, synonyms: list[str | Path] | Non
     """Rebuild the deduplicated, normalised tables (e.g. after adding synonyms), on DuckDB or Spark."""
     from pvsignal.prepare.build import build
 
-    _steps(progress, 1)(0, f"deduplicating and normalising drug names on {engine}")
-    return build(lake, synonyms=synonyms, strip_salts=strip_salts, engine=engine, spark_master=spark_master,
-                 wait=wait)
+    from pvsignal.store.lake import Lake
+    from pvsignal.store.lock import lake_lock
+
+    Lake(Path(lake)).require()  # a missing lake says so before a lock is asked for
+    step = _steps(progress, 2)
+    step(0, f"deduplicating and normalising drug names on {engine}")
+    with lake_lock(lake, "prepare", wait=wait):
+        tally = build(lake, synonyms=synonyms, strip_salts=strip_salts, engine=engine, spark_master=spark_master)
+        step(1, "counting and scoring every drug–event pair")
+        _write_pairs(lake)
+    return tally
 
 
 def connect(lake: str | Path = DEFAULT_LAKE, *, drop_probable_duplicates: bool = False):

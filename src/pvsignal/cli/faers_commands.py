@@ -69,6 +69,29 @@ def prepare(
     _print_tally(tally)
 
 
+@app.command(short_help="Add new quarters; update only the cases they touch.")
+def update(
+    paths: Annotated[Optional[list[Path]], typer.Argument(help="The new quarters' zips (faers_ascii_2025q1.zip …) or folders holding them; none: download the quarters after the lake's last one.")] = None,
+    lake: opt.Lake = opt.DEFAULT_LAKE,
+    dest: Annotated[Optional[Path], typer.Option("--dest", help="Where downloaded zips go (default faers-downloads).")] = None,
+    wait: Annotated[bool, typer.Option("--wait", help="When another writer holds the lake, wait for it instead of stopping.")] = False,
+    allow_partial: Annotated[bool, typer.Option("--allow-partial", help="Ingest a quarter that lacks tables (not DEMO); the missing ones are recorded.")] = False,
+) -> None:
+    """Add new quarters (given, or downloaded from FDA), then update the prepared tables and the scored pair table, recomputing only the cases the new quarters touch (same result as a full rebuild)."""
+    with progress("updating") as bar:
+        result = api.update(paths, lake=lake, progress=bar, wait=wait, allow_partial=allow_partial, dest=dest)
+    for note in result.notes:
+        print_line(f"note: {note}")
+    if result.mode == "none":
+        print_line(f"Nothing to add to {lake}: {result.reason}.")
+        return
+    how = (f"incremental: {result.touched_cases:,} cases touched" if result.mode == "incremental"
+           else f"full rebuild: {result.reason}")
+    print_line(f"Added {', '.join(q.quarter for q in result.quarters)} to {lake} ({how}); "
+               f"{result.pairs or 0:,} drug–event pairs scored.")
+    _print_tally(result.tally)
+
+
 @app.command(short_help='Quarters, rows, rejects and deduplication tally.')
 def status(
     lake: opt.Lake = opt.DEFAULT_LAKE,

@@ -61,6 +61,23 @@ class _Clock:
         self.t = now
 
 
+class PreparedWriter:
+    """``write(name, expr)``: one prepared table of run ``run_id`` written to
+    ``LAKE/prepared/<name>-<run_id>.parquet``, recorded in ``files`` (manifest paths) and
+    read back as a table."""
+
+    def __init__(self, eng: Engine, lake: Lake, run_id: str, scratch: Path, clock: _Clock) -> None:
+        self.eng, self.lake, self.run_id, self.scratch, self.clock = eng, lake, run_id, scratch, clock
+        self.files: dict[str, str] = {}
+
+    def __call__(self, name: str, expr: ir.Table) -> ir.Table:
+        path = self.lake.root / "prepared" / f"{name}-{self.run_id}.parquet"
+        self.eng.write_parquet(expr, path, scratch=self.scratch)
+        self.files[name] = str(path.relative_to(self.lake.root))
+        self.clock(name)
+        return self.eng.read_parquet(f"_prepared_{name}", [path])
+
+
 def _open(engine: str | Engine, spark_master: str) -> tuple[Engine, bool]:
     if isinstance(engine, Engine):
         return engine, False
@@ -114,19 +131,7 @@ def _build_locked(lake: Lake, synonyms, strip_salts: bool, engine, spark_master:
     finally:
         if owned:
             eng.close()
-    manifest["prepared"] = {
-        "run_id": run_id,
-        "files": files,
-        "tally": tally,
-        "parameters": {
-            "deduplication": "drop deleted caseids; per caseid keep FAERS over AERS, then latest fda_dt, then largest primaryid",
-            "probable_duplicates": "flagged: same event_dt, age, sex, reporter_country, ingredient set and PT set; or same mfr_num and mfr_sndr",
-            "strip_salts": strip_salts,
-            "synonym_files": [str(p) for p in synonyms],
-            "drug_dictionary": dictionary_provenance(),
-        },
-        "quarters": sorted(manifest["quarters"]),
-    }
+    manifest["prepared"] = prepared_record(run_id, files, tally, strip_salts, synonyms, manifest["quarters"])
     lake.write_manifest(manifest)  # committed when the lock is released
     return tally
 
@@ -151,23 +156,41 @@ def _build(
         "quarter", "primaryid", "caseid"), scratch=scratch)
     clock("kept report keys")
 
-    files: dict[str, str] = {}
-
-    def write(name: str, expr: ir.Table) -> ir.Table:
-        path = lake.root / "prepared" / f"{name}-{run_id}.parquet"
-        eng.write_parquet(expr, path, scratch=scratch)
-        files[name] = str(path.relative_to(lake.root))
-        clock(name)
-        return eng.read_parquet(f"_prepared_{name}", [path])
-
-    salts = DEFAULT_SALTS if strip_salts else None
-    imap = write("ingredient_map", ingredient_map(raw["drug"], ibis.memtable(syn_frame), salts=salts))
+    write = PreparedWriter(eng, lake, run_id, scratch, clock)
+    files = write.files
+    imap = write("ingredient_map", ingredient_map(raw["drug"], ibis.memtable(syn_frame),
+                                                  salts=DEFAULT_SALTS if strip_salts else None))
     written_tables = {name: write(name, expr) for name, expr in case_tables(raw, keys, imap).items()}
     drugs, reactions = written_tables["case_drugs"], written_tables["case_reactions"]
     flags = probable_duplicates(latest_reports(demo, keys), drugs, reactions,
                                 stage=lambda name, e: eng.stage(name, e, scratch=scratch))
     written = write("keys", keys.join(flags, "caseid"))
 
+    tally = build_tally(eng, demo, kept_demo, written, drugs)
+    clock("tally")
+    return files, tally
+
+
+def prepared_record(run_id: str, files: dict[str, str], tally: dict[str, Any], strip_salts: bool,
+                    synonyms: list, quarters) -> dict[str, Any]:
+    """The manifest's ``prepared`` entry of a build (full or incremental)."""
+    return {
+        "run_id": run_id,
+        "files": files,
+        "tally": tally,
+        "parameters": {
+            "deduplication": "drop deleted caseids; per caseid keep FAERS over AERS, then latest fda_dt, then largest primaryid",
+            "probable_duplicates": "flagged: same event_dt, age, sex, reporter_country, ingredient set and PT set; or same mfr_num and mfr_sndr",
+            "strip_salts": strip_salts,
+            "synonym_files": [str(p) for p in synonyms],
+            "drug_dictionary": dictionary_provenance(),
+        },
+        "quarters": sorted(quarters),
+    }
+
+
+def build_tally(eng: Engine, demo: ir.Table, kept_demo: ir.Table, written: ir.Table, drugs: ir.Table) -> dict[str, Any]:
+    """The deduplication tally: raw DEMO rows, the kept-case ``keys`` and ``case_drugs`` as written."""
     counts = ibis.memtable({"k": [0]}).select(
         reports=demo.count().as_scalar(),
         after_deleted=kept_demo.count().as_scalar(),
@@ -181,7 +204,6 @@ def _build(
     src = eng.backend.execute(drugs.group_by("ingredient_source").aggregate(n=drugs.count()))
     unmapped = drugs.filter(drugs.ingredient_source == "unmapped")
     unmapped_names = eng.backend.execute(unmapped.drugname.nunique())
-    clock("tally")
     tally = {
         "reports": int(n["reports"]),
         "removed_deleted": int(n["reports"] - n["after_deleted"]),
@@ -192,7 +214,7 @@ def _build(
         "drug_rows_by_ingredient_source": {str(k): int(v) for k, v in zip(src["ingredient_source"], src["n"])},
         "unmapped_drug_names": int(unmapped_names),
     }
-    return files, tally
+    return tally
 
 
 def connect(

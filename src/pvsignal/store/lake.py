@@ -301,10 +301,11 @@ def _sources_on_disk(lake: Lake) -> tuple[str, ...]:
 
 
 def manifest_files(manifest: dict[str, Any]) -> set[str]:
-    """Every file (relative to the lake) ``manifest`` lists: all sources' quarters, the prepared tables."""
+    """Every file (relative to the lake) ``manifest`` lists: all sources' quarters, the prepared tables, the pair table."""
     sources = [manifest.get("quarters", {}), *(s.get("quarters", {}) for s in manifest.get("sources", {}).values())]
     out = {rel for qs in sources for e in qs.values() for rel in e.get("files", {}).values()}
-    return out | set(((manifest.get("prepared") or {}).get("files") or {}).values())
+    pairs = (manifest.get("pair_table") or {}).get("file")  # the scored pair table (analysis.pair_store)
+    return out | set(((manifest.get("prepared") or {}).get("files") or {}).values()) | ({pairs} if pairs else set())
 
 
 def hold(owner: object, lake: Lake) -> None:
