@@ -1,0 +1,184 @@
+"""The event page of a drug–event pair and its panels: 2×2 and statistics, cases, onset, line listing,
+interaction signals, the signal over time; and their exports.
+
+The analyses are ``api``'s, run on a cursor of the lake's shared connection; each result
+is cached per lake manifest (``LakeState.cached``). A panel whose analysis has nothing to
+show (e.g. no case with dates for the onset) says why instead of failing the page.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from pvsignal import api
+from pvsignal.errors import PvsignalError
+from pvsignal.suggest import close_matches
+from pvsignal.web import figures, params
+from pvsignal.web.drug_pages import resolve
+from pvsignal.web.render import download, error_page, page
+from pvsignal.web.tables import key_values, table
+
+#: rows of the line listing shown on the page (the export has every row)
+LISTING_ROWS = 200
+#: co-reported perpetrators whose interaction signals the panel computes
+PERPETRATORS = 3
+CASE_TABLES = ("sex", "age_group", "seriousness", "outcomes", "reporter_country", "report_type", "receipt_year")
+
+
+class UnknownEvent(Exception):
+    def __init__(self, drug: str, event: str, matches: list[str]) -> None:
+        super().__init__(f"{drug} has no scored event named {event!r}")
+        self.drug, self.matches = drug, matches
+
+
+def pair(request: Request):
+    """(state, drug, event, level, the pair's scored row) from the URL, validated."""
+    state = request.app.state.lake
+    drug = resolve(state, request.query_params.get("drug"))
+    typed = params.name(request.query_params.get("event"), "event")
+    level = params.choice(request.query_params.get("level"), "level", state.levels, default="pt")
+    rows = state.scored(level)
+    t = rows.drug(drug) if drug in rows.rows else rows.table.iloc[:0]
+    hit = t[t["event"].astype(str).str.upper() == typed.upper()]
+    if hit.empty:
+        raise UnknownEvent(drug, typed, close_matches(typed, t["event"].astype(str)))
+    return state, drug, str(hit["event"].iloc[0]), level, hit.iloc[0]
+
+
+def _opts(state, level: str) -> dict:
+    out = {"level": level}
+    if level != "pt":
+        out.update(meddra=state.meddra, groups=state.groups)
+    return out
+
+
+def analysis(state, kind: str, drug: str, event: str, level: str):
+    """One cached analysis of the pair: ``cases``, ``onset``, ``listing``, ``interactions`` or ``trend``;
+    ``(result, None)`` or ``(None, message)`` when the analysis found nothing to show."""
+
+    def run(cur):
+        if kind == "cases":
+            return api.cases(drug, event, lake=cur, **_opts(state, level))
+        if kind == "onset":
+            return api.onset(drug, event, lake=cur, **_opts(state, level))
+        if kind == "listing":
+            return api.case_listing(drug, event, lake=cur, **_opts(state, level))
+        if kind == "interactions":
+            return _interactions(cur, drug, event)
+        return api.signals_over_time(drug, [event], lake=cur)
+
+    def compute():
+        try:
+            return state.with_cursor(run), None
+        except PvsignalError as exc:
+            return None, str(exc)
+
+    return state.cached((kind, drug, event, level), compute)
+
+
+def _interactions(cur, drug: str, event: str):
+    """Co-reported perpetrators (by drug) and Ω / stratified ROR of the pair with the top few."""
+    import pandas as pd
+
+    co = api.co_reported_perpetrators(drug, lake=cur)
+    parts = []
+    for perp in co.by_drug["ingredient"].head(PERPETRATORS):
+        try:
+            parts.append(api.interaction_signals(drug, perp, [event], lake=cur))
+        except PvsignalError:
+            continue  # e.g. the event never co-occurs with this perpetrator
+    signals = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
+    return {"co": co, "signals": signals}
+
+
+def _links(drug: str, event: str, level: str) -> dict[str, str]:
+    q = urlencode({"drug": drug, "event": event, "level": level})
+    return {"self": f"/event?{q}", "drug": "/drug?" + urlencode({"drug": drug, "level": level}) if level != "pt"
+            else "/drug?" + urlencode({"drug": drug}), "query": q,
+            "trend": f"/event/trend?{q}", "interactions": f"/event/interactions?{q}"}
+
+
+def event(request: Request):
+    state, drug, ev, level, row = pair(request)
+    two = {"a": ("drug, event", row["a"]), "b": ("drug, other events", row["b"]),
+           "c": ("other drugs, event", row["c"]), "d": ("other drugs, other events", row["d"])}
+    cases, cases_note = analysis(state, "cases", drug, ev, level)
+    onset, onset_note = analysis(state, "onset", drug, ev, level)
+    listing, listing_note = analysis(state, "listing", drug, ev, level)
+    case_tables = []
+    if cases is not None:
+        case_tables = [(name, table(getattr(cases, name), max_rows=15)) for name in CASE_TABLES]
+        case_tables.insert(0, ("age and weight", table(cases.summary)))
+    onset_summary = None
+    if onset is not None:
+        d = onset.to_dict()
+        onset_summary = key_values({k: d[k] for k in ("n_cases", "n", "median_days", "q1_days", "q3_days",
+                                                      "within_30_days", "reading", "weibull_note")}
+                                   | _weibull(d))
+    return page(request, "event.html", drug=drug, event=ev, level=level, two=two, links=_links(drug, ev, level),
+                stats=key_values({k: row[k] for k in row.index if k not in ("drug", "event")}),
+                n_cases=cases.n_cases if cases is not None else None, cases_note=cases_note, case_tables=case_tables,
+                onset=onset_summary, onset_note=onset_note, onset_fig=figures.onset(onset) if onset else None,
+                listing=table(listing, max_rows=LISTING_ROWS) if listing is not None else None,
+                listing_note=listing_note)
+
+
+def _weibull(d: dict) -> dict:
+    out = {}
+    for k in ("weibull_shape", "weibull_scale"):
+        if d.get(k):
+            out[f"{k} (95% CI)"] = "{estimate:.3g} ({lower:.3g}–{upper:.3g})".format(**d[k])
+    return out
+
+
+def trend(request: Request):
+    state, drug, ev, level, _ = pair(request)
+    res, note = analysis(state, "trend", drug, ev, "pt")
+    cum = res.series("cumulative") if res is not None else None
+    first = res.first_signal if res is not None else None
+    return page(request, "trend.html", drug=drug, event=ev, level=level, links=_links(drug, ev, level), note=note,
+                cumulative=table(cum, max_rows=400) if cum is not None else None,
+                first=table(first) if first is not None else None)
+
+
+def interactions(request: Request):
+    state, drug, ev, level, _ = pair(request)
+    res, note = analysis(state, "interactions", drug, ev, "pt")
+    return page(request, "interactions.html", drug=drug, event=ev, level=level, links=_links(drug, ev, level),
+                note=note, by_class=table(res["co"].by_class) if res else None,
+                by_drug=table(res["co"].by_drug, max_rows=30) if res else None,
+                signals=table(res["signals"]) if res and not res["signals"].empty else None,
+                n_drug_cases=res["co"].n_drug_cases if res else None)
+
+
+#: exports of the event page: name → (analysis, frame of its result)
+EXPORTS = {
+    "listing": ("listing", lambda r: r),
+    "cases": ("cases", lambda r: r.long()),
+    "onset": ("onset", lambda r: r.bins),
+    "trend": ("trend", lambda r: r.table),
+    "interactions": ("interactions", lambda r: r["signals"]),
+    "co_reported": ("interactions", lambda r: r["co"].by_drug),
+}
+
+
+def export(request: Request) -> Response:
+    fmt = params.choice(request.query_params.get("format"), "format", params.FORMATS, default="csv")
+    what = params.choice(request.query_params.get("table"), "table", list(EXPORTS) + ["pair"], default="listing")
+    state, drug, ev, level, row = pair(request)
+    meta = {"drug": drug, "event": ev, "level": level}
+    if what == "pair":
+        return download(row.to_frame().T, fmt, drug, ev, "pair", metadata=meta)
+    kind, frame = EXPORTS[what]
+    res, note = analysis(state, kind, drug, ev, level if kind in ("cases", "onset", "listing") else "pt")
+    if res is None:
+        raise params.BadRequest(f"nothing to export: {note}")
+    return download(frame(res), fmt, drug, ev, what, metadata=meta)
+
+
+def unknown_event(request: Request, exc: UnknownEvent):
+    links = [(m, "/event?" + urlencode({"drug": exc.drug, "event": m})) for m in exc.matches]
+    return error_page(request, 404, str(exc), matches=links)

@@ -1,0 +1,92 @@
+"""Frames → what a template shows (text cells, never markup) and → downloadable files.
+
+Cells are plain strings: the templates escape them (Jinja autoescape), so a PT such as
+``<script>`` reaches the browser as text. Downloads go through ``api.write_table`` (the
+project's formula-safe CSV/Excel writer) into a temporary folder, then are read back.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pvsignal import api
+
+MEDIA = {"csv": "text/csv; charset=utf-8",
+         "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
+
+
+def cell(v: Any) -> str:
+    """One value as text: numbers to 4 significant digits (integers whole), missing → ``—``, flags → ``✓``."""
+    if v is None:
+        return "—"
+    if isinstance(v, bool) or type(v).__name__ == "bool_":
+        return "✓" if v else ""
+    if isinstance(v, int) or type(v).__name__.startswith("int"):
+        return f"{int(v):,}"
+    if isinstance(v, float) or type(v).__name__.startswith("float"):
+        f = float(v)
+        if math.isnan(f):
+            return "—"
+        if math.isinf(f):
+            return "∞" if f > 0 else "−∞"
+        return f"{f:,.0f}" if f.is_integer() and abs(f) >= 1e4 else f"{f:.4g}"
+    text = str(v)
+    return "—" if text in ("<NA>", "NaT", "nan") else text
+
+
+@dataclass
+class Table:
+    """A table for a template: column names, rows of text cells, the total before cutting, and
+    optional links (column → URL per row) and sort links (column → URL)."""
+
+    columns: list[str]
+    rows: list[list[str]]
+    total: int
+    links: dict[str, list[str]] = field(default_factory=dict)
+    sort: dict[str, str] = field(default_factory=dict)
+    sorted_by: str | None = None
+    order: str = "desc"
+    export: str | None = None  # the query string of this table's export URL
+    numeric: list[bool] = field(default_factory=list)
+
+
+def table(df, *, max_rows: int = 200, **extra: Any) -> Table:
+    """``df`` as a :class:`Table` of its first ``max_rows`` rows (every column)."""
+    head = df.head(max_rows)
+    cols = [str(c) for c in head.columns]
+    rows = [[cell(v) for v in r] for r in head.itertuples(index=False, name=None)]
+    numeric = [head[c].dtype.kind in "iuf" for c in head.columns]
+    return Table(cols, rows, int(len(df)), numeric=numeric, **extra)
+
+
+def key_values(d: dict[str, Any]) -> Table:
+    """A two-column table of a flat mapping."""
+    rows = [[str(k), cell(v)] for k, v in d.items()]
+    return Table(["statistic", "value"], rows, len(rows), numeric=[False, True])
+
+
+def safe_filename(*parts: str) -> str:
+    """A download name from free text: letters, digits, ``-`` and ``_`` only."""
+    stem = "-".join(re.sub(r"[^A-Za-z0-9]+", "_", p).strip("_") for p in parts if p)
+    return stem[:120] or "table"
+
+
+def export_bytes(df, fmt: str, *, metadata: dict | None = None) -> bytes:
+    """``df`` as a .csv or .xlsx file (formula-safe, ``api.write_table``), as bytes."""
+    with tempfile.TemporaryDirectory(prefix="pvsignal-web-") as tmp:
+        path = Path(tmp) / f"table.{fmt}"
+        api.write_table(df, path, metadata=metadata)
+        return path.read_bytes()
+
+
+def svg_of(draw, result) -> str:
+    """An SVG figure drawn by ``draw(result, path)`` (an ``api`` plot function), as text."""
+    with tempfile.TemporaryDirectory(prefix="pvsignal-web-") as tmp:
+        path = Path(tmp) / "figure.svg"
+        out = draw(result, path)
+        return Path(out or path).read_text(encoding="utf-8")
