@@ -20,14 +20,15 @@ MEDIA = {"csv": "text/csv; charset=utf-8",
          "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
 
 
-def cell(v: Any) -> str:
-    """One value as text: numbers to 4 significant digits (integers whole), missing → ``—``, flags → ``✓``."""
+def cell(v: Any, plain: bool = False) -> str:
+    """One value as text: numbers to 4 significant digits (integers whole, with thousands separators
+    unless ``plain``: ids, years), missing → ``—``, flags → ``✓``."""
     if v is None:
         return "—"
     if isinstance(v, bool) or type(v).__name__ == "bool_":
         return "✓" if v else ""
     if isinstance(v, int) or type(v).__name__.startswith("int"):
-        return f"{int(v):,}"
+        return str(int(v)) if plain else f"{int(v):,}"
     if isinstance(v, float) or type(v).__name__.startswith("float"):
         f = float(v)
         if math.isnan(f):
@@ -59,7 +60,8 @@ def table(df, *, max_rows: int = 200, **extra: Any) -> Table:
     """``df`` as a :class:`Table` of its first ``max_rows`` rows (every column)."""
     head = df.head(max_rows)
     cols = [str(c) for c in head.columns]
-    rows = [[cell(v) for v in r] for r in head.itertuples(index=False, name=None)]
+    plain = [c.endswith("id") or "year" in c or c in ("caseversion", "category") for c in cols]
+    rows = [[cell(v, p) for v, p in zip(r, plain)] for r in head.itertuples(index=False, name=None)]
     numeric = [head[c].dtype.kind in "iuf" for c in head.columns]
     return Table(cols, rows, int(len(df)), numeric=numeric, **extra)
 
