@@ -139,13 +139,21 @@ def test_event_page_numbers_equal_the_api(client, scored, web_lake, onset_pair):
     two = re.search(r'id="two-by-two">(.*?)</table>', r.text, re.S).group(1)
     for k in "abcd":
         assert f"{k} = {int(row[k]):,}" in two
+    for name in ("cases", "onset", "listing", "interactions", "trend"):
+        assert f'data-panel="/event/panel?{urlencode({"drug": drug, "event": event, "level": "pt"})}&panel={name}"' \
+            in unescape(r.text)
+    q = {"drug": drug, "event": event}
     listing = api.case_listing(drug, row["event"], lake=web_lake)
-    head, rows = _cells(r.text, "line-listing")
+    html = client.get("/event/panel", params={**q, "panel": "listing"}, headers={"X-Panel": "1"}).text
+    assert "<html" not in html  # a fragment for the page's script
+    head, rows = _cells(html, "line-listing")
     assert head == list(listing.columns) and len(rows) == min(len(listing), 200)
     assert sorted(x[0] for x in rows) == sorted(listing["caseid"].astype(str).head(200))
-    assert 'id="onset-plot"' in r.text and 'src="data:image/svg+xml;base64,' in r.text
+    html = client.get("/event/panel", params={**q, "panel": "onset"}).text
+    assert BANNER in html  # without the header: a page of its own
+    assert 'id="onset-plot"' in html and 'src="data:image/svg+xml;base64,' in html
     onset = api.onset(drug, row["event"], lake=web_lake)
-    head, rows = _cells(r.text, "onset-summary")
+    head, rows = _cells(html, "onset-summary")
     assert onset.n >= 3 and dict(rows)["n"] == f"{onset.n:,}"
     assert dict(rows)["median_days"] == f"{onset.median_days:.4g}"
 
@@ -154,10 +162,13 @@ def test_event_panels_and_exports(client, scored, web_lake):
     drug = _top_drug(scored)
     ev = scored[scored["drug"] == drug].sort_values("n", ascending=False)["event"].iloc[0]
     q = {"drug": drug, "event": ev}
-    trend = client.get("/event/trend", params=q)
+    trend = client.get("/event/panel", params={**q, "panel": "trend"})
     assert trend.status_code == 200 and 'id="cumulative"' in trend.text
-    inter = client.get("/event/interactions", params=q)
-    assert inter.status_code == 200 and BANNER in inter.text
+    inter = client.get("/event/panel", params={**q, "panel": "interactions"})
+    assert inter.status_code == 200 and BANNER in inter.text and 'id="by-drug"' in inter.text
+    cases = client.get("/event/panel", params={**q, "panel": "cases"}, headers={"X-Panel": "1"})
+    assert cases.status_code == 200 and 'id="cases-sex"' in cases.text
+    assert client.get("/event/panel", params={**q, "panel": "nope"}).status_code == 400
     for table in ("listing", "cases", "onset", "trend", "pair"):
         r = client.get("/event/export", params={**q, "table": table})
         assert r.status_code == 200 and len(pd.read_csv(io.BytesIO(r.content))) > 0, table

@@ -67,7 +67,7 @@ def analysis(state, kind: str, drug: str, event: str, level: str):
         if kind == "listing":
             return api.case_listing(drug, event, lake=cur, **_opts(state, level))
         if kind == "interactions":
-            return _interactions(cur, drug, event)
+            return _interaction_signals(cur, drug, event)
         return api.signals_over_time(drug, [event], lake=cur)
 
     def compute():
@@ -79,7 +79,7 @@ def analysis(state, kind: str, drug: str, event: str, level: str):
     return state.cached((kind, drug, event, level), compute)
 
 
-def _interactions(cur, drug: str, event: str):
+def _interaction_signals(cur, drug: str, event: str):
     """Co-reported perpetrators (by drug) and Ω / stratified ROR of the pair with the top few."""
     import pandas as pd
 
@@ -96,34 +96,18 @@ def _interactions(cur, drug: str, event: str):
 
 def _links(drug: str, event: str, level: str) -> dict[str, str]:
     q = urlencode({"drug": drug, "event": event, "level": level})
-    return {"self": f"/event?{q}", "drug": "/drug?" + urlencode({"drug": drug, "level": level}) if level != "pt"
-            else "/drug?" + urlencode({"drug": drug}), "query": q,
-            "trend": f"/event/trend?{q}", "interactions": f"/event/interactions?{q}"}
+    drug_q = {"drug": drug, **({"level": level} if level != "pt" else {})}
+    return {"self": f"/event?{q}", "drug": "/drug?" + urlencode(drug_q), "query": q,
+            **{p: f"/event/panel?{q}&panel={p}" for p in PANELS}}
 
 
 def event(request: Request):
+    """The pair's page: 2×2 and every statistic at once (from the scored pairs); the panels
+    (cases, onset, listing, interactions, over time) load into it as they are computed."""
     state, drug, ev, level, row = pair(request)
-    two = {"a": ("drug, event", row["a"]), "b": ("drug, other events", row["b"]),
-           "c": ("other drugs, event", row["c"]), "d": ("other drugs, other events", row["d"])}
-    cases, cases_note = analysis(state, "cases", drug, ev, level)
-    onset, onset_note = analysis(state, "onset", drug, ev, level)
-    listing, listing_note = analysis(state, "listing", drug, ev, level)
-    case_tables = []
-    if cases is not None:
-        case_tables = [(name, table(getattr(cases, name), max_rows=15)) for name in CASE_TABLES]
-        case_tables.insert(0, ("age and weight", table(cases.summary)))
-    onset_summary = None
-    if onset is not None:
-        d = onset.to_dict()
-        onset_summary = key_values({k: d[k] for k in ("n_cases", "n", "median_days", "q1_days", "q3_days",
-                                                      "within_30_days", "reading", "weibull_note")}
-                                   | _weibull(d))
+    two = {k: row[k] for k in "abcd"}
     return page(request, "event.html", drug=drug, event=ev, level=level, two=two, links=_links(drug, ev, level),
-                stats=key_values({k: row[k] for k in row.index if k not in ("drug", "event")}),
-                n_cases=cases.n_cases if cases is not None else None, cases_note=cases_note, case_tables=case_tables,
-                onset=onset_summary, onset_note=onset_note, onset_fig=figures.onset(onset) if onset else None,
-                listing=table(listing, max_rows=LISTING_ROWS) if listing is not None else None,
-                listing_note=listing_note)
+                panels=PANELS, stats=key_values({k: row[k] for k in row.index if k not in ("drug", "event")}))
 
 
 def _weibull(d: dict) -> dict:
@@ -134,24 +118,47 @@ def _weibull(d: dict) -> dict:
     return out
 
 
-def trend(request: Request):
-    state, drug, ev, level, _ = pair(request)
-    res, note = analysis(state, "trend", drug, ev, "pt")
-    cum = res.series("cumulative") if res is not None else None
-    first = res.first_signal if res is not None else None
-    return page(request, "trend.html", drug=drug, event=ev, level=level, links=_links(drug, ev, level), note=note,
-                cumulative=table(cum, max_rows=400) if cum is not None else None,
-                first=table(first) if first is not None else None)
+def _cases(res) -> dict:
+    tabs = [(name, table(getattr(res, name), max_rows=15)) for name in CASE_TABLES]
+    return {"n_cases": res.n_cases, "case_tables": [("age and weight", table(res.summary))] + tabs}
 
 
-def interactions(request: Request):
+def _onset(res) -> dict:
+    d = res.to_dict()
+    keep = ("n_cases", "n", "median_days", "q1_days", "q3_days", "within_30_days", "reading", "weibull_note")
+    return {"summary": key_values({k: d[k] for k in keep} | _weibull(d)), "figure": figures.onset(res)}
+
+
+def _trend(res) -> dict:
+    return {"cumulative": table(res.series("cumulative"), max_rows=400), "first": table(res.first_signal)}
+
+
+def _interactions(res) -> dict:
+    sig = res["signals"]
+    return {"by_class": table(res["co"].by_class), "by_drug": table(res["co"].by_drug, max_rows=30),
+            "signals": table(sig) if not sig.empty else None, "n_drug_cases": res["co"].n_drug_cases}
+
+
+#: the event page's panels: name → (title, what its template gets from the analysis' result)
+PANELS = {
+    "cases": ("Cases", _cases),
+    "onset": ("Time to onset", _onset),
+    "listing": ("Line listing", lambda r: {"listing": table(r, max_rows=LISTING_ROWS)}),
+    "interactions": ("Interaction signals with co-reported perpetrators", _interactions),
+    "trend": ("Signal over time (cumulative by quarter)", _trend),
+}
+
+
+def panel(request: Request):
+    """One panel of the event page: a fragment when the page's script asks (``X-Panel: 1``), else a
+    page of its own (a permalink to the panel)."""
+    name = params.choice(request.query_params.get("panel"), "panel", list(PANELS))
     state, drug, ev, level, _ = pair(request)
-    res, note = analysis(state, "interactions", drug, ev, "pt")
-    return page(request, "interactions.html", drug=drug, event=ev, level=level, links=_links(drug, ev, level),
-                note=note, by_class=table(res["co"].by_class) if res else None,
-                by_drug=table(res["co"].by_drug, max_rows=30) if res else None,
-                signals=table(res["signals"]) if res and not res["signals"].empty else None,
-                n_drug_cases=res["co"].n_drug_cases if res else None)
+    res, note = analysis(state, name, drug, ev, level if name in ("cases", "onset", "listing") else "pt")
+    title, view = PANELS[name]
+    return page(request, f"panel_{name}.html", drug=drug, event=ev, level=level, links=_links(drug, ev, level),
+                title=title, note=note, standalone=request.headers.get("x-panel") != "1",
+                **(view(res) if res is not None else {}))
 
 
 #: exports of the event page: name → (analysis, frame of its result)
@@ -171,7 +178,7 @@ def export(request: Request) -> Response:
     state, drug, ev, level, row = pair(request)
     meta = {"drug": drug, "event": ev, "level": level}
     if what == "pair":
-        return download(row.to_frame().T, fmt, drug, ev, "pair", metadata=meta)
+        return download(row.to_frame().T.infer_objects(), fmt, drug, ev, "pair", metadata=meta)
     kind, frame = EXPORTS[what]
     res, note = analysis(state, kind, drug, ev, level if kind in ("cases", "onset", "listing") else "pt")
     if res is None:

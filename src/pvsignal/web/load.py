@@ -44,12 +44,14 @@ def live_server(app, host: str = "127.0.0.1", port: int | None = None) -> Iterat
 
 @dataclass
 class LoadResult:
-    """Latencies (seconds) by page kind, errors (status ≥ 400 or a failed request) and the wall time."""
+    """Latencies (seconds) by page kind (a URL's first request apart: ``"<kind> (first)"``), errors
+    (status ≥ 400 or a failed request) and the wall time."""
 
     seconds: float
     clients: int
     latencies: dict[str, list[float]] = field(default_factory=dict)
     errors: list[str] = field(default_factory=list)
+    seen: set[str] = field(default_factory=set, repr=False)
 
     def summary(self) -> dict[str, dict[str, float]]:
         """Per kind (and ``all``): requests, p50 and p95 in milliseconds, requests per second."""
@@ -73,6 +75,9 @@ async def _client(base: str, urls: Sequence[tuple[str, str]], start: int, stop_a
         while time.monotonic() < stop_at:
             kind, url = urls[i % len(urls)]
             i += 1
+            if url not in res.seen:  # the first request of a URL computes what later ones find cached
+                res.seen.add(url)
+                kind = f"{kind} (first)"
             t0 = time.perf_counter()
             try:
                 r = await client.get(url)

@@ -48,7 +48,8 @@ def page(request: Request, template: str, status_code: int = 200, **context: Any
 def error_page(request: Request, status_code: int, message: str, *,
                matches: list[tuple[str, str]] | None = None) -> HTMLResponse:
     """A page saying what was wrong (``matches``: close names to try instead, as (name, URL))."""
-    return page(request, "error.html", status_code=status_code, message=message, matches=matches or [])
+    return page(request, "error.html", status_code=status_code, message=message, matches=matches or [],
+                standalone=request.headers.get("x-panel") != "1")
 
 
 def download(df, fmt: str, *parts: str, metadata: dict | None = None) -> Response:

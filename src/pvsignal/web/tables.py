@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from markupsafe import Markup, escape
+
 from pvsignal import api
 
 MEDIA = {"csv": "text/csv; charset=utf-8",
@@ -54,6 +56,24 @@ class Table:
     order: str = "desc"
     export: str | None = None  # the query string of this table's export URL
     numeric: list[bool] = field(default_factory=list)
+
+    def html(self, table_id: str) -> Markup:
+        """The ``<table>`` element; every name, cell and URL escaped (built here, not in a template
+        loop: a 100 × 40 table renders in about a millisecond)."""
+        num = [' class="num"' if n else "" for n in self.numeric]
+        head = []
+        for c, n in zip(self.columns, self.numeric):
+            cls = ("num" if n else "") + (f" sorted {self.order}" if c == self.sorted_by else "")
+            label = f'<a href="{escape(self.sort[c])}">{escape(c)}</a>' if c in self.sort else escape(c)
+            head.append(f'<th class="{cls.strip()}" data-column="{escape(c)}">{label}</th>')
+        linked = [self.links.get(c) for c in self.columns]
+        body = []
+        for i, row in enumerate(self.rows):
+            tds = "".join(f'<td{k}><a href="{escape(u[i])}">{escape(v)}</a></td>' if u else f"<td{k}>{escape(v)}</td>"
+                          for v, k, u in zip(row, num, linked))
+            body.append(f"<tr>{tds}</tr>")
+        return Markup(f'<table class="data" id="{escape(table_id)}"><thead><tr>{"".join(head)}</tr></thead>'
+                      f'<tbody>{"".join(body)}</tbody></table>')
 
 
 def table(df, *, max_rows: int = 200, **extra: Any) -> Table:

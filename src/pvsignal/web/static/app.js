@@ -31,6 +31,19 @@
     });
     box.addEventListener("keydown", function (e) { if (e.key === "Escape") { show([]); } });
   }
+  // event page: each panel is computed on the server and inserted when ready (same-origin,
+  // server-escaped HTML); without script the panel's link opens it as a page
+  document.querySelectorAll("section[data-panel]").forEach(function (sec) {
+    fetch(sec.getAttribute("data-panel"), { headers: { "X-Panel": "1" } })
+      .then(function (r) { return r.text().then(function (t) { return { ok: r.ok, text: t }; }); })
+      .then(function (res) {
+        var tpl = document.createElement("template");
+        tpl.innerHTML = res.text;
+        sec.replaceChildren(tpl.content);
+        sec.setAttribute("data-loaded", res.ok ? "ok" : "error");
+      })
+      .catch(function () { sec.setAttribute("data-loaded", "error"); });
+  });
   var filters = document.getElementById("filters");
   if (filters) {
     filters.addEventListener("change", function () { filters.submit(); });
