@@ -223,3 +223,15 @@ def test_read_only_and_unknown_pages(client, scored):
     r = client.get("/nothing-here")
     assert r.status_code == 404 and BANNER in r.text
     assert client.get("/trial").status_code == 404  # started without ADaM files
+
+
+def test_figures_are_svg_images(client, scored):
+    drug = _top_drug(scored)
+    page = client.get("/drug", params={"drug": drug, "sort": "eb05"}).text
+    urls = [unescape(u) for u in re.findall(r'<img src="(/figure\?[^"]+)"', page)]
+    assert [u.split("kind=")[1].split("&")[0] for u in urls] == ["volcano", "forest"]
+    for u in urls:
+        r = client.get(u)
+        assert r.status_code == 200 and r.headers["content-type"].startswith("image/svg+xml")
+        assert r.text.lstrip().startswith(("<svg", "<?xml")) and "<script" not in r.text.lower()
+    assert client.get("/figure", params={"kind": "pie", "drug": drug}).status_code == 400

@@ -94,7 +94,7 @@ def drug(request: Request):
                 order=query.order, export=urlencode({"drug": name}) + "&" + query.url())
     return page(request, "drug.html", drug=name, query=query, tab=tab, levels=state.levels, flags=params.FLAGS,
                 self_url="/drug?" + urlencode({"drug": name}) + "&" + query.url(),
-                volcano=figures.volcano(t, name), forest=figures.forest(t, name),
+                figures=figures.drug_figures(name, query),
                 population=scored.metadata.get("population_reports"), prior=scored.metadata.get("mgps_prior") or {})
 
 

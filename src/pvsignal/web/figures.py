@@ -1,50 +1,75 @@
-"""Figures of the pages as SVG text (shown as ``data:`` images, so nothing in them can run).
+"""Figures as SVG: the drug page's volcano and forest plots, served at ``/figure`` (an ``<img>``,
+so nothing in them can run, fetched after the page so drawing never slows the table); the
+onset histogram with its Weibull density inside the onset panel (a ``data:`` image).
 
-The onset histogram with its Weibull density is ``api.plot``'s; the volcano and forest
-plots are the report layer's when ``api`` offers them (``api.volcano_svg``,
-``api.forest_svg``), else a placeholder saying so.
+The volcano and forest plots are the report layer's (``api.figure_svg``); a lake served by a
+pvsignal without them gets a placeholder image saying so.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from urllib.parse import urlencode
+from xml.sax.saxutils import escape
+
+from starlette.requests import Request
+from starlette.responses import Response
 
 from pvsignal import api
+from pvsignal.web import params
+from pvsignal.web.render import HEADERS
 from pvsignal.web.tables import svg_of
 
 #: events in the forest plot
 FOREST_TOP = 20
+KINDS = ("volcano", "forest")
+SVG_CSP = "default-src 'none'; style-src 'unsafe-inline'"
 
 
 @dataclass
 class Figure:
-    """An SVG figure, or why there is none."""
+    """An SVG figure (text, or a URL that serves it), or why there is none."""
 
     title: str
     svg: str | None = None
+    url: str | None = None
     note: str | None = None
 
 
-def volcano(t, drug: str) -> Figure:
-    """log ROR against −log10 p (or EB05 against n) of the drug's pairs."""
-    title = f"{drug}: volcano plot"
-    fn = getattr(api, "volcano_svg", None)
-    if fn is None:
-        return Figure(title, note="the volcano plot appears here once the report layer draws it")
-    if t.empty:
-        return Figure(title, note="no pair to plot")
-    return Figure(title, svg=fn(t, title=title))
+def drug_figures(drug: str, query: params.TableQuery) -> list[Figure]:
+    """The drug page's figures, as URLs of ``/figure`` with the page's own query."""
+    q = urlencode({"drug": drug}) + "&" + query.url()
+    return [Figure(f"{drug}: volcano plot", url=f"/figure?kind=volcano&{q}"),
+            Figure(f"{drug}: ROR (95% CI) of the top {FOREST_TOP} events", url=f"/figure?kind=forest&{q}")]
 
 
-def forest(t, drug: str) -> Figure:
-    """ROR with its interval for the drug's top events (in the table's order)."""
-    title = f"{drug}: ROR (95% CI) of the top {min(FOREST_TOP, len(t))} events"
-    fn = getattr(api, "forest_svg", None)
+def placeholder(text: str) -> str:
+    """A small SVG that says ``text`` (escaped)."""
+    return ('<svg xmlns="http://www.w3.org/2000/svg" width="480" height="80" viewBox="0 0 480 80">'
+            '<rect width="480" height="80" fill="#f6f7f9" stroke="#99a" stroke-dasharray="4"/>'
+            f'<text x="240" y="45" font-family="sans-serif" font-size="14" text-anchor="middle">{escape(text)}</text></svg>')
+
+
+def draw(kind: str, t, drug: str) -> str:
+    """``kind`` of the drug's rows ``t`` (already filtered and sorted as on the page) as SVG text."""
+    fn = getattr(api, "figure_svg", None)
     if fn is None:
-        return Figure(title, note="the forest plot appears here once the report layer draws it")
+        return placeholder(f"the {kind} plot appears here once the report layer draws it")
     if t.empty:
-        return Figure(title, note="no pair to plot")
-    return Figure(title, svg=fn(t.head(FOREST_TOP), title=title))
+        return placeholder("no pair to plot")
+    if kind == "forest":
+        return fn("forest", t, drug, top=FOREST_TOP)
+    return fn("volcano", t, drug)
+
+
+def figure(request: Request) -> Response:
+    """``/figure?kind=volcano|forest&drug=…&<the drug page's query>``: the figure as ``image/svg+xml``."""
+    from pvsignal.web.drug_pages import drug_rows
+
+    kind = params.choice(request.query_params.get("kind"), "kind", KINDS)
+    state, drug, query, _, t = drug_rows(request)
+    svg = state.cached(("figure", kind, drug, query), lambda: draw(kind, t, drug))
+    return Response(svg, media_type="image/svg+xml", headers={**HEADERS, "Content-Security-Policy": SVG_CSP})
 
 
 def onset(result) -> Figure:

@@ -159,11 +159,11 @@ class LakeState:
         import numpy as np
 
         table = meta = None
-        if level == "pt" and hasattr(api, "scored_pairs"):
+        if level == "pt" and hasattr(api, "scored_pairs") and self._has_pair_table():
             try:
                 table, meta = api.scored_pairs(self.lake), {"source": {"precomputed": True}}
             except PvsignalError:
-                table = None  # no precomputed table in this lake: score now
+                table = None  # an unreadable pair table: score now
         if table is None:
             kwargs: dict[str, Any] = {}
             if level != "pt":
@@ -177,6 +177,13 @@ class LakeState:
         bounds = np.searchsorted(codes[order], np.arange(len(names) + 1))
         rows = {str(n): order[bounds[i]:bounds[i + 1]] for i, n in enumerate(names)}
         return Scored(table, meta or {}, rows)
+
+    def _has_pair_table(self) -> bool:
+        """Whether the manifest lists a stored pair table (``api.scored_pairs`` would write a missing
+        one into the lake: the explorer never writes)."""
+        import json
+
+        return bool(json.loads((self.lake / "manifest.json").read_text(encoding="utf-8")).get("pair_table"))
 
     def names(self) -> dict[str, str]:
         """Searchable names → ingredient: every scored ingredient, and brand names the lake's
