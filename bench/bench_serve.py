@@ -50,6 +50,27 @@ def _urls(base: str, drugs: int, events: int) -> tuple[list[tuple[str, str]], li
     return [("drug", u) for u in drug_urls], [("event", u) for u in event_urls]
 
 
+PANELS = ("cases", "onset", "listing", "interactions", "trend")
+
+
+def _panels(base: str, urls: list[tuple[str, str]]) -> list[tuple[str, list[float]]]:
+    """Seconds of each panel of these event pages, requested one after another."""
+    from urllib.parse import parse_qs, urlsplit
+
+    out = []
+    for _, u in urls:
+        q = parse_qs(urlsplit(u).query)
+        secs = []
+        for p in PANELS:
+            t0 = time.perf_counter()
+            r = httpx.get(f"{base}/event/panel?{urlsplit(u).query}&panel={p}", headers={"X-Panel": "1"}, timeout=3600)
+            secs.append(time.perf_counter() - t0)
+            if r.status_code >= 400:
+                print(f"panel {p} of {u}: {r.status_code}", file=sys.stderr)
+        out.append((f"{q['drug'][0]} – {q['event'][0]}", secs))
+    return out
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--lake", default="/tmp/pvbench/lake-20000000")
@@ -57,6 +78,7 @@ def main() -> None:
     ap.add_argument("--seconds", type=float, default=30.0)
     ap.add_argument("--drugs", type=int, default=30, help="distinct drug pages")
     ap.add_argument("--events", type=int, default=4, help="event pages per drug")
+    ap.add_argument("--panels", type=int, default=3, help="event pages whose panels are timed cold, one at a time")
     args = ap.parse_args()
 
     port = free_port()
@@ -73,6 +95,7 @@ def main() -> None:
             errors += res.errors
             for kind, s in sorted(res.summary().items()):
                 rows.append((name, kind, s))
+        panels = _panels(base, event_urls[:: max(1, len(event_urls) // max(args.panels, 1))][: args.panels])
         load = os.getloadavg()
     finally:
         proc.terminate()
@@ -83,6 +106,11 @@ def main() -> None:
     print("| phase | requests of | n | p50 ms | p95 ms | per s |\n|---|---|---:|---:|---:|---:|")
     for name, kind, s in rows:
         print(f"| {name} | {kind} | {s['requests']} | {s['p50_ms']:.0f} | {s['p95_ms']:.0f} | {s['per_s']:.1f} |")
+    if panels:
+        print("\nEvent-page panels, cold (first request, one client; later requests are cached):\n")
+        print("| pair | " + " | ".join(PANELS) + " |\n|---|" + "---:|" * len(PANELS))
+        for pair, secs in panels:
+            print(f"| {pair} | " + " | ".join(f"{x:.1f} s" for x in secs) + " |")
     if errors:
         print("\nerrors:", *errors[:20], sep="\n  ")
         sys.exit(1)

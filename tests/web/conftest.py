@@ -85,3 +85,6 @@ def onset_pair(web_lake, scored) -> tuple[str, str]:
         if len(hits):
             return str(drug), str(hits["event"].iloc[0])
     raise AssertionError("no scored pair with 3 onset times in the test lake")
+
+
+from cli.conftest import run, width  # noqa: E402, F401  (the CLI tests' runner and narrow console)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from urllib.parse import urlencode
+from urllib.parse import quote_plus, urlencode
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
@@ -86,10 +86,11 @@ def drug_rows(request: Request):
 def drug(request: Request):
     state, name, query, scored, t = drug_rows(request)
     ordered = t[[c for c in LEAD if c in t.columns] + [c for c in t.columns if c not in LEAD]]
-    sort_links = {c: "/drug?" + urlencode({"drug": name}) + "&" + query.url(
-        sort=c, order="asc" if (c == query.sort and query.order == "desc") else "desc") for c in ordered.columns}
-    links = {"event": ["/event?" + urlencode({"drug": name, "event": e, "level": query.level}) for e in
-                       ordered["event"].head(query.rows)]}
+    here = "/drug?" + urlencode({"drug": name}) + "&"
+    sort_links = {c: here + query.url(sort=c, order="asc" if (c == query.sort and query.order == "desc") else "desc")
+                  for c in ordered.columns}
+    ev = "/event?" + urlencode({"drug": name}) + "&level=" + query.level + "&event="
+    links = {"event": [ev + quote_plus(str(e)) for e in ordered["event"].head(query.rows)]}
     tab = table(ordered, max_rows=query.rows, links=links, sort=sort_links, sorted_by=query.sort,
                 order=query.order, export=urlencode({"drug": name}) + "&" + query.url())
     return page(request, "drug.html", drug=name, query=query, tab=tab, levels=state.levels, flags=params.FLAGS,

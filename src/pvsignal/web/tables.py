@@ -8,13 +8,15 @@ project's formula-safe CSV/Excel writer) into a temporary folder, then are read 
 from __future__ import annotations
 
 import math
+from html import escape
 import re
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from markupsafe import Markup, escape
+import numpy as np
+from markupsafe import Markup
 
 from pvsignal import api
 
@@ -27,11 +29,11 @@ def cell(v: Any, plain: bool = False) -> str:
     unless ``plain``: ids, years), missing → ``—``, flags → ``✓``."""
     if v is None:
         return "—"
-    if isinstance(v, bool) or type(v).__name__ == "bool_":
+    if isinstance(v, (bool, np.bool_)):
         return "✓" if v else ""
-    if isinstance(v, int) or type(v).__name__.startswith("int"):
+    if isinstance(v, (int, np.integer)):
         return str(int(v)) if plain else f"{int(v):,}"
-    if isinstance(v, float) or type(v).__name__.startswith("float"):
+    if isinstance(v, (float, np.floating)):
         f = float(v)
         if math.isnan(f):
             return "—"
@@ -76,14 +78,27 @@ class Table:
                       f'<tbody>{"".join(body)}</tbody></table>')
 
 
+def _column(values, kind: str, plain: bool) -> list[str]:
+    """One column's cells, formatted as :func:`cell` would, one dtype branch per column (fast)."""
+    if kind == "b":
+        return ["✓" if v else "" for v in values]
+    if kind in "iu":
+        return [str(v) for v in values] if plain else [f"{v:,}" for v in values]
+    if kind == "f":
+        return [cell(v) if (v != v or abs(v) >= 1e4 or abs(v) == np.inf) else f"{v:.4g}" for v in values.tolist()]
+    return [cell(v, plain) for v in values]
+
+
 def table(df, *, max_rows: int = 200, **extra: Any) -> Table:
     """``df`` as a :class:`Table` of its first ``max_rows`` rows (every column)."""
     head = df.head(max_rows)
     cols = [str(c) for c in head.columns]
     plain = [c.endswith("id") or "year" in c or c in ("caseversion", "category") for c in cols]
-    rows = [[cell(v, p) for v, p in zip(r, plain)] for r in head.itertuples(index=False, name=None)]
-    numeric = [head[c].dtype.kind in "iuf" for c in head.columns]
-    return Table(cols, rows, int(len(df)), numeric=numeric, **extra)
+    kinds = [dt.kind for dt in head.dtypes]
+    arrays = [head.iloc[:, j].to_numpy() for j in range(len(cols))]
+    columns = [_column(a, k, p) for a, k, p in zip(arrays, kinds, plain)]
+    rows = [list(r) for r in zip(*columns)] if columns else []
+    return Table(cols, rows, int(len(df)), numeric=[k in "iuf" for k in kinds], **extra)
 
 
 def key_values(d: dict[str, Any]) -> Table:
