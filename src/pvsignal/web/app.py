@@ -21,7 +21,9 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from pvsignal.errors import PvsignalError
-from pvsignal.web import drug_pages, event_pages, figures, lake_pages
+import pvsignal.web.drug_pages as drug_pages
+import pvsignal.web.event_pages as event_pages
+import pvsignal.web.lake_pages as lake_pages
 from pvsignal.web.params import BadRequest
 from pvsignal.web.render import HERE, error_page
 from pvsignal.web.state import LakeState
@@ -58,7 +60,7 @@ def create_app(lake: str | Path, *, meddra: str | Path | None = None, groups: st
         Route("/drug", drug_pages.drug),
         Route("/drug/export", drug_pages.export_signals),
         Route("/drug/profile", lake_pages.profile),
-        Route("/figure", figures.figure),
+        Route("/figure", drug_pages.figure),
         Route("/event", event_pages.event),
         Route("/event/panel", event_pages.panel),
         Route("/event/export", event_pages.export),

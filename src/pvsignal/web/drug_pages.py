@@ -8,7 +8,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 
 from pvsignal.suggest import close_matches
-from pvsignal.web import figures, params
+import pvsignal.web.figures as figures
+import pvsignal.web.params as params
 from pvsignal.web.render import HEADERS, download, error_page, page
 from pvsignal.web.tables import table
 
@@ -104,6 +105,14 @@ def export_signals(request: Request) -> Response:
     state, name, query, scored, t = drug_rows(request)
     return download(t, fmt, name, "signals", query.level,
                     metadata={"drug": name, "query": query.url(), "source": scored.metadata.get("source", {})})
+
+
+def figure(request: Request) -> Response:
+    """``/figure?kind=volcano|forest&drug=…&<the drug page's query>``: the figure as ``image/svg+xml``."""
+    kind = params.choice(request.query_params.get("kind"), "kind", figures.KINDS)
+    state, name, query, _, t = drug_rows(request)
+    svg = state.cached(("figure", kind, name, query), lambda: figures.draw(kind, t, name))
+    return Response(svg, media_type="image/svg+xml", headers={**HEADERS, "Content-Security-Policy": figures.SVG_CSP})
 
 
 def unknown_drug(request: Request, exc: UnknownDrug):

@@ -16,7 +16,8 @@ from starlette.responses import Response
 from pvsignal import api
 from pvsignal.errors import PvsignalError
 from pvsignal.suggest import close_matches
-from pvsignal.web import figures, params
+import pvsignal.web.figures as figures
+import pvsignal.web.params as params
 from pvsignal.web.drug_pages import resolve
 from pvsignal.web.render import download, error_page, page
 from pvsignal.web.tables import key_values, table

@@ -12,12 +12,8 @@ from dataclasses import dataclass
 from urllib.parse import urlencode
 from xml.sax.saxutils import escape
 
-from starlette.requests import Request
-from starlette.responses import Response
-
 from pvsignal import api
-from pvsignal.web import params
-from pvsignal.web.render import HEADERS
+import pvsignal.web.params as params
 from pvsignal.web.tables import svg_of
 
 #: events in the forest plot
@@ -60,16 +56,6 @@ def draw(kind: str, t, drug: str) -> str:
     if kind == "forest":
         return fn("forest", t, drug, top=FOREST_TOP)
     return fn("volcano", t, drug)
-
-
-def figure(request: Request) -> Response:
-    """``/figure?kind=volcano|forest&drug=…&<the drug page's query>``: the figure as ``image/svg+xml``."""
-    from pvsignal.web.drug_pages import drug_rows
-
-    kind = params.choice(request.query_params.get("kind"), "kind", KINDS)
-    state, drug, query, _, t = drug_rows(request)
-    svg = state.cached(("figure", kind, drug, query), lambda: draw(kind, t, drug))
-    return Response(svg, media_type="image/svg+xml", headers={**HEADERS, "Content-Security-Policy": SVG_CSP})
 
 
 def onset(result) -> Figure:

@@ -10,7 +10,7 @@ from starlette.responses import HTMLResponse, Response
 
 from pvsignal import api
 from pvsignal.errors import PvsignalError
-from pvsignal.web import params
+import pvsignal.web.params as params
 from pvsignal.web.drug_pages import resolve
 from pvsignal.web.render import HEADERS, download, error_page, page
 from pvsignal.web.tables import key_values, table
