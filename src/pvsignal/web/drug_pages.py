@@ -111,7 +111,7 @@ def figure(request: Request) -> Response:
     """``/figure?kind=volcano|forest&drug=…&<the drug page's query>``: the figure as ``image/svg+xml``."""
     kind = params.choice(request.query_params.get("kind"), "kind", figures.KINDS)
     state, name, query, _, t = drug_rows(request)
-    svg = state.cached(("figure", kind, name, query), lambda: figures.draw(kind, t, name))
+    svg = state.cached(("figure", kind, name, query), lambda: figures.draw(kind, t, name, query.sort))
     return Response(svg, media_type="image/svg+xml", headers={**HEADERS, "Content-Security-Policy": figures.SVG_CSP})
 
 

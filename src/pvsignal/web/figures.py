@@ -36,7 +36,7 @@ def drug_figures(drug: str, query: params.TableQuery) -> list[Figure]:
     """The drug page's figures, as URLs of ``/figure`` with the page's own query."""
     q = urlencode({"drug": drug}) + "&" + query.url()
     return [Figure(f"{drug}: volcano plot", url=f"/figure?kind=volcano&{q}"),
-            Figure(f"{drug}: ROR (95% CI) of the top {FOREST_TOP} events", url=f"/figure?kind=forest&{q}")]
+            Figure(f"{drug}: top {FOREST_TOP} events, ROR, IC and EBGM with intervals", url=f"/figure?kind=forest&{q}")]
 
 
 def placeholder(text: str) -> str:
@@ -46,15 +46,20 @@ def placeholder(text: str) -> str:
             f'<text x="240" y="45" font-family="sans-serif" font-size="14" text-anchor="middle">{escape(text)}</text></svg>')
 
 
-def draw(kind: str, t, drug: str) -> str:
-    """``kind`` of the drug's rows ``t`` (already filtered and sorted as on the page) as SVG text."""
+#: page sort keys the forest plot ranks by too (others: its default, IC025)
+FOREST_SORTS = ("ror", "prr", "ic025", "eb05", "ebgm", "n", "chi2")
+
+
+def draw(kind: str, t, drug: str, sort: str = "ic025") -> str:
+    """``kind`` of the drug's rows ``t`` (filtered as on the page) as SVG text; the forest plot
+    shows the top events by the page's sort key when it is a score."""
     fn = getattr(api, "figure_svg", None)
     if fn is None:
         return placeholder(f"the {kind} plot appears here once the report layer draws it")
     if t.empty:
         return placeholder("no pair to plot")
     if kind == "forest":
-        return fn("forest", t, drug, top=FOREST_TOP)
+        return fn("forest", t, drug, top=FOREST_TOP, **({"sort_by": sort} if sort in FOREST_SORTS else {}))
     return fn("volcano", t, drug)
 
 
