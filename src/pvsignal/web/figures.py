@@ -8,6 +8,7 @@ pvsignal without them gets a placeholder image saying so.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from urllib.parse import urlencode
 from xml.sax.saxutils import escape
@@ -16,6 +17,7 @@ from pvsignal import api
 import pvsignal.web.params as params
 from pvsignal.web.tables import svg_of
 
+log = logging.getLogger("pvsignal.web")
 #: events in the forest plot
 FOREST_TOP = 20
 KINDS = ("volcano", "forest")
@@ -58,9 +60,13 @@ def draw(kind: str, t, drug: str, sort: str = "ic025") -> str:
         return placeholder(f"the {kind} plot appears here once the report layer draws it")
     if t.empty:
         return placeholder("no pair to plot")
-    if kind == "forest":
-        return fn("forest", t, drug, top=FOREST_TOP, **({"sort_by": sort} if sort in FOREST_SORTS else {}))
-    return fn("volcano", t, drug)
+    try:
+        if kind == "forest":
+            return fn("forest", t, drug, top=FOREST_TOP, **({"sort_by": sort} if sort in FOREST_SORTS else {}))
+        return fn("volcano", t, drug)
+    except Exception as exc:  # a figure that cannot be drawn must not fail its page's image
+        log.error("the %s plot of %s failed", kind, drug, exc_info=exc)
+        return placeholder(f"the {kind} plot could not be drawn ({type(exc).__name__}; see the server log)")
 
 
 def onset(result) -> Figure:
