@@ -69,13 +69,13 @@ class LakeState:
         with self._lock:
             if sig == self._signature and self._con is not None:
                 return
-            old, self._con = self._con, api.connect(self.lake)
+            # the old connection is dropped, not closed: a request still reading through one of its
+            # cursors finishes on the old files (never deleted while referenced on POSIX)
+            self._con = api.connect(self.lake)
             self._cache.clear()
             self._keys.clear()
             self._signature = sig
             self.reopened += 1
-            if old is not None:
-                old.close()
 
     def cursor(self):
         """A cursor over the current connection (close it when done)."""
