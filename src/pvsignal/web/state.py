@@ -69,8 +69,8 @@ class LakeState:
         with self._lock:
             if sig == self._signature and self._con is not None:
                 return
-            # the old connection is dropped, not closed: a request still reading through one of its
-            # cursors finishes on the old files (never deleted while referenced on POSIX)
+            # the old connection is dropped, not closed: a request still reading through one of
+            # its cursors is not cut off (the connection closes when its last cursor is gone)
             self._con = api.connect(self.lake)
             self._cache.clear()
             self._keys.clear()
