@@ -5,7 +5,7 @@ from __future__ import annotations
 from urllib.parse import quote_plus, urlencode
 
 from starlette.requests import Request
-from starlette.responses import JSONResponse, RedirectResponse, Response
+from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
 from pvsignal.suggest import close_matches
 import pvsignal.web.figures as figures
@@ -75,17 +75,31 @@ def _query(request: Request, state, scored) -> params.TableQuery:
 
 
 def drug_rows(request: Request):
-    """(state, drug, query, the drug's rows at the query's level, all filtered and sorted)."""
+    """(state, drug, query, the scored pairs at the query's level, the drug's rows filtered and sorted)."""
     state = request.app.state.lake
     drug = resolve(state, request.query_params.get("drug"))
     query = _query(request, state, state.scored())
     scored = state.scored(query.level)
+    return state, drug, query, scored, _rows(scored, drug, query)
+
+
+def _rows(scored, drug: str, query: params.TableQuery):
     rows = scored.drug(drug) if drug in scored.rows else scored.table.iloc[:0]
-    return state, drug, query, scored, query.apply(rows)
+    return query.apply(rows)
 
 
 def drug(request: Request):
-    state, name, query, scored, t = drug_rows(request)
+    """The drug page; its HTML is kept per (drug, query) until the lake changes (a repeat is a lookup)."""
+    state = request.app.state.lake
+    name = resolve(state, request.query_params.get("drug"))
+    query = _query(request, state, state.scored())
+    body = state.cached(("page", name, query), lambda: _drug_page(request, state, name, query).body)
+    return HTMLResponse(body, headers=HEADERS)
+
+
+def _drug_page(request: Request, state, name: str, query: params.TableQuery):
+    scored = state.scored(query.level)
+    t = _rows(scored, name, query)
     ordered = t[[c for c in LEAD if c in t.columns] + [c for c in t.columns if c not in LEAD]]
     here = "/drug?" + urlencode({"drug": name}) + "&"
     sort_links = {c: here + query.url(sort=c, order="asc" if (c == query.sort and query.order == "desc") else "desc")

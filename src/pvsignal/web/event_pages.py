@@ -11,7 +11,7 @@ from __future__ import annotations
 from urllib.parse import urlencode
 
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import HTMLResponse, Response
 
 from pvsignal import api
 from pvsignal.errors import PvsignalError
@@ -19,7 +19,7 @@ from pvsignal.suggest import close_matches
 import pvsignal.web.figures as figures
 import pvsignal.web.params as params
 from pvsignal.web.drug_pages import resolve
-from pvsignal.web.render import download, error_page, page
+from pvsignal.web.render import HEADERS, download, error_page, page
 from pvsignal.web.tables import key_values, table
 
 #: rows of the line listing shown on the page (the export has every row)
@@ -106,9 +106,13 @@ def event(request: Request):
     """The pair's page: 2×2 and every statistic at once (from the scored pairs); the panels
     (cases, onset, listing, interactions, over time) load into it as they are computed."""
     state, drug, ev, level, row = pair(request)
-    two = {k: row[k] for k in "abcd"}
-    return page(request, "event.html", drug=drug, event=ev, level=level, two=two, links=_links(drug, ev, level),
-                panels=PANELS, stats=key_values({k: row[k] for k in row.index if k not in ("drug", "event")}))
+
+    def render() -> bytes:
+        stats = key_values({k: row[k] for k in row.index if k not in ("drug", "event")})
+        return page(request, "event.html", drug=drug, event=ev, level=level, two={k: row[k] for k in "abcd"},
+                    links=_links(drug, ev, level), panels=PANELS, stats=stats).body
+
+    return HTMLResponse(state.cached(("page", drug, ev, level), render), headers=HEADERS)
 
 
 def _weibull(d: dict) -> dict:
