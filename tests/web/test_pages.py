@@ -247,3 +247,10 @@ def test_cells():
     assert [cell(np.float64(0.123456)), cell(float("nan")), cell(None), cell(pd.NA), cell(float("inf"))] == \
         ["0.1235", "—", "—", "—", "∞"]
     assert cell("<b>") == "<b>"  # text: the template escapes it
+
+
+def test_brand_from_the_drug_dictionary(client, scored):
+    # HUMIRA is not a drug name of the synthetic lake; api.resolve_drug knows it is adalimumab
+    assert "ADALIMUMAB" in set(scored["drug"])
+    r = client.get("/search", params={"q": "Humira"})
+    assert r.status_code == 303 and r.headers["location"] == "/drug?drug=ADALIMUMAB"

@@ -7,6 +7,8 @@ from urllib.parse import quote_plus, urlencode
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
+from pvsignal import api
+from pvsignal.errors import PvsignalError
 from pvsignal.suggest import close_matches
 import pvsignal.web.figures as figures
 import pvsignal.web.params as params
@@ -28,10 +30,16 @@ class UnknownDrug(Exception):
 
 
 def resolve(state, raw: str) -> str:
-    """The ingredient a typed name stands for (ingredient or brand, any case), else :class:`UnknownDrug`."""
+    """The ingredient a typed name stands for (an ingredient or a brand of the lake, any case; else what
+    ``api.resolve_drug`` makes of it: a brand, synonym or salt form), else :class:`UnknownDrug`."""
     typed = params.name(raw, "drug")
     names = state.names()
     hit = names.get(typed.upper())
+    if hit is None and hasattr(api, "resolve_drug"):  # brands, synonyms, salt forms of the drug dictionary
+        try:
+            hit = names.get(api.resolve_drug(typed)[0].upper())
+        except PvsignalError:  # e.g. a combination product: not one drug page
+            hit = None
     if hit is None:
         raise UnknownDrug(typed, close_matches(typed, names))
     return hit

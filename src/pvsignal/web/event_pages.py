@@ -69,7 +69,8 @@ def analysis(state, kind: str, drug: str, event: str, level: str):
             return api.case_listing(drug, event, lake=cur, **_opts(state, level))
         if kind == "interactions":
             return _interaction_signals(cur, drug, event)
-        return api.signals_over_time(drug, [event], lake=cur)
+        # every event of the drug, then this one: the analysis splits event names on commas
+        return _only(api.signals_over_time(drug, None, lake=cur), event)
 
     def compute():
         try:
@@ -78,6 +79,13 @@ def analysis(state, kind: str, drug: str, event: str, level: str):
             return None, str(exc)
 
     return state.cached((kind, drug, event, level), compute)
+
+
+def _only(res, event: str):
+    """An over-time result kept to one event (its ``table`` and ``first_signal`` rows)."""
+    res.table = res.table[res.table["event"] == event].reset_index(drop=True)
+    res.first_signal = res.first_signal[res.first_signal["event"] == event].reset_index(drop=True)
+    return res
 
 
 def _interaction_signals(cur, drug: str, event: str):
