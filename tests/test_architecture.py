@@ -1,7 +1,8 @@
 """The package's shape: imports flow one way (DESIGN.md), no cycles, small modules.
 
 Layers, left to right: base (errors, quarters, suggest) → stats | sources | drugnames → store →
-prepare | knowledge → analysis | trial | synth → report → api → cli | explorer. A module imports
+prepare | knowledge → analysis | trial | synth → report → api → web → cli (the
+explorer in ``web`` calls only ``api``; ``cli serve`` runs it). A module imports
 only from its own package or from layers to its left; ``stats`` from nothing of ours but
 the base; ``analysis`` never from ``sources`` (the store is between them).
 """
@@ -24,7 +25,8 @@ RANK = {
     "analysis": 4, "trial": 4, "synth": 4,
     "report": 5,
     "api": 6,
-    "cli": 7, "explorer": 7,
+    "web": 7,
+    "cli": 8,
 }
 #: pairs that the rank order allows but the design forbids
 FORBIDDEN = {("analysis", "sources"), ("stats", "sources"), ("report", "sources"), ("trial", "sources")}

@@ -37,6 +37,7 @@ from pvsignal.cli import (  # noqa: F401, I001
     profile_commands,
     plot_commands,
     demo_commands,
+    serve_commands,
 )
 from pvsignal.cli.app import app
 from pvsignal.errors import PvsignalError
