@@ -182,6 +182,15 @@ def test_unmapped_outcome_and_unknown_drug_are_counted(planted_lake):
     assert math.isnan(res.auc.loc[0, "auc"])
 
 
+def test_outcomes_without_a_group_and_groups_without_an_outcome_are_named(planted_lake):
+    # a misspelt YAML key ("Rsh") leaves "Rash" unmapped: the user must see both names
+    ref = pd.DataFrame({"drug": ["voclosporin", "voclosporin"], "outcome": ["Headache", "Rash"],
+                        "control": [1, 0], "label_date": pd.NaT})
+    res = api.validate(ref, {"headache": ["Headache"], "Rsh": ["Rash"]}, lake=planted_lake)
+    assert res.parameters["unmapped_outcomes"] == ["Rash"]
+    assert res.parameters["unused_groups"] == ["Rsh"]
+
+
 # ----------------------------------------------------------------------- outcomes as SMQs
 def _asc(folder, kind, rows):
     from pvsignal.prepare.meddra import FIELDS

@@ -149,6 +149,13 @@ def test_known_drug_without_perpetrator_row_has_no_rule():
     assert df.attrs["notes"] == ["TYLENOL → acetaminophen", "PARACETAMOL → acetaminophen"]
 
 
+def test_partner_that_is_the_drug_itself_is_same_drug_not_no_interaction():
+    # LUPKYNIS is voclosporin's brand (Drugs@FDA NDA 213716): not "no known interaction"
+    row = check_interactions("voclosporin", with_=["lupkynis"]).iloc[0]
+    assert (row.ingredient, row.action) == ("VOCLOSPORIN", "same drug")
+    assert row.mechanism == "lupkynis is voclosporin itself (duplicate therapy, not an interaction)"
+
+
 def test_combination_partner_gives_a_row_per_ingredient():
     # VICODIN: hydrocodone bitartrate + acetaminophen (FDA NDC product file)
     df = check_interactions("voclosporin", with_=["vicodin"])

@@ -77,8 +77,19 @@ def test_404_says_a_recent_quarter_is_not_published_yet(server, synth_zips, tmp_
     assert [f.status for f in res.files] == ["fetched", "failed"]
     assert res.files[1].reason.startswith("2013Q1 not published yet (HTTP 404 at http://127.0.0.1:")
     old = api.download("2011Q1", dest=tmp_path, today=date(2013, 5, 2), **FAST).files[0]
-    assert old.status == "failed" and "FDA may have moved its files: set PVSIGNAL_FAERS_URL or --base-url" in old.reason
+    assert old.status == "failed" and old.reason.endswith(
+        "the mirror set by --base-url or PVSIGNAL_FAERS_URL does not have it")
     assert _tree(tmp_path) == [".pvsignal-downloads", FAERS]
+
+
+def test_404_at_fdas_own_address_says_fda_may_have_moved_its_files(server, synth_zips, tmp_path, monkeypatch):
+    # a 404 at a mirror the user chose must not tell them to set the mirror they already set
+    _publish(server, synth_zips["first"])
+    monkeypatch.delenv("PVSIGNAL_FAERS_URL")
+    monkeypatch.setattr("pvsignal.sources.download.addresses.FAERS_BASE", server.url + "/faers")
+    old = api.download("2011Q1", dest=tmp_path, today=date(2013, 5, 2), **FAST).files[0]
+    assert old.status == "failed" and old.reason.endswith(
+        "FDA may have moved its files: set PVSIGNAL_FAERS_URL or --base-url")
 
 
 def test_latest_ends_one_quarter_earlier_while_the_newest_is_not_out(server, synth_zips, tmp_path):

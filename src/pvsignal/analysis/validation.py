@@ -328,6 +328,8 @@ def validate(con: Any, reference: pd.DataFrame, groups: pd.DataFrame, *, definit
         "negative_controls": int((pairs["control"] == 0).sum()),
         "scored": int(status.get(STATUS_SCORED, 0)),
         "unscorable": {k: int(v) for k, v in status.items() if k != STATUS_SCORED},
+        "unmapped_outcomes": sorted(pairs.loc[pairs["status"] == "outcome not mapped", "outcome"].astype(str).unique()),
+        "unused_groups": sorted(set(groups["group_name"]) - set(pairs["event"].dropna())),
         "unscorable_treatment": unscorable, "before": None if before is None else str(before),
         "case_definition": (definition or CaseDefinition()).to_dict(),
         "thresholds": cfg.thresholds.model_dump(), "level": cfg.level, **meta,

@@ -178,8 +178,10 @@ def _one(http: Any, t: _Target, state: Any, *, retries: int, backoff: float, pro
         if t.quarter is not None and addresses.unpublished(t.quarter, today):
             reason = f"{t.quarter} not published yet ({exc})"
         elif t.quarter is not None:
-            reason = (f"{t.quarter}: no file ({exc}); FDA may have moved its files: "
-                      f"set {addresses.FAERS_ENV} or --base-url")
+            fda = t.url.startswith(addresses.FAERS_BASE + "/")
+            reason = (f"{t.quarter}: no file ({exc}); " + (
+                f"FDA may have moved its files: set {addresses.FAERS_ENV} or --base-url" if fda else
+                f"the mirror set by --base-url or {addresses.FAERS_ENV} does not have it"))
         else:
             reason = f"no file ({exc}); the openFDA index may have changed since it was read: run again"
         return FileResult(t.name, t.url, "failed", reason, 0, t.path if t.path.exists() else None, t.quarter)

@@ -86,6 +86,11 @@ def validate(
         treat = ("left out of every metric" if p["unscorable_treatment"] == "exclude"
                  else "kept as no signal (ranked lowest, never flagged)")
         print_note(f"{left:,} of {p['controls']:,} controls unscorable ({why}); {treat}.", label="unscorable")
+    if p.get("unmapped_outcomes"):
+        print_note(f"reference outcomes without a group: {'; '.join(p['unmapped_outcomes'])}", label="groups")
+    if p.get("unused_groups"):
+        print_note(f"groups naming no outcome of the reference set (check the spelling): "
+                   f"{'; '.join(p['unused_groups'])}", label="groups")
     if not p["scored"]:
         print_note("no control could be scored on this lake: no AUC, sensitivity or specificity to report",
                    label="nothing scored")

@@ -17,9 +17,10 @@ from pvsignal.knowledge.perpetrators import class_label, normalise_name
 #: Severity order of actions (lower = more severe).
 SEVERITY: dict[str, int] = {
     "contraindicated": 0, "avoid": 1, "adjust dose": 2, "monitor": 3, "no adjustment": 4,
-    "no known interaction": 5, "not in knowledge base": 6,
+    "no known interaction": 5, "same drug": 6, "not in knowledge base": 7,
 }
 NO_RULE = "no known interaction"
+SAME = "same drug"
 UNKNOWN = "not in knowledge base"
 
 RESULT_COLUMNS = [
@@ -70,6 +71,9 @@ def check(knowledge: Knowledge, drug: str, partners: list[str], *, allow_unknown
 
 def _partner_row(knowledge: Knowledge, lr, ingredient: str, base: dict, p: str) -> dict:
     """The row of one partner ingredient ``p``: its most severe matching rule, or none."""
+    if p == ingredient:  # e.g. --with LUPKYNIS for voclosporin: not an interaction, a duplicate
+        return {**base, "ingredient": p, "action": SAME,
+                "mechanism": f"{base['partner']} is {ingredient.lower()} itself (duplicate therapy, not an interaction)"}
     prow = knowledge.perpetrators_by_ingredient().get(p, [])
     classes = "; ".join(class_label(r) for r in prow)
     class_src = "; ".join(sorted({f"{r['source']} ({r['version']})" for r in prow}))
