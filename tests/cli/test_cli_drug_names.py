@@ -161,3 +161,16 @@ def test_a_user_class_file_replaces_fda_classes(cli_lake, views, run, tmp_path):
     bad.write_text("drug,atc\nx,y\n")
     code, _, err = run(["signals", "--lake", str(cli_lake), "--drug-level", "class", "--drug-classes", str(bad)])
     assert code == 2 and "needs columns ingredient, class" in err and "Traceback" not in err
+
+
+def test_drugs_normalize_keeps_a_row_for_an_empty_line(tmp_path, run):
+    """One row out per row in: a blank line of a one-column CSV is an empty name, not skipped."""
+    names = tmp_path / "names.csv"
+    names.write_text("drugname\nHUMIRA\n\nREVLIMID\n")
+    out = tmp_path / "out.csv"
+    code, _, err = run(["drugs", "normalize", str(names), "--out", str(out)])
+    assert code == 0, err
+    got = pd.read_csv(out, keep_default_na=False)
+    assert len(got) == 3
+    assert list(got["ingredient"]) [::2] == ["ADALIMUMAB", "LENALIDOMIDE"]
+    assert got["drugname"].iloc[1] == "" and got["ingredient_source"].iloc[1] == "missing"

@@ -210,7 +210,9 @@ class CaseDefinition:
         if self.drug_level == "class" or self.drug_classes:
             out.append("Drug classes are FDA's Established Pharmacologic Classes (EPC) of each ingredient"
                        + (f", replaced by the classes in {Path(self.drug_classes).name} for the ingredients it lists."
-                          if self.drug_classes else "."))
+                          if self.drug_classes else ".")
+                       + (" Reports none of whose counted drugs has a class are left out at the class level."
+                          if self.drug_level == "class" else ""))
         if self.strata:
             out.append(f"Expected counts are stratified by {', '.join(self.strata)}"
                        + (" (age groups " + ", ".join(STRATUM_AGE_GROUPS) + ")." if "age_group" in self.strata else "."))

@@ -346,7 +346,7 @@ def drugs_normalize(
     if not p.is_file():
         raise InputFileError(f"{p} does not exist")
     try:
-        names = pd.read_csv(p, dtype=str, keep_default_na=False, na_values=[""])
+        names = pd.read_csv(p, dtype=str, keep_default_na=False, na_values=[""], skip_blank_lines=False)
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
         raise InputFileError(f"cannot read {p} as CSV: {exc}") from exc
     df = normalize_names(names, column, synonyms=synonyms, strip_salts=strip_salts)

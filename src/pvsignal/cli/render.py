@@ -164,7 +164,7 @@ def fitted_table(
     dropped = [headers[j] for j in range(len(headers)) if j not in kept]
     if dropped:
         notes.append("not shown at this width: " + ", ".join(h.replace("\n", " ") for h in dropped)
-                     + " (widen the terminal or use --out/--json)")
+                     + " (widen the terminal, or write every column with --out)")
     if notes:
         table.caption = escape("; ".join(notes))
     return table
