@@ -141,10 +141,15 @@ def prepared_views(
 
 
 def is_current(manifest: dict) -> bool:
-    """Whether the manifest's prepared build covers its quarters, in the current file layout."""
+    """Whether the manifest's prepared build covers its quarters, in the current file layout,
+    with the drug dictionary shipped now (a build by an older dictionary — or one that
+    recorded none — mapped names differently: stale, so it is rebuilt rather than read)."""
+    from pvsignal.prepare.drugs import dictionary_provenance
+
     prepared = manifest.get("prepared")
     return (bool(prepared) and prepared.get("quarters") == sorted(manifest["quarters"])
-            and set(prepared.get("files", {})) == set(PREPARED_FILES))
+            and set(prepared.get("files", {})) == set(PREPARED_FILES)
+            and prepared.get("parameters", {}).get("drug_dictionary") == dictionary_provenance())
 
 
 def prepared_files(lake: Lake | str | Path) -> dict[str, Path]:
