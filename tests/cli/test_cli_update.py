@@ -101,3 +101,24 @@ def test_scored_pairs_writes_a_missing_table_and_reads_one_drug_by_row_group(qua
     stats = [f.metadata.row_group(i).column(0).statistics for i in range(f.num_row_groups)]
     assert all(s.min <= s.max for s in stats)
     assert [s.min for s in stats] == sorted(s.min for s in stats)  # sorted by drug
+
+
+def test_a_reader_keeps_the_pair_table_it_pinned_until_it_is_done(quarters, tmp_path):
+    """The pair table is swept by the lake's lease-aware sweep: a rewrite while a reader holds the
+    old table leaves that file in place; the next write after the reader is done removes it."""
+    from pvsignal.analysis.pair_store import write_pair_table
+
+    _, paths = quarters
+    lake = tmp_path / "lake"
+    api.ingest(paths[:1], lake=lake)
+    old = lake / Lake(lake).manifest()["pair_table"]["file"]
+    reader = Lake(lake).snapshot()
+    try:
+        write_pair_table(lake)
+        new = lake / Lake(lake).manifest()["pair_table"]["file"]
+        assert new != old and new.is_file()
+        assert old.is_file()  # leased by the reader
+    finally:
+        reader.release()
+    write_pair_table(lake)
+    assert not old.is_file() and len(list((lake / "pairs").glob("*.parquet"))) == 1

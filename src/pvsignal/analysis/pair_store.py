@@ -127,14 +127,6 @@ def is_current(manifest: dict[str, Any]) -> bool:
     return bool(entry and prepared_current(manifest) and entry.get("prepared_run_id") == prepared.get("run_id"))
 
 
-def sweep(lake: Lake) -> None:
-    """Remove pair-table files neither the manifest staged by this process nor the committed one names."""
-    live = {(m.get("pair_table") or {}).get("file") for m in (lake.manifest(), lake._read())}
-    for p in (lake.root / PAIR_DIR).glob("*.parquet"):
-        if str(p.relative_to(lake.root)) not in live:
-            p.unlink(missing_ok=True)
-
-
 def write_pair_table(lake_dir: str | Path, *, wait: bool = False) -> dict[str, Any]:
     """Count and score every pair of the prepared lake, write the table and commit its entry."""
     from pvsignal.store.lock import lake_lock
@@ -145,8 +137,7 @@ def write_pair_table(lake_dir: str | Path, *, wait: bool = False) -> dict[str, A
         table, meta = score(counts)
         manifest = lake.manifest()
         manifest["pair_table"] = write_table(lake, table, meta, manifest["prepared"]["run_id"])
-        lake.write_manifest(manifest)
-        sweep(lake)
+        lake.write_manifest(manifest)  # the commit at the lock's release sweeps the replaced table
     return manifest["pair_table"]
 
 

@@ -209,7 +209,6 @@ def update(paths: list[str | Path] | None = None, *, lake: str | Path = DEFAULT_
             manifest["pair_table"] = pair_store.write_table(lk, table, meta, done.record["run_id"])
             lk.write_manifest(manifest)
             lk.sweep()
-            pair_store.sweep(lk)
             clock("commit")
         finally:
             if kept is not None:

@@ -206,13 +206,15 @@ class Lake:
         """Remove Parquet files that neither the manifest (committed or staged) nor a live
         reader lease lists (left by interrupted runs, or replaced by a commit).
 
-        Looks in the folders of the manifest's sources, ``prepared`` and ``also``. Removes
-        this process's scratch folders and those of dead processes (others are in use).
+        Looks in the folders of the manifest's sources, ``prepared``, ``also`` and the top
+        folder of every file the manifests list (e.g. the pair table's). Removes this
+        process's scratch folders and those of dead processes (others are in use).
         """
-        live = {p.resolve() for p in self.live_files()}
-        live |= {(self.root / rel).resolve() for rel in (*manifest_files(self._read()), *readers.leased(self.root))}
+        listed = manifest_files(self.manifest()) | manifest_files(self._read())
+        live = {(self.root / rel).resolve() for rel in (*listed, *readers.leased(self.root))}
+        tops = sorted({Path(rel).parts[0] for rel in listed if len(Path(rel).parts) > 1})
         removed = 0
-        for sub in dict.fromkeys((*self.sources(), *also, "prepared")):
+        for sub in dict.fromkeys((*self.sources(), *also, "prepared", *tops)):
             base = self.root / sub
             if not base.is_dir():
                 continue
