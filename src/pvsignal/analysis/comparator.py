@@ -14,7 +14,7 @@ from typing import Any
 
 import ibis.expr.types as ir
 
-from pvsignal.analysis.counts import _with_cells, pair_counts_from_sets
+from pvsignal.analysis.counts import with_cells, pair_counts_from_sets
 from pvsignal.analysis.population import CaseDefinition, case_population, population
 from pvsignal.errors import ConfigError
 
@@ -55,7 +55,7 @@ def comparator_counts(drugs: ir.Table, events: ir.Table, comparator: str, min_co
     t = t.cross_join(n_comp)
     t = t.select("drug", "event", "n", "n_drug", n_event=t.n + t.c_event - t.n_both_event,
                  n_total=t.n_drug + t.n_comp - t.n_both)
-    return _with_cells(t)
+    return with_cells(t)
 
 
 def definition_counts(source: Any, definition: CaseDefinition, min_count: int = 1) -> ir.Table:

@@ -93,7 +93,9 @@ def _margins(rd: ir.Table, re: ir.Table, pop: ir.Table | None) -> tuple[ir.Table
     return drugs, events, total
 
 
-def _with_cells(t: ir.Table, expected: ir.Value | None = None) -> ir.Table:
+def with_cells(t: ir.Table, expected: ir.Value | None = None) -> ir.Table:
+    """The 2×2 cells a–d (int64) and the expected count E from ``n, n_drug, n_event, n_total``
+    (E = n_drug·n_event/N unless ``expected`` is given) — one formula for every count table."""
     t = t.mutate(
         n=t.n.cast("int64"), n_drug=t.n_drug.cast("int64"),
         n_event=t.n_event.cast("int64"), n_total=t.n_total.cast("int64"),
@@ -167,7 +169,7 @@ def _stratified(crude: ir.Table, long: ir.Table) -> ir.Table:
         expected=(long.n_drug_s.cast("float64") * long.n_event_s / long.n_total_s).sum()
     )
     out = crude.inner_join(e_s, ["drug", "event"])
-    out = _with_cells(out, out.expected)
+    out = with_cells(out, out.expected)
     return out.mutate(expected_crude=out.n_drug.cast("float64") * out.n_event / out.n_total)
 
 
@@ -202,7 +204,7 @@ def pair_counts(
     rows, rd, re = _split(reports)
     if not strata:
         crude, _ = _counts(rd, re, None, min_count)
-        return _with_cells(crude)
+        return with_cells(crude)
     rs, _ = _report_strata(rows, strata)
     crude, long = _counts(rd, re, rs, min_count)
     return _stratified(crude, long)
@@ -259,7 +261,7 @@ def pair_counts_from_sets(
         if long:
             raise ValueError("long=True needs strata")
         crude, _ = _counts(rd, re, None, min_count, **sets)
-        return _with_cells(crude)
+        return with_cells(crude)
     if report_strata is None:
         raise ValueError("strata given without a report_strata table")
     _require(report_strata, ["report_id", *strata], "report strata relation")

@@ -36,7 +36,7 @@ import numpy as np
 import pandas as pd
 
 from pvsignal.analysis.backends import backend_of, staged
-from pvsignal.analysis.counts import _with_cells
+from pvsignal.analysis.counts import with_cells
 from pvsignal.analysis.population import population
 from pvsignal.analysis.sensitivity import FLAGS, signal_change
 from pvsignal.analysis.signals import SignalResult, score_counts
@@ -133,7 +133,7 @@ def unmask_top(source: Any, result: SignalResult, k: int = 1) -> MaskingResult:
         after = after.assign(n=after.n - after.removed_pair, n_drug=after.n_drug - after.removed_drug,
                              n_event=after.n_event - after.removed_event, n_total=after.n_total - after.removed)
         cells = ibis.memtable(after[["drug", "event", "n", "n_drug", "n_event", "n_total", "removed"]])
-        after = _with_cells(cells).to_pandas()  # same cell and E formulas as every count table
+        after = with_cells(cells).to_pandas()  # same cell and E formulas as every count table
     prior = result.metadata.get("mgps_prior", {})
     theta = [prior[k] for k in ("alpha1", "beta1", "alpha2", "beta2", "p")] if "alpha1" in prior else None
     acfg = cfg.model_copy(update={"drug": None, "event": None, "min_count": 1,

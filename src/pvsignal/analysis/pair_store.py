@@ -32,7 +32,7 @@ import pyarrow.parquet as pq
 
 from pvsignal.analysis.counts import execute, pair_counts_from_sets
 from pvsignal.analysis.population import CaseDefinition, case_population
-from pvsignal.analysis.signals import SignalConfig, _match, score_counts
+from pvsignal.analysis.signals import SignalConfig, match_names, score_counts
 from pvsignal.errors import LakeError
 from pvsignal.store.lake import Lake, new_id
 
@@ -170,7 +170,7 @@ def scored_pairs(lake: str | Path, drug: str | list[str] | None = None, *, min_c
     t = read_pairs(lake, wanted)
     if wanted and set(wanted) - set(t["drug"]):  # the wording and suggestions of signals
         known = pq.read_table(_path(Lake(Path(lake))), columns=["drug"])["drug"].unique().to_pandas()
-        _match(pd.Series(known, dtype=str), wanted, "drug")
+        match_names(pd.Series(known, dtype=str), wanted, "drug")
     t = t[t["n"] >= min_count]
     for c in t.columns[t.dtypes == object]:  # Parquet gives None where the scores held NaN
         t[c] = t[c].where(t[c].notna(), np.nan)

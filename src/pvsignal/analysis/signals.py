@@ -174,7 +174,9 @@ def _counts_from_reports(cfg: SignalConfig) -> tuple[pd.DataFrame, pd.DataFrame 
     return counts, long, source
 
 
-def _match(values: pd.Series, wanted: list[str], what: str) -> np.ndarray:
+def match_names(values: pd.Series, wanted: list[str], what: str) -> np.ndarray:
+    """Rows of ``values`` naming any of ``wanted`` (case-insensitive); an error with close
+    matches when none of ``wanted`` is known."""
     keys = values.str.upper()
     want = [w.strip().upper() for w in wanted if w.strip()]
     known = set(keys.unique())
@@ -223,9 +225,9 @@ def score_counts(counts: pd.DataFrame, cfg: SignalConfig, long: pd.DataFrame | N
         fisher_cols.loc[big, "fisher_q"] = benjamini_hochberg(p)
     keep = np.ones(len(counts), dtype=bool)
     if cfg.drug:
-        keep &= _match(counts["drug"].astype(str), cfg.drug, "drug")
+        keep &= match_names(counts["drug"].astype(str), cfg.drug, "drug")
     if cfg.event:
-        keep &= _match(counts["event"].astype(str), cfg.event, "event")
+        keep &= match_names(counts["event"].astype(str), cfg.event, "event")
     keep &= n >= cfg.min_count
     sel = counts[keep].reset_index(drop=True)
     scores = classic_scores(sel, level=cfg.level, correction=cfg.correction, ic_method=cfg.ic_method)
