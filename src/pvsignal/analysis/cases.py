@@ -94,7 +94,9 @@ def drug_cases(population: Population, drug: str, event: str | None = None, *, l
     if event is not None:
         ekey = event.strip().upper()
         _check_event(ib, ekey, level)
-        ev = ev.filter(ev.event.upper() == ekey)
+        # PTs are stored upper-cased (prepared ``case_reactions``): compared as they are, so the
+        # engine can skip row groups; group names are compared case-blind
+        ev = ev.filter((ev.event if level == "pt" else ev.event.upper()) == ekey)
     pop = ids.join(ev, ids.caseid == ev.report_id).select("caseid", "event").distinct()
     return DrugCases(population, key, level, rows, pop)
 
@@ -164,6 +166,11 @@ class CaseSeries:
 
 
 # --------------------------------------------------------------------------- analysis
+#: the ``cases`` columns the tables read (staged alone: the view has ≈ 40 columns, mostly free text)
+CASE_COLUMNS = ("caseid", "age", "age_cod", "wt", "wt_cod", "sex", "occp_cod", "rept_cod", "reporter_country",
+                "occr_country", "receipt_year")
+
+
 def _category_rows(sel: DrugCases, c: ir.Table) -> ir.Table:
     """``(table, value, n)`` of every category table in one query over the cases ``c``."""
     ib = sel.population.backend
@@ -247,7 +254,8 @@ def case_series(
     d = with_shortcuts(definition, roles=roles, drop_probable_duplicates=drop_probable_duplicates)
     level = level or d.event_level
     sel = drug_cases(case_population(con, d), drug, event, level=level)
-    with staged(sel.population.backend, sel.population.cases.semi_join(sel.pop.select("caseid"), "caseid")) as c:
+    cases = sel.population.cases.semi_join(sel.pop.select("caseid"), "caseid")
+    with staged(sel.population.backend, cases.select(*CASE_COLUMNS)) as c:
         rows = _category_rows(sel, c).execute()
         n = int(rows.loc[rows["table"] == "n_cases", "n"].sum())
         if n == 0:

@@ -3,8 +3,7 @@
 :func:`build` runs deduplication (:mod:`~pvsignal.prepare.dedup`) and drug
 normalisation (:mod:`~pvsignal.prepare.drugs`) once and writes, as Parquet under
 ``LAKE/prepared/``, the kept-case keys with their duplicate flags, the ingredient map and
-every case table but ``cases``, which is a view over the raw DEMO rows
-(:mod:`~pvsignal.prepare.views`); the manifest records the files with the deduplication
+every case table (:mod:`~pvsignal.prepare.views`); the manifest records the files with the deduplication
 tally and the parameters used. :func:`connect` returns a DuckDB connection with the
 views; :func:`open_prepared` an :class:`~pvsignal.store.engine.Engine` (DuckDB or Spark)
 with the same views. The same Ibis expressions run on either engine.
@@ -25,6 +24,7 @@ from pvsignal.prepare.dedup import latest_versions, probable_duplicates, without
 from pvsignal.prepare.drugs import DEFAULT_SALTS, dictionary_provenance, ingredient_map, load_synonyms
 from pvsignal.prepare.views import (
     RAW_SOURCES,
+    case_rows,
     case_tables,
     create_duckdb_views,
     is_current,
@@ -165,6 +165,7 @@ def _build(
     flags = probable_duplicates(latest_reports(demo, keys), drugs, reactions,
                                 stage=lambda name, e: eng.stage(name, e, scratch=scratch))
     written = write("keys", keys.join(flags, "caseid"))
+    write("cases", case_rows(demo, written))
 
     tally = build_tally(eng, demo, kept_demo, written, drugs)
     clock("tally")

@@ -41,7 +41,7 @@ import pandas as pd
 from pvsignal.prepare.build import _KEY_COLUMNS, PreparedWriter, _Clock, build_tally, prepared_record
 from pvsignal.prepare.dedup import latest_versions, probable_duplicates, without_deleted
 from pvsignal.prepare.drugs import DEFAULT_SALTS, ingredient_map, load_synonyms
-from pvsignal.prepare.views import PREPARED_FILES, RAW_SOURCES, case_tables, is_current, latest_reports
+from pvsignal.prepare.views import PREPARED_FILES, RAW_SOURCES, case_rows, case_tables, is_current, latest_reports
 from pvsignal.store.engine import Engine, open_engine, register_raw
 from pvsignal.store.lake import Lake, new_id
 
@@ -169,6 +169,7 @@ def _update(eng: Engine, lake: Lake, kept: Kept, new_quarters: list[str], run_id
     flags = _duplicate_flags(eng, stage, demo, old["keys"], keys, keys_t, touched,
                              written["case_drugs"], written["case_reactions"])
     keys_out = write("keys", flags)
+    write("cases", case_rows(demo, keys_out))  # every case: the flags of untouched ones may have changed
     tally = build_tally(eng, demo, without_deleted(demo, raw["deleted"]), keys_out, written["case_drugs"])
     clock("tally")
     n_touched = int(eng.backend.execute(touched.count()))

@@ -14,11 +14,11 @@ A build (:mod:`pvsignal.prepare.build`) writes these Parquet files:
   ``(caseid, drug_seq)``, where a view would let the optimiser pair rows on ``drug_seq``
   alone before the case key (measured: a 20 M-report case series ran out of disk).
 
-``cases`` alone is a view: the raw DEMO rows joined to ``keys`` on ``(quarter,
-primaryid)``. It is the widest table of the lake (≈ 40 columns), queries join it on
-``caseid`` only, and not copying it saves ≈ 30 s of Parquet writing per build at 20 M
-reports; a query on it pays one join (≈ 5 s at 20 M). The definitions are Ibis
-expressions, so DuckDB and Spark run the same ones.
+``cases`` — the kept DEMO row of each case with its derived columns and duplicate flags
+— is materialised too: as a view (raw DEMO joined to ``keys`` on ``(quarter,
+primaryid)``) every query on it paid that 20 M-row join, 1.4 s for the demographics of
+1,901 cases at 20 M reports against 0.09 s from the file; writing it costs ≈ 14 s per
+build. The definitions are Ibis expressions, so DuckDB and Spark run the same ones.
 Derived columns: ``age_years`` (FACTS.md §1.3 units; DEC ×10; kept within 0–120),
 ``wt_kg``, ``receipt_year`` (of ``init_fda_dt``, else ``fda_dt``); ``pt`` is trimmed and
 upper-cased.
@@ -45,9 +45,9 @@ from pvsignal.store.lake import Lake
 #: ``cases``           one row per case (latest version): caseid, primaryid, quarter, era,
 #:                     every DEMO column, ``age_years``, ``wt_kg``, ``receipt_year``,
 #:                     ``probable_duplicate`` (bool)
-#: ``case_drugs``      caseid, primaryid, drug_seq, role_cod, drugname, prod_ai,
+#: ``case_drugs``      caseid, primaryid, quarter, drug_seq, role_cod, drugname, prod_ai,
 #:                     ``ingredient`` (upper case; one row per ingredient of a combination),
-#:                     route, dechal, rechal, dose_vbm
+#:                     ingredient_source, route, dechal, rechal, dose_vbm, dose_amt, dose_unit
 #: ``case_reactions``  caseid, primaryid, ``pt`` (upper case, trimmed), drug_rec_act
 #: ``case_ther``       caseid, primaryid, dsg_drug_seq, start_dt, start_dt_prec, end_dt,
 #:                     end_dt_prec, dur, dur_cod
@@ -57,7 +57,7 @@ from pvsignal.store.lake import Lake
 PREPARED_VIEWS = ("cases", "case_drugs", "case_reactions", "case_ther", "case_indi", "case_outc", "case_rpsr")
 
 #: Files a build writes (manifest ``prepared.files`` keys).
-PREPARED_FILES = ("keys", "ingredient_map", "case_drugs", "case_reactions", "case_ther", "case_indi",
+PREPARED_FILES = ("keys", "ingredient_map", "cases", "case_drugs", "case_reactions", "case_ther", "case_indi",
                   "case_outc", "case_rpsr")
 
 MAX_AGE_YEARS = 120.0
@@ -99,12 +99,21 @@ def case_drugs(drug: ir.Table, keys: ir.Table, imap: ir.Table) -> ir.Table:
         "caseid", "primaryid", "quarter", "drug_seq", "role_cod", "drugname", "prod_ai",
         "ingredient", ingredient_source=j.ingredient_source.coalesce("missing"),
         route="route", dechal="dechal", rechal="rechal", dose_vbm="dose_vbm",
+        dose_amt="dose_amt", dose_unit="dose_unit",
     )
 
 
 def case_reactions(reac: ir.Table, keys: ir.Table) -> ir.Table:
     r = keyed(reac, keys)
     return r.select("caseid", "primaryid", pt=r.pt.strip().upper(), drug_rec_act="drug_rec_act")
+
+
+def case_rows(demo: ir.Table, keys: ir.Table) -> ir.Table:
+    """The ``cases`` table: each kept case's DEMO row (raw column order), the derived
+    ``age_years``, ``wt_kg``, ``receipt_year`` and the duplicate flags of ``keys``
+    (``probable_duplicate, duplicate_of, duplicate_rule``)."""
+    flags = keys.select("caseid", "probable_duplicate", "duplicate_of", "duplicate_rule")
+    return _with_derived(latest_reports(demo, keys)).join(flags, "caseid")
 
 
 def case_tables(raw: dict[str, ir.Table], keys: ir.Table, imap: ir.Table) -> dict[str, ir.Table]:
@@ -120,24 +129,21 @@ def case_tables(raw: dict[str, ir.Table], keys: ir.Table, imap: ir.Table) -> dic
     }
 
 
-def prepared_views(
-    raw: dict[str, ir.Table], files: dict[str, ir.Table], *, drop_probable_duplicates: bool = False
-) -> dict[str, ir.Table]:
+def prepared_views(files: dict[str, ir.Table], *, drop_probable_duplicates: bool = False) -> dict[str, ir.Table]:
     """Expressions of every prepared view, by name (:data:`PREPARED_VIEWS`).
 
-    ``files`` are the tables a build wrote (:data:`PREPARED_FILES`); ``keys`` carries
-    the duplicate flags. With ``drop_probable_duplicates`` every view leaves out the
-    flagged cases.
+    ``files`` are the tables a build wrote (:data:`PREPARED_FILES`); ``keys`` and
+    ``cases`` carry the duplicate flags. With ``drop_probable_duplicates`` every view
+    leaves out the flagged cases.
     """
-    keys = files["keys"]
-    tables = {name: files[name] for name in PREPARED_VIEWS if name != "cases"}
+    tables = {name: files[name] for name in PREPARED_VIEWS}
     if drop_probable_duplicates:
-        keys = keys.filter(~keys.probable_duplicate)
-        kept = keys.select("caseid")
-        tables = {name: t.semi_join(kept, "caseid") for name, t in tables.items()}
-    flags = keys.select("caseid", "probable_duplicate", "duplicate_of", "duplicate_rule")
-    views = {"cases": _with_derived(latest_reports(raw["demo"], keys)).join(flags, "caseid"), **tables}
-    return {name: views[name] for name in PREPARED_VIEWS}
+        keys = files["keys"]
+        kept = keys.filter(~keys.probable_duplicate).select("caseid")
+        cases = tables["cases"]
+        tables = {name: t.semi_join(kept, "caseid") for name, t in tables.items() if name != "cases"}
+        tables["cases"] = cases.filter(~cases.probable_duplicate)
+    return {name: tables[name] for name in PREPARED_VIEWS}
 
 
 def is_current(manifest: dict) -> bool:
@@ -166,9 +172,9 @@ def register_prepared(
 ) -> dict[str, ir.Table]:
     """Create the prepared views in ``eng`` (any engine) and return them by name."""
     paths = prepared_files(lake)
-    raw = register_raw(eng, lake, RAW_SOURCES)
+    register_raw(eng, lake, RAW_SOURCES)  # raw_<table>, for SQL users and the raw columns no view carries
     files = {name: eng.read_parquet(f"prepared_{name}", [path]) for name, path in paths.items()}
-    exprs = prepared_views(raw, files, drop_probable_duplicates=drop_probable_duplicates)
+    exprs = prepared_views(files, drop_probable_duplicates=drop_probable_duplicates)
     return {name: eng.view(name, expr) for name, expr in exprs.items()}
 
 
