@@ -78,3 +78,33 @@ def test_user_mistakes_exit_2(run, cli_lake, shared_dir, groups_yaml, args, mess
     assert code == 2
     assert message in " ".join(err.split())
     assert "Traceback" not in err
+
+
+def test_workbook_parameters_are_one_row_each(run, cli_lake, tmp_path):
+    """The parameters sheet holds each cutoff's counts and MGPS prior one parameter per row
+    (was: the whole ``cutoffs`` list as one cell of dict text), values typed as in the sidecar."""
+    from openpyxl import load_workbook
+
+    ref = tmp_path / "ref.csv"
+    ref.write_text("drug,outcome,control,label_change_date\nvoclosporin,Headache,1,2023-05-01\n"
+                   "tacrolimus,Headache,0,2023-03-01\n")
+    groups = tmp_path / "groups.yaml"
+    groups.write_text("groups:\n  Headache: [Headache]\n")
+    out_dir = tmp_path / "val"
+    code, _, err = run(["validate", "--reference", str(ref), "--groups", str(groups), "--lake", str(cli_lake),
+                        "--before", "label", "--out", str(out_dir)])
+    assert code == 0, err
+    ws = load_workbook(out_dir / "validation.xlsx", read_only=True)["parameters"]
+    rows = [r for r in ws.iter_rows(values_only=True)]
+    assert rows[0] == ("parameter", "value")
+    cells = dict(rows[1:])
+    assert "cutoffs" not in cells and not any(isinstance(v, str) and "{" in v for v in cells.values())
+    sidecar = json.loads((out_dir / "validation.xlsx.json").read_text())
+    assert [c["before"] for c in sidecar["cutoffs"]] == ["2023-03-01", "2023-05-01"]
+    for i, cut in enumerate(sidecar["cutoffs"], 1):
+        assert cells[f"cutoffs.{i}.before"] == cut["before"]
+        assert cells[f"cutoffs.{i}.pairs"] == cut["pairs"] == 1
+        assert cells[f"cutoffs.{i}.reports"] == cut["reports"]
+        for k in ("alpha1", "beta1", "alpha2", "beta2", "p"):
+            assert cells[f"cutoffs.{i}.mgps_prior.{k}"] == pytest.approx(cut["mgps_prior"][k], rel=1e-15)
+        assert cells[f"cutoffs.{i}.mgps_prior.converged"] is cut["mgps_prior"]["converged"]

@@ -194,3 +194,71 @@ def figures_api_over_time(lake):
     from pvsignal import api
 
     return api.signals_over_time("voclosporin", "headache,tremor", lake=lake, prior="final")
+
+
+@pytest.fixture
+def awkward(table) -> pd.DataFrame:
+    """The table with intervals a forest plot cannot draw as given: EB05 above EBGM by rounding
+    noise (1e-15 relative) and by a real margin (rounded to 2 decimals), a NaN and an infinite
+    limit, IC limits swapped, ROR undefined (a zero cell)."""
+    t = table.set_index("event").copy()
+    t.loc["HEADACHE", "eb05"] = t.loc["HEADACHE", "ebgm"] * (1 + 1e-15)  # noise: a bar of length 0
+    t.loc["TREMOR", ["ebgm", "eb05"]] = [1.234, 1.24]  # EBGM outside [EB05, EB95]
+    t.loc["NAUSEA", "eb95"] = np.nan
+    t.loc["RASH", "ror_upper"] = np.inf
+    lo, hi = t.at[SCRIPT, "ic025"], t.at[SCRIPT, "ic975"]
+    t.loc[SCRIPT, "ic025"], t.loc[SCRIPT, "ic975"] = hi, lo  # swapped
+    t.loc["COST $X$", ["ror", "ror_lower", "ror_upper"]] = np.nan
+    return t.reset_index()
+
+
+def test_interval_bars_clip_noise_only():
+    e, l, u = np.array([2.0, 2.0, 2.0, np.nan, 2.0, 2.0]), np.array([2.0 * (1 + 1e-15), 2.1, np.nan, 1, -np.inf, 0.0]), \
+        np.array([3.0, 3.0, 3.0, 3, 3.0, 3.0])
+    below, above, why = figures.signals.interval_bars(e, l, u, log=True)
+    assert below[0] == 0.0 and above[0] == 1.0  # noise: drawn as length 0
+    assert list(why) == ["", "estimate outside its interval", "interval undefined", "estimate undefined",
+                         "interval unbounded", "lower limit ≤ 0 on a log axis"]
+    assert np.isnan(below[1:]).all() and np.isnan(above[1:]).all()
+    assert figures.signals.interval_bars(e[-1:], l[-1:], u[-1:], log=False)[2].tolist() == [""]  # 0 is fine on IC's axis
+
+
+def test_forest_never_crashes_and_says_which_intervals_are_not_drawn(awkward, tmp_path):
+    """Before: matplotlib raised "xerr must not contain negative values" on these rows."""
+    fig = forest_figure(awkward, top=6)
+    ror_ax, ic_ax, eb_ax = fig.axes[:3]
+    by_y = {float(p): lab.get_text().rsplit(" (n = ", 1)[0] for p, lab in zip(ror_ax.get_yticks(), ror_ax.get_yticklabels())}
+
+    def bars(ax):
+        return {by_y[y]: v for y, v in _points(ax).items()}
+
+    def bare(ax):
+        in_bars = {id(c.lines[0]) for c in ax.containers}
+        return {by_y[float(y)]: float(x) for ln in ax.lines if ln.get_marker() == "o" and id(ln) not in in_bars
+                for x, y in zip(ln.get_xdata(), ln.get_ydata())}
+
+    ref = awkward.set_index("event")
+    eb = bars(eb_ax)
+    assert eb["HEADACHE"] == pytest.approx((ref.at["HEADACHE", "ebgm"], ref.at["HEADACHE", "ebgm"],
+                                            ref.at["HEADACHE", "eb95"]), rel=1e-12)  # noise clipped, bar kept
+    assert set(bare(eb_ax)) == {"TREMOR", "NAUSEA"} and bare(eb_ax)["TREMOR"] == 1.234
+    assert set(bare(ror_ax)) == {"RASH"} and "COST $X$" not in bars(ror_ax)  # undefined ROR: no point
+    assert set(bare(ic_ax)) == {SCRIPT}
+    note = "\n".join(t.get_text() for t in fig.texts).replace("\n  ", " ")
+    assert "Note: EBGM drawn without its interval (estimate outside its interval): TREMOR (1.234 outside 1.24–" in note
+    assert "Note: EBGM drawn without its interval (interval undefined): NAUSEA" in note
+    assert "Note: ROR drawn without its interval (interval unbounded): RASH" in note
+    assert "Note: ROR not shown (estimate undefined): COST $X$" in note
+    ic = ref.loc[SCRIPT, ["ic", "ic025", "ic975"]]
+    assert (f"Note: IC drawn without its interval (estimate outside its interval): {SCRIPT} ({ic['ic']:.6g} outside "
+            f"{ic['ic025']:.6g}–{ic['ic975']:.6g})") in note and ic["ic025"] > ic["ic"] > ic["ic975"]
+    assert "HEADACHE" not in note  # rounding noise is not a gap
+    svg = figures.forest_svg(awkward)
+    assert "Note: ROR not shown" in svg and "<script" not in svg  # the note is escaped text on the web page
+    assert figures.forest(awkward, tmp_path / "f.png").is_file()
+    assert not [t for t in forest_figure(table_rows_ok(awkward)).texts if "Note" in t.get_text()]
+
+
+def table_rows_ok(t: pd.DataFrame) -> pd.DataFrame:
+    """The rows of ``t`` every panel draws as given."""
+    return t[t["event"].isin(["HEADACHE"])]

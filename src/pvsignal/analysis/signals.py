@@ -29,6 +29,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from pvsignal import __version__
 from pvsignal.analysis.comparator import definition_counts
 from pvsignal.analysis.counts import execute, pair_counts, pair_counts_from_sets, stratum_counts
+from pvsignal.analysis.drug_classes import class_names
 from pvsignal.stats.fisher import benjamini_hochberg, fisher_exact
 from pvsignal.stats.stratified import stratified_scores
 from pvsignal.stats.ratios import classic_scores
@@ -225,7 +226,8 @@ def score_counts(counts: pd.DataFrame, cfg: SignalConfig, long: pd.DataFrame | N
         fisher_cols.loc[big, "fisher_q"] = benjamini_hochberg(p)
     keep = np.ones(len(counts), dtype=bool)
     if cfg.drug:
-        keep &= match_names(counts["drug"].astype(str), cfg.drug, "drug")
+        level = "drug class" if (cfg.case_definition or {}).get("drug_level") == "class" else "drug"
+        keep &= match_names(counts["drug"].astype(str), cfg.drug, level)
     if cfg.event:
         keep &= match_names(counts["event"].astype(str), cfg.event, "event")
     keep &= n >= cfg.min_count
@@ -301,8 +303,12 @@ def signals(
         raise ConfigError(f"{comparator} is the active comparator: it cannot also be the drug compared with it")
     if progress:
         progress(0, 2, "counting drug–event pairs")
+    notes: list[str] = []
     if cfg.lake is not None:
-        cfg.case_definition = cfg.definition().to_dict()
+        definition = cfg.definition()
+        cfg.case_definition = definition.to_dict()
+        if cfg.drug and definition.drug_level == "class":  # the drugs are classes: a brand becomes its class
+            cfg.drug, notes = class_names(cfg.drug, definition.drug_classes)
         counts, long, source = _counts_from_lake(cfg, engine, spark_master)
     else:
         counts, long, source = _counts_from_reports(cfg)
@@ -317,6 +323,7 @@ def signals(
         "source": source,
         "population_reports": n_total,
         "pairs_scored": int(len(table)),
+        **({"notes": notes} if notes else {}),
         **fit_meta,
         "methods": {
             "ror": "Woolf log CI (van Puijenbroek 2002)",

@@ -62,6 +62,7 @@ from pvsignal.api.figures import (  # noqa: F401
 )
 from pvsignal.api.lake import (  # noqa: F401
     IngestResult,
+    check_current,
     connect,
     drugs_build_map,
     drugs_normalize,
@@ -93,6 +94,7 @@ __all__ = [
     "UpdateResult",
     "scored_pairs",
     "connect",
+    "check_current",
     "status",
     "rejects",
     "drugs_build_map",

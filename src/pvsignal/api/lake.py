@@ -274,6 +274,25 @@ def connect(lake: str | Path = DEFAULT_LAKE, *, drop_probable_duplicates: bool =
     return _connect(lake, drop_probable_duplicates=drop_probable_duplicates)
 
 
+def check_current(lake: str | Path = DEFAULT_LAKE) -> None:
+    """Raise :class:`~pvsignal.errors.LakeError` unless ``lake``'s prepared tables cover its
+    quarters under this version's drug dictionary (:func:`pvsignal.prepare.views.is_current`)
+    and its pair table was scored from them. A reader that must not write (the explorer)
+    checks this instead of having them rebuilt on first use."""
+    from pvsignal.analysis.pair_store import is_current as pairs_current
+    from pvsignal.errors import LakeError
+    from pvsignal.prepare.views import is_current
+    from pvsignal.store.lake import Lake
+
+    manifest = Lake(Path(lake)).require()
+    fix = f"run `pvsignal prepare --lake {lake}`"
+    if not is_current(manifest):
+        raise LakeError(f"{lake}: the prepared tables are missing or stale (older than its quarters or this "
+                        f"version's drug dictionary): {fix}")
+    if not pairs_current(manifest):
+        raise LakeError(f"{lake}: the scored pair table is missing or older than the prepared tables: {fix}")
+
+
 def status(lake: str | Path = DEFAULT_LAKE) -> dict[str, Any]:
     """Quarters, rows, rejects and the deduplication tally (see :func:`pvsignal.prepare.status.lake_status`)."""
     from pvsignal.prepare.status import lake_status

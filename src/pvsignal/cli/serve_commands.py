@@ -7,6 +7,7 @@ from typing import Annotated, Optional
 
 import typer
 
+from pvsignal import api
 import pvsignal.cli.options as opt
 from pvsignal.cli.app import app
 from pvsignal.cli.render import print_line, print_note
@@ -36,6 +37,7 @@ def serve(
 
     if not (Path(lake) / "manifest.json").is_file():
         raise typer.BadParameter(f"{lake} is not a pvsignal lake (no manifest.json)", param_hint="--lake")
+    api.check_current(lake)  # the explorer never writes: stale tables are the user's to rebuild, not a silent wait
     web = create_app(lake, meddra=meddra, groups=groups, adsl=adsl, adae=adae, adlb=adlb, rules=rules)
     if host not in ("127.0.0.1", "localhost", "::1"):
         print_note(f"binding {host}: other machines can reach the explorer (there is no login)")

@@ -72,8 +72,6 @@ def signals(
     out: opt.Out = None,
 ) -> None:
     """Score drug–event pairs: ROR, PRR, χ², IC and EBGM with intervals and signal flags."""
-    if drug_level != "class":  # a class name is not a drug name
-        drug = opt.drugs_callback(drug)
     cfg = api.signal_config(config)
     overrides: dict = {}
     if reports is not None or strata_cols:
@@ -85,6 +83,8 @@ def signals(
                      ("event_groups", str(groups) if groups else None), ("strata", opt.split_list(strata))):
         if val is not None:
             cd[key] = val
+    if cd.get("drug_level") != "class":  # at class level the analysis reads --drug as classes (a brand: its class)
+        drug = opt.drugs_callback(drug)
     if sort_by:
         overrides["sort_by"] = sort_by
     if fisher:
@@ -99,6 +99,8 @@ def signals(
             lake, reports=reports, drug=drug, event=event, min_count=min_count, definition=definition,
             config=cfg, engine=engine, spark_master=spark_master, progress=bar, **overrides,
         )
+    for note in res.metadata.get("notes", []):
+        typer.echo(f"note: {note}", err=True)
     t = res.table
     comp = definition.comparator if definition else None
     pop = f"against {comp}: N per drug" if comp else f"population {res.metadata['population_reports']:,} reports"

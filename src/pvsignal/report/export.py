@@ -6,8 +6,9 @@ carriage return) is prefixed with an apostrophe (OWASP "CSV injection" advice).
 Parquet keeps values unchanged (it is not opened by spreadsheets).
 
 Key/value sheets (``parameters``, and any ``sheets`` entry given as a mapping such as the
-MGPS prior) hold one row per parameter, nested keys flattened with dots (``source.tally.cases``):
-numbers and booleans are stored as Excel numbers and booleans, lists as comma-joined text
+MGPS prior) hold one row per parameter, nested keys flattened with dots (``source.tally.cases``),
+a list of mappings item by item, numbered from 1 (``cutoffs.1.mgps_prior.alpha1``): numbers and
+booleans are stored as Excel numbers and booleans, other lists as comma-joined text
 (``[1, 2]`` → ``1, 2``), ``None`` as an empty cell.
 """
 
@@ -88,9 +89,9 @@ def write_table(
 
 
 def key_values(d: Mapping[str, Any]) -> pd.DataFrame:
-    """``{"a": {"b": 1.5}, "c": [1, 2]}`` → rows ``(a.b, 1.5)``, ``(c, "1, 2")``: one row per
-    parameter, the ``value`` column of object dtype so each cell keeps its type (number,
-    bool or text) when written to Excel."""
+    """``{"a": {"b": 1.5}, "c": [1, 2], "d": [{"e": 1}]}`` → rows ``(a.b, 1.5)``, ``(c, "1, 2")``,
+    ``(d.1.e, 1)``: one row per parameter, the ``value`` column of object dtype so each cell
+    keeps its type (number, bool or text) when written to Excel."""
     flat = _flatten(d)
     return pd.DataFrame({"parameter": list(flat), "value": pd.Series([_cell(v) for v in flat.values()], dtype=object)})
 
@@ -112,6 +113,9 @@ def _flatten(d: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
         key = f"{prefix}{k}"
         if isinstance(v, Mapping):
             flat.update(_flatten(v, key + "."))
+        elif isinstance(v, (list, tuple)) and v and all(isinstance(x, Mapping) for x in v):
+            for i, item in enumerate(v, 1):  # e.g. a validation's cutoffs: cutoffs.1.mgps_prior.alpha1
+                flat.update(_flatten(item, f"{key}.{i}."))
         else:
             flat[key] = v
     return flat

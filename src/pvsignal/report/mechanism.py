@@ -5,7 +5,7 @@ become a left-to-right chain of boxes joined by arrows, ``mechanism.effects`` be
 below the chain joined to the step they hang from (the calcineurin step when present,
 else the last step), drawn with dashed arrows ("class effect"). A step whose status is
 ``M`` (not re-verified) gets a dashed border and an "unverified" tag. matplotlib Agg,
-deterministic output (same settings as :mod:`pvsignal.report.plots`); mathtext off, so
+deterministic output (the settings of :mod:`pvsignal.report.figures.canvas`); mathtext off, so
 text from the file is drawn as written.
 """
 
@@ -21,7 +21,7 @@ matplotlib.use("Agg", force=False)
 from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.patches import FancyArrowPatch, FancyBboxPatch  # noqa: E402
 
-from pvsignal.report.plots import _RC, _save  # noqa: E402
+from pvsignal.report.figures.canvas import RC, save  # noqa: E402
 
 if TYPE_CHECKING:
     from pvsignal.knowledge.compounds import Compound
@@ -60,7 +60,7 @@ def mechanism_diagram(compound: "Compound", path: str | Path, *, dpi: int = 150)
     w, h, gap = 1.7, 1.2, 0.55
     width = n * w + (n - 1) * gap
     rows = 2 if effects else 1
-    with matplotlib.rc_context(_RC):
+    with matplotlib.rc_context(RC):
         fig = Figure(figsize=(max(6.4, 0.95 * width + 0.6), 2.2 + (1.7 if effects else 0)))
         ax = fig.add_subplot()
         top = 0.0
@@ -89,4 +89,4 @@ def mechanism_diagram(compound: "Compound", path: str | Path, *, dpi: int = 150)
         ax.axis("off")
         ax.set_title(f"Mechanism: {compound.drug.title()} ({m.class_.text})", fontsize=10)
         fig.tight_layout()
-        return _save(fig, path, dpi)
+        return save(fig, path, dpi)

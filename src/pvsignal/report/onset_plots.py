@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 import matplotlib
 import numpy as np
 
-from pvsignal.report.figures.canvas import RC as _RC, save as _save
+from pvsignal.report.figures.canvas import RC, save
 
 if TYPE_CHECKING:
     from pvsignal.analysis.onset_compare import OnsetComparison
@@ -30,7 +30,7 @@ def onset_comparison(result: "OnsetComparison", path: str | Path, *, bin_days: i
     bin_days = bin_days or next((b for b in (1, 7, 30, 90) if last / b <= 20), 365)
     top = max([bin_days] + [int(np.ceil((d.max() + 1) / bin_days)) * bin_days for d in days if len(d)])
     edges = np.arange(0, top + bin_days, bin_days)
-    with matplotlib.rc_context(_RC):
+    with matplotlib.rc_context(RC):
         fig = Figure(figsize=(6.4, 6.0))
         ax1, ax2 = fig.subplots(2, 1, sharex=True)
         width = bin_days * 0.42
@@ -55,4 +55,4 @@ def onset_comparison(result: "OnsetComparison", path: str | Path, *, bin_days: i
         ax2.set_ylabel(f"cases per {bin_days} days")
         ax2.legend(frameon=False, fontsize=8)
         fig.tight_layout()
-        return _save(fig, path, dpi)
+        return save(fig, path, dpi)

@@ -16,7 +16,7 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
-from pvsignal.report.figures.canvas import BAR_COLOUR, CURVE_COLOUR, RC as _RC, SUFFIXES, save as _save  # noqa: E402, F401
+from pvsignal.report.figures.canvas import BAR_COLOUR, CURVE_COLOUR, RC, save  # noqa: E402
 from pvsignal.report.figures.trend import over_time, over_time_figure, over_time_svg  # noqa: E402, F401
 
 if TYPE_CHECKING:
@@ -32,7 +32,7 @@ def onset_histogram(result: "OnsetResult", path: str | Path, *, bin_days: int = 
     legend gives the shape with its CI and the reading; no curve when no fit was possible.
     """
     days = np.asarray(result.days, dtype=float)
-    with matplotlib.rc_context(_RC):
+    with matplotlib.rc_context(RC):
         fig = Figure(figsize=(6.4, 4.0))
         ax = fig.add_subplot()
         top = max(bin_days, int(np.ceil((days.max() + 1) / bin_days)) * bin_days) if len(days) else bin_days
@@ -54,7 +54,7 @@ def onset_histogram(result: "OnsetResult", path: str | Path, *, bin_days: int = 
         if len(days) or w is not None:
             ax.legend(frameon=False, fontsize=8)
         fig.tight_layout()
-        return _save(fig, path, dpi)
+        return save(fig, path, dpi)
 
 
 def bar_chart(table: pd.DataFrame, path: str | Path, *, title: str, xlabel: str = "cases",
@@ -64,7 +64,7 @@ def bar_chart(table: pd.DataFrame, path: str | Path, *, title: str, xlabel: str 
     cats = [str(c) for c in table["category"]]
     n = table["n"].to_numpy(dtype=float)
     share = table["share"].to_numpy(dtype=float) if "share" in table else np.full(len(n), np.nan)
-    with matplotlib.rc_context(_RC):
+    with matplotlib.rc_context(RC):
         fig = Figure(figsize=(6.4, max(2.0, 0.35 * len(cats) + 1.2)) if horizontal else (6.4, 4.0))
         ax = fig.add_subplot()
         pos = np.arange(len(cats))
@@ -83,7 +83,7 @@ def bar_chart(table: pd.DataFrame, path: str | Path, *, title: str, xlabel: str 
         ax.bar_label(bars, labels=labels, padding=2, fontsize=8)
         ax.set_title(title)
         fig.tight_layout()
-        return _save(fig, path, dpi)
+        return save(fig, path, dpi)
 
 
 def outcome_bars(cases: "CaseSeries", path: str | Path, **kwargs) -> Path:

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 import matplotlib
 import numpy as np
 
-from pvsignal.report.plots import _RC, _save
+from pvsignal.report.figures.canvas import RC, save
 
 if TYPE_CHECKING:
     from pvsignal.analysis.validation import Validation
@@ -45,7 +45,7 @@ def roc_plot(result: "Validation", path: str | Path, *, scores: list[str] | None
     roc, auc = result.roc, result.auc.set_index("score")
     wanted = [s for s in (scores or list(SCORES)) if s in set(roc["score"])]
     title = roc_title(result) if title is None else title
-    with matplotlib.rc_context(_RC):
+    with matplotlib.rc_context(RC):
         fig = Figure(figsize=(5.6, 5.2))
         ax = fig.add_subplot()
         ax.plot([0, 1], [0, 1], ls=":", color="grey", lw=0.8)
@@ -66,4 +66,4 @@ def roc_plot(result: "Validation", path: str | Path, *, scores: list[str] | None
         if wanted:
             ax.legend(loc="lower right", fontsize=7, frameon=False)
         fig.tight_layout()
-        return _save(fig, path, dpi)
+        return save(fig, path, dpi)

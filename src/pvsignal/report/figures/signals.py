@@ -11,6 +11,7 @@ return SVG text.
 
 from __future__ import annotations
 
+import textwrap
 from functools import partial
 from pathlib import Path
 from typing import Any, Literal
@@ -69,14 +70,46 @@ def _title(table: Any, rows: pd.DataFrame, what: str, title: str | None) -> str:
     return label + (title or f"{what}: {rows['drug'].iloc[0]}")
 
 
-def _finite_limits(e, l, u, ok, log: bool, null: float):
-    """Interval limits with ±inf replaced by a point beyond the panel's finite values (an open-ended
-    interval is drawn to the edge)."""
-    finite = np.concatenate([e[ok], l[np.isfinite(l)], u[np.isfinite(u)], [null]])
-    top, bottom = finite.max(), finite.min()
-    hi = top * 2.0 if log else top + 1.0
-    lo = bottom / 2.0 if log else bottom - 1.0
-    return np.where(np.isposinf(u), hi, u), np.where(np.isneginf(l) | (log & (l <= 0)), lo, l)
+#: a bar length below zero by at most this share of the values' size is floating-point noise (drawn as 0)
+NOISE = 1e-9
+#: why a row of a forest panel has no error bar (or no point: the first)
+GAPS = ("estimate undefined", "interval undefined", "interval unbounded", "lower limit ≤ 0 on a log axis",
+        "estimate outside its interval")
+
+
+def interval_bars(e: np.ndarray, l: np.ndarray, u: np.ndarray, *, log: bool = False):
+    """Error-bar lengths ``(below, above)`` of estimates ``e`` with limits ``l``, ``u``, and each
+    row's ``reason`` for having no bar ("" when it has one; else one of :data:`GAPS`).
+
+    ``e − l`` and ``u − e`` are drawn as they are; a length negative by floating-point noise only
+    (≥ −(NOISE·max(|e|, |l|, |u|) + 1e-12)) is drawn as 0. Anything else is not an interval the
+    plot can show honestly, so the row gets no bar (lengths NaN) and a reason: a NaN limit, an
+    infinite one, a lower limit ≤ 0 on a log axis, an estimate outside its interval beyond
+    noise (e.g. EBGM rounded outside [EB05, EB95], or limits swapped). A NaN or infinite
+    estimate is not drawn at all ("estimate undefined", e.g. ROR with a zero cell)."""
+    with np.errstate(invalid="ignore", over="ignore"):
+        below, above = e - l, u - e
+        tol = NOISE * np.fmax(np.abs(e), np.fmax(np.abs(l), np.abs(u))) + 1e-12
+        reason = np.select([~np.isfinite(e), np.isnan(l) | np.isnan(u), np.isinf(l) | np.isinf(u),
+                            np.full(len(e), log) & (l <= 0), (below < -tol) | (above < -tol)], GAPS, default="")
+    bar = reason == ""
+    return np.where(bar, np.clip(below, 0, None), np.nan), np.where(bar, np.clip(above, 0, None), np.nan), reason
+
+
+def _gap_note(name: str, rows: pd.DataFrame, est: np.ndarray, lo: np.ndarray, hi: np.ndarray,
+              reason: np.ndarray) -> list[str]:
+    """One line per kind of gap in a panel: which events, and for an estimate outside its
+    interval the three values."""
+    lines = []
+    for why in GAPS:
+        idx = np.flatnonzero(reason == why)
+        if not len(idx):
+            continue
+        events = [str(rows["event"].iat[i]) + (f" ({est[i]:.6g} outside {lo[i]:.6g}–{hi[i]:.6g})"
+                                               if why == GAPS[-1] else "") for i in idx]
+        what = "not shown" if why == GAPS[0] else "drawn without its interval"
+        lines.append(f"{name} {what} ({why}): {', '.join(events)}")
+    return lines
 
 
 def forest_figure(table: Any, drug: str | None = None, *, top: int = 15, sort_by: str = "ic025",
@@ -84,28 +117,33 @@ def forest_figure(table: Any, drug: str | None = None, *, top: int = 15, sort_by
     """Forest plot: one panel per measure (ROR and EBGM on a log axis, line at 1; IC on a
     linear axis, line at 0), one row per event (the :func:`forest_rows`, best at the top,
     labelled with its report count n). Filled markers: the measure's signal flag is set;
-    open: not. An undefined estimate (NaN) is left out of its panel; an infinite limit is
-    drawn to the panel's edge."""
+    open: not. A row whose interval cannot be drawn (:func:`interval_bars`: NaN, infinite or
+    inconsistent limits) is drawn as a point without a bar, an undefined estimate not at all;
+    either is listed in a note under the panels, never left out silently."""
     unknown = [m for m in measures if m not in MEASURES]
     if unknown or not measures:
         raise ConfigError(f"forest measures are {', '.join(MEASURES)}; got {', '.join(unknown) or 'none'}")
     rows = forest_rows(table, drug, top=top, sort_by=sort_by)
     k = len(rows)
     pos = np.arange(k)[::-1].astype(float)  # first row at the top
-    fig = Figure(figsize=(3.0 + 2.6 * len(measures), 1.3 + 0.27 * k))
+    width = 3.0 + 2.6 * len(measures)
+    fig = Figure(figsize=(width, 1.3 + 0.27 * k))
     axes = fig.subplots(1, len(measures), sharey=True, squeeze=False)[0]
+    notes: list[str] = []
     for ax, m in zip(axes, measures):
         label, est, lo, hi, flag, log, null = MEASURES[m]
         e, l, u = (rows[c].to_numpy(dtype=float) for c in (est, lo, hi))
-        ok = np.isfinite(e)
-        u, l = _finite_limits(e, l, u, ok, log, null)
+        below, above, reason = interval_bars(e, l, u, log=log)
+        notes += _gap_note(label.split(" (")[0], rows, e, l, u, reason)
         hit = rows[flag].to_numpy(dtype=bool) if flag in rows else np.zeros(k, dtype=bool)
         ax.axvline(null, color=MUTED, lw=0.8, ls="--", zorder=0)
-        for sel, face in ((ok & hit, CURVE_COLOUR), (ok & ~hit, "white")):
+        for is_hit, face, edge, name in ((True, CURVE_COLOUR, CURVE_COLOUR, "signal"), (False, "white", BAR_COLOUR, "no signal")):
+            sel, bare = (hit == is_hit) & (reason == ""), (hit == is_hit) & np.isin(reason, GAPS[1:])
             if sel.any():
-                ax.errorbar(e[sel], pos[sel], xerr=[e[sel] - l[sel], u[sel] - e[sel]], fmt="o", ms=4.5, lw=1.1,
-                            capsize=2, color=CURVE_COLOUR if face != "white" else BAR_COLOUR, mfc=face,
-                            label="signal" if face != "white" else "no signal")
+                ax.errorbar(e[sel], pos[sel], xerr=[below[sel], above[sel]], fmt="o", ms=4.5, lw=1.1, capsize=2,
+                            color=edge, mfc=face, label=name)
+            if bare.any():  # a point whose interval is not drawn (see the note)
+                ax.plot(e[bare], pos[bare], "o", ms=4.5, color=edge, mfc=face, label=f"{name}, no interval")
         if log:
             ax.set_xscale("log")
             lo_x, hi_x = ax.get_xlim()
@@ -116,8 +154,21 @@ def forest_figure(table: Any, drug: str | None = None, *, top: int = 15, sort_by
     axes[0].set_yticks(pos, [f"{ev} (n = {n})" for ev, n in zip(rows["event"], rows["n"])])
     axes[0].set_ylim(-0.7, k - 0.3)
     fig.suptitle(_title(table, rows, f"Top {k} events by {sort_by}", title), fontsize=10)
-    fig.tight_layout()
+    _add_note(fig, notes, width)
     return fig
+
+
+def _add_note(fig: Figure, notes: list[str], width: float) -> None:
+    """Lay the figure out, with ``notes`` (wrapped to the figure's width) under the panels."""
+    if not notes:
+        fig.tight_layout()
+        return
+    text = "\n".join(textwrap.fill(f"Note: {n}", width=int(width * 17), subsequent_indent="  ") for n in notes)
+    inches = 0.12 * (text.count("\n") + 1) + 0.06
+    w, h = fig.get_size_inches()
+    fig.set_size_inches(w, h + inches)
+    fig.text(0.01, 0.01, text, ha="left", va="bottom", fontsize=7, color="#444444")
+    fig.tight_layout(rect=(0, inches / (h + inches), 1, 1))
 
 
 def neg_log10_p(rows: pd.DataFrame, p: Literal["auto", "chi2", "fisher"] = "auto") -> tuple[np.ndarray, str]:
