@@ -6,9 +6,12 @@ Starts ``pvsignal serve`` as a subprocess (the server and the clients do not sha
 times its first page (the scored pairs read or computed), collects drug-page and
 event-page URLs from the app itself (the most-scored drugs, each drug's top events),
 then runs ``--clients`` concurrent httpx clients for ``--seconds`` on drug pages, and
-again on event pages. A URL's first request (cold: the event's analyses run) is reported
-apart from repeats (served from the per-lake cache). Prints a Markdown table for
-BENCHMARKS.md with the load average; exits 1 on any error response.
+again on event pages. A URL's first request is reported apart from repeats (served from
+the per-lake cache). Then, on drugs those phases never opened, the browse phase times an
+event page's five panels cold (requested at once, as the page does): after the drug's page
+was opened ``--think`` seconds before (its slice built meanwhile), and from a permalink
+(the slice built on demand). Prints Markdown tables for BENCHMARKS.md with the load
+average; exits 1 on any error response.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ import subprocess
 import sys
 import time
 from html import unescape
+from urllib.parse import urlencode
 
 import httpx
 
@@ -50,24 +54,65 @@ def _urls(base: str, drugs: int, events: int) -> tuple[list[tuple[str, str]], li
     return [("drug", u) for u in drug_urls], [("event", u) for u in event_urls]
 
 
+def _fresh_pairs(base: str, skip: int, k: int) -> list[tuple[str, str]]:
+    """One pair each of the ``k`` drugs after the first ``skip`` on the home page (drugs the load
+    phases never open), its most-reported event, read from the signals export (the drug page
+    itself would start building the drug's slice)."""
+    import csv
+    import io
+
+    home = httpx.get(base + "/", timeout=600).text
+    drugs = [unescape(d) for d in re.findall(r'<li><a href="/drug\?drug=([^"]+)"', home)][skip:skip + k]
+    out = []
+    for d in drugs:
+        from urllib.parse import unquote_plus
+
+        name = unquote_plus(d)
+        rows = list(csv.DictReader(io.StringIO(httpx.get(base + "/drug/export?" + urlencode({"drug": name}),
+                                                         timeout=600).text)))
+        top = max(rows, key=lambda r: (float(r["n"]), r["event"]))
+        out.append(("event", "/event?" + urlencode({"drug": name, "event": top["event"], "level": "pt"})))
+    return out
+
+
 PANELS = ("cases", "onset", "listing", "interactions", "trend")
 
 
-def _panels(base: str, urls: list[tuple[str, str]]) -> list[tuple[str, list[float]]]:
-    """Seconds of each panel of these event pages, requested one after another."""
+def _panels(base: str, query: str) -> list[float]:
+    """Seconds of each panel of one event page (query string), requested at once as the page's
+    script does; each timed from the common start to its own answer."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    def one(p: str) -> float:
+        r = httpx.get(f"{base}/event/panel?{query}&panel={p}", headers={"X-Panel": "1"}, timeout=3600)
+        if r.status_code >= 400:
+            print(f"panel {p} of {query}: {r.status_code}", file=sys.stderr)
+        return time.perf_counter() - t0
+
+    t0 = time.perf_counter()
+    with ThreadPoolExecutor(len(PANELS)) as pool:
+        return list(pool.map(one, PANELS))
+
+
+def _browse(base: str, urls: list[tuple[str, str]], think: float) -> list[tuple[str, str, list[float]]]:
+    """The issue's path, on drugs the load phases did not touch: for each pair, its drug page,
+    ``think`` seconds (reading it, sorting, choosing an event), then the event page and its
+    panels at once; and, for another pair, the event page opened cold from a permalink."""
     from urllib.parse import parse_qs, urlsplit
 
     out = []
-    for _, u in urls:
-        q = parse_qs(urlsplit(u).query)
-        secs = []
-        for p in PANELS:
-            t0 = time.perf_counter()
-            r = httpx.get(f"{base}/event/panel?{urlsplit(u).query}&panel={p}", headers={"X-Panel": "1"}, timeout=3600)
-            secs.append(time.perf_counter() - t0)
-            if r.status_code >= 400:
-                print(f"panel {p} of {u}: {r.status_code}", file=sys.stderr)
-        out.append((f"{q['drug'][0]} – {q['event'][0]}", secs))
+    for i, (_, u) in enumerate(urls):
+        query = urlsplit(u).query
+        q = parse_qs(query)
+        label = f"{q['drug'][0]} – {q['event'][0]}"
+        if i % 2 == 0:
+            httpx.get(base + "/drug?" + urlencode({"drug": q["drug"][0]}), timeout=600)
+            time.sleep(think)
+            how = f"after its drug page (+{think:.0f} s)"
+        else:
+            how = "permalink, drug never opened"
+        httpx.get(base + u, timeout=600)
+        out.append((label, how, _panels(base, query)))
     return out
 
 
@@ -78,7 +123,8 @@ def main() -> None:
     ap.add_argument("--seconds", type=float, default=30.0)
     ap.add_argument("--drugs", type=int, default=30, help="distinct drug pages")
     ap.add_argument("--events", type=int, default=4, help="event pages per drug")
-    ap.add_argument("--panels", type=int, default=3, help="event pages whose panels are timed cold, one at a time")
+    ap.add_argument("--panels", type=int, default=4, help="event pages whose panels are timed cold (browse phase)")
+    ap.add_argument("--think", type=float, default=10.0, help="seconds between a drug page and its event page")
     args = ap.parse_args()
 
     port = free_port()
@@ -88,6 +134,7 @@ def main() -> None:
     try:
         first = _wait(base, proc, 3600)
         drug_urls, event_urls = _urls(base, args.drugs, args.events)
+        fresh = _fresh_pairs(base, args.drugs, args.panels)
         rows = []
         errors = []
         for name, urls in (("drug pages", drug_urls), ("event pages", event_urls)):
@@ -95,7 +142,7 @@ def main() -> None:
             errors += res.errors
             for kind, s in sorted(res.summary().items()):
                 rows.append((name, kind, s))
-        panels = _panels(base, event_urls[:: max(1, len(event_urls) // max(args.panels, 1))][: args.panels])
+        panels = _browse(base, fresh, args.think)
         load = os.getloadavg()
     finally:
         proc.terminate()
@@ -107,10 +154,10 @@ def main() -> None:
     for name, kind, s in rows:
         print(f"| {name} | {kind} | {s['requests']} | {s['p50_ms']:.0f} | {s['p95_ms']:.0f} | {s['per_s']:.1f} |")
     if panels:
-        print("\nEvent-page panels, cold (first request, one client; later requests are cached):\n")
-        print("| pair | " + " | ".join(PANELS) + " |\n|---|" + "---:|" * len(PANELS))
-        for pair, secs in panels:
-            print(f"| {pair} | " + " | ".join(f"{x:.1f} s" for x in secs) + " |")
+        print("\nEvent-page panels, cold (first request; all five at once, as the page asks; cached afterwards):\n")
+        print("| pair | opened | " + " | ".join(PANELS) + " | all |\n|---|---|" + "---:|" * (len(PANELS) + 1))
+        for pair, how, secs in panels:
+            print(f"| {pair} | {how} | " + " | ".join(f"{x:.2f} s" for x in secs) + f" | {max(secs):.2f} s |")
     if errors:
         print("\nerrors:", *errors[:20], sep="\n  ")
         sys.exit(1)

@@ -58,6 +58,18 @@ def _on_cases(fn, label: str, lake: Any, *args, roles: str | None = None, meddra
         return fn(con, *args, **({"roles": roles} if roles is not None else {}), **kwargs)
 
 
+def drug_slice(drug: str, *, lake: Any = DEFAULT_LAKE, drop_probable_duplicates: bool = False):
+    """The cases of ingredient ``drug`` as a lake of their own: an in-memory DuckDB connection
+    whose prepared views hold only the rows of the cases reporting it (any role). ``cases``,
+    ``onset``, ``case_listing`` and ``co_reported_perpetrators`` of the drug, given it as
+    ``lake``, return what they return on the whole lake, much faster on a big one; see
+    :mod:`pvsignal.analysis.slices` (which definitions it covers). Close it when done."""
+    from pvsignal.analysis.slices import drug_slice as _slice
+
+    with _opened(lake, drop_probable_duplicates) as con:
+        return _slice(con, drug)
+
+
 def cases(drug: str, event: str | None = None, *, lake: Any = DEFAULT_LAKE, definition=None, **kwargs):
     """Case characterisation of a drug (or pair) under ``definition`` (:func:`case_definition`); see
     :func:`pvsignal.analysis.cases.case_series` (and :func:`_on_cases` for ``lake``, ``roles``, ``engine`` …)."""

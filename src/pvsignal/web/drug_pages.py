@@ -13,6 +13,7 @@ from pvsignal.suggest import close_matches
 import pvsignal.web.figures as figures
 import pvsignal.web.params as params
 from pvsignal.web.render import HEADERS, download, error_page, page
+from pvsignal.web.slices import slices
 from pvsignal.web.tables import table
 
 #: columns shown first on the drug page (every other column of ``pvsignal signals`` follows)
@@ -101,6 +102,7 @@ def drug(request: Request):
     state = request.app.state.lake
     name = resolve(state, request.query_params.get("drug"))
     query = _query(request, state, state.scored())
+    slices(state).warm(name)  # its event pages' case panels will read the drug's slice
     body = state.cached(("page", name, query), lambda: _drug_page(request, state, name, query).body)
     return HTMLResponse(body, headers=HEADERS)
 

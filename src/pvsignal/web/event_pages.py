@@ -20,12 +20,15 @@ import pvsignal.web.figures as figures
 import pvsignal.web.params as params
 from pvsignal.web.drug_pages import resolve
 from pvsignal.web.render import HEADERS, download, error_page, page
+from pvsignal.web.slices import slices
 from pvsignal.web.tables import key_values, table
 
 #: rows of the line listing shown on the page (the export has every row)
 LISTING_ROWS = 200
 #: co-reported perpetrators whose interaction signals the panel computes
 PERPETRATORS = 3
+#: panels computed on the drug's slice (its cases only; ``interactions`` in part)
+SLICED = ("cases", "onset", "listing")
 CASE_TABLES = ("sex", "age_group", "seriousness", "outcomes", "reporter_country", "report_type", "receipt_year")
 
 
@@ -67,13 +70,15 @@ def analysis(state, kind: str, drug: str, event: str, level: str):
             return api.onset(drug, event, lake=cur, **_opts(state, level))
         if kind == "listing":
             return api.case_listing(drug, event, lake=cur, **_opts(state, level))
-        if kind == "interactions":
-            return _interaction_signals(cur, drug, event)
         # every event of the drug, then this one: the analysis splits event names on commas
         return _only(api.signals_over_time(drug, None, lake=cur), event)
 
     def compute():
         try:
+            if kind == "interactions":
+                return _interaction_signals(state, drug, event), None
+            if kind in SLICED:  # the drug's cases only: its slice (web.slices)
+                return slices(state).run(drug, run), None
             return state.with_cursor(run), None
         except PvsignalError as exc:
             return None, str(exc)
@@ -88,19 +93,23 @@ def _only(res, event: str):
     return res
 
 
-def _interaction_signals(cur, drug: str, event: str):
-    """Co-reported perpetrators (by drug) and Ω / stratified ROR of the pair with the top few."""
+def _interaction_signals(state, drug: str, event: str):
+    """Co-reported perpetrators (by drug; from the drug's slice) and Ω / stratified ROR of the
+    pair with the top few (on the lake: Ω's strata need every case)."""
     import pandas as pd
 
-    co = api.co_reported_perpetrators(drug, lake=cur)
-    parts = []
-    for perp in co.by_drug["ingredient"].head(PERPETRATORS):
-        try:
-            parts.append(api.interaction_signals(drug, perp, [event], lake=cur))
-        except PvsignalError:
-            continue  # e.g. the event never co-occurs with this perpetrator
-    signals = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
-    return {"co": co, "signals": signals}
+    co = slices(state).run(drug, lambda cur: api.co_reported_perpetrators(drug, lake=cur))
+
+    def signals(cur):
+        parts = []
+        for perp in co.by_drug["ingredient"].head(PERPETRATORS):
+            try:
+                parts.append(api.interaction_signals(drug, perp, [event], lake=cur))
+            except PvsignalError:
+                continue  # e.g. the event never co-occurs with this perpetrator
+        return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
+
+    return {"co": co, "signals": state.with_cursor(signals)}
 
 
 def _links(drug: str, event: str, level: str) -> dict[str, str]:

@@ -1,0 +1,112 @@
+"""Drug slices for the event page's case panels: built once per drug, in the background as its page opens.
+
+A pair's case series, time to onset, line listing and co-reported perpetrators read only
+the drug's cases. On a 20 M-report lake each of their queries scans whole tables (seconds
+a panel); on the drug's slice (:func:`pvsignal.api.drug_slice`: those cases' rows in an
+in-memory DuckDB database) the same analyses answer in tens of milliseconds with the same
+result. The drug page asks for its drug's slice (:meth:`Slices.warm`), so by the time a
+user opens one of its events the panels read the slice; a panel of a drug whose slice is
+still being built waits for it.
+
+Builds run one at a time (on two cores, parallel builds only slow each other). At most
+:data:`KEEP` slices are kept (least recently used dropped) and a drug with more than
+:data:`MAX_CASES` cases gets none: its panels run on the lake. The :class:`Slices` object
+lives in the lake state's cache, so a new manifest (an ingest, an update) drops every slice.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import Any
+
+from pvsignal import api
+
+log = logging.getLogger("pvsignal.web")
+
+#: slices kept per lake (the least recently used is closed first)
+KEEP = 6
+#: drugs with more cases (suspect roles, from the scored pairs) than this get no slice: a
+#: slice holds every row of the drug's cases, ≈ 10 rows per case over the seven views
+MAX_CASES = 400_000
+
+
+class Slices:
+    """The slices of one lake state (its current manifest)."""
+
+    def __init__(self, state: Any, *, keep: int = KEEP, max_cases: int = MAX_CASES) -> None:
+        self.state, self.keep, self.max_cases = state, keep, max_cases
+        self._lock = threading.Lock()
+        self._slices: OrderedDict[str, Future] = OrderedDict()
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="pvsignal-slice")
+        self.built: dict[str, float] = {}  # drug → seconds its build took
+
+    def cases_of(self, drug: str) -> int:
+        """Cases of ``drug`` in the scored pairs (a + b of any of its rows: n of the drug), 0 if unscored."""
+        scored = self.state.scored()
+        if drug not in scored.rows:
+            return 0
+        row = scored.table.iloc[scored.rows[drug][0]]
+        return int(row["a"] + row["b"])
+
+    def sliced(self, drug: str) -> bool:
+        """Whether ``drug``'s panels read a slice (scored, and not over :attr:`max_cases`)."""
+        return 0 < self.cases_of(drug) <= self.max_cases
+
+    def warm(self, drug: str) -> None:
+        """Start building ``drug``'s slice unless it is built, being built, not sliced, or another
+        build is under way (a burst of drug pages — a crawler, a load test — queues no backlog of
+        builds: a panel that needs a slice asks for it itself)."""
+        with self._lock:
+            busy = any(not f.done() for f in self._slices.values())
+        if not busy and self.sliced(drug):
+            self._future(drug)
+
+    def _future(self, drug: str) -> Future:
+        with self._lock:
+            fut = self._slices.get(drug)
+            if fut is None:
+                fut = self._slices[drug] = self._pool.submit(self._build, drug)
+                self._evict()
+            self._slices.move_to_end(drug)
+            return fut
+
+    def _build(self, drug: str):
+        t0 = time.perf_counter()
+        con = self.state.with_cursor(lambda cur: api.drug_slice(drug, lake=cur))
+        self.built[drug] = time.perf_counter() - t0
+        log.info("slice of %s built in %.1f s", drug, self.built[drug])
+        return con
+
+    def _evict(self) -> None:
+        while len(self._slices) > self.keep:
+            old_drug, old = next(iter(self._slices.items()))
+            if not old.done():
+                break  # never drop a slice being built (its waiters hold it)
+            del self._slices[old_drug]
+            if old.exception() is None:
+                old.result().close()
+
+    def run(self, drug: str, fn: Callable[[Any], Any]) -> Any:
+        """``fn(source)`` on a cursor of ``drug``'s slice (waiting for its build), or on the lake
+        when the drug gets no slice."""
+        if not self.sliced(drug):
+            return self.state.with_cursor(fn)
+        con = self._future(drug).result()
+        try:
+            cur = con.cursor()
+        except Exception:  # noqa: BLE001 — evicted and closed between the lookup and here: use the lake
+            return self.state.with_cursor(fn)
+        try:
+            return fn(cur)
+        finally:
+            cur.close()
+
+
+def slices(state: Any) -> Slices:
+    """The :class:`Slices` of ``state``'s current manifest (made on first use)."""
+    return state.cached(("keep", "slices"), lambda: Slices(state), keep=True)
