@@ -54,15 +54,15 @@ def _urls(base: str, drugs: int, events: int) -> tuple[list[tuple[str, str]], li
     return [("drug", u) for u in drug_urls], [("event", u) for u in event_urls]
 
 
-def _fresh_pairs(base: str, skip: int, k: int) -> list[tuple[str, str]]:
-    """One pair each of the ``k`` drugs after the first ``skip`` on the home page (drugs the load
-    phases never open), its most-reported event, read from the signals export (the drug page
-    itself would start building the drug's slice)."""
+def _fresh_pairs(base: str, k: int) -> list[tuple[str, str]]:
+    """One pair each of the last ``k`` drugs of the home page's list (the load phases leave them
+    out), its most-reported event, read from the signals export (the drug page itself would
+    start building the drug's slice)."""
     import csv
     import io
 
     home = httpx.get(base + "/", timeout=600).text
-    drugs = [unescape(d) for d in re.findall(r'<li><a href="/drug\?drug=([^"]+)"', home)][skip:skip + k]
+    drugs = [unescape(d) for d in re.findall(r'<li><a href="/drug\?drug=([^"]+)"', home)][-k:] if k else []
     out = []
     for d in drugs:
         from urllib.parse import unquote_plus
@@ -133,8 +133,8 @@ def main() -> None:
                             stdout=subprocess.DEVNULL)
     try:
         first = _wait(base, proc, 3600)
-        drug_urls, event_urls = _urls(base, args.drugs, args.events)
-        fresh = _fresh_pairs(base, args.drugs, args.panels)
+        fresh = _fresh_pairs(base, args.panels)  # the home page lists 30 drugs: the last few kept fresh
+        drug_urls, event_urls = _urls(base, min(args.drugs, 30 - args.panels), args.events)
         rows = []
         errors = []
         for name, urls in (("drug pages", drug_urls), ("event pages", event_urls)):

@@ -86,3 +86,25 @@ def test_least_recently_used_slices_are_closed(web_app, scored):
             assert "closed" in str(exc).lower()
     finally:
         sl.keep = old
+
+
+def test_only_the_latest_warm_up_waits_in_the_queue(web_app, scored):
+    """A burst of drug pages queues no backlog: of the warm-ups not started, only the last is kept;
+    a slice a panel waits for is never dropped."""
+    import threading
+
+    from pvsignal.web.slices import Slices
+
+    gate = threading.Event()
+    sl = Slices(web_app.state.lake)
+    sl._build = lambda drug: (gate.wait(60), drug)[1]  # a build that waits for the test
+    a, b, c, d = [str(x) for x in scored["drug"].value_counts().index[:4]]
+    sl.warm(a)  # running (blocked)
+    sl.warm(b)  # queued
+    sl.warm(c)  # replaces b
+    assert list(sl._slices) == [a, c]
+    wanted = sl._future(c, wanted=True)  # a panel waits for c
+    sl.warm(d)  # c is wanted: kept
+    assert list(sl._slices) == [a, c, d]
+    gate.set()
+    assert wanted.result(timeout=60) == c and sl._slices[d].result(timeout=60) == d

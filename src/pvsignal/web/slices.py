@@ -8,7 +8,8 @@ result. The drug page asks for its drug's slice (:meth:`Slices.warm`), so by the
 user opens one of its events the panels read the slice; a panel of a drug whose slice is
 still being built waits for it.
 
-Builds run one at a time (on two cores, parallel builds only slow each other). At most
+Builds run one at a time (on two cores, parallel builds only slow each other); of the
+warm-ups only the latest waits in the queue. At most
 :data:`KEEP` slices are kept (least recently used dropped) and a drug with more than
 :data:`MAX_CASES` cases gets none: its panels run on the lake. The :class:`Slices` object
 lives in the lake state's cache, so a new manifest (an ingest, an update) drops every slice.
@@ -44,6 +45,7 @@ class Slices:
         self._slices: OrderedDict[str, Future] = OrderedDict()
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="pvsignal-slice")
         self.built: dict[str, float] = {}  # drug → seconds its build took
+        self._warm_only: set[str] = set()  # queued by warm(), no panel waiting for them yet
 
     def cases_of(self, drug: str) -> int:
         """Cases of ``drug`` in the scored pairs (a + b of any of its rows: n of the drug), 0 if unscored."""
@@ -58,16 +60,24 @@ class Slices:
         return 0 < self.cases_of(drug) <= self.max_cases
 
     def warm(self, drug: str) -> None:
-        """Start building ``drug``'s slice unless it is built, being built, not sliced, or another
-        build is under way (a burst of drug pages — a crawler, a load test — queues no backlog of
-        builds: a panel that needs a slice asks for it itself)."""
+        """Queue ``drug``'s slice (unless built, queued or not sliced). Only the latest warm-up
+        waits in the queue: an older one that has not started and no panel waits for is
+        dropped, so a burst of drug pages (a crawler, a load test) leaves no backlog."""
+        if not self.sliced(drug):
+            return
         with self._lock:
-            busy = any(not f.done() for f in self._slices.values())
-        if not busy and self.sliced(drug):
-            self._future(drug)
+            for other in [d for d in self._warm_only if d != drug]:
+                if self._slices[other].cancel():
+                    del self._slices[other]
+                self._warm_only.discard(other)
+            if drug not in self._slices:
+                self._warm_only.add(drug)
+        self._future(drug)
 
-    def _future(self, drug: str) -> Future:
+    def _future(self, drug: str, *, wanted: bool = False) -> Future:
         with self._lock:
+            if wanted:
+                self._warm_only.discard(drug)
             fut = self._slices.get(drug)
             if fut is None:
                 fut = self._slices[drug] = self._pool.submit(self._build, drug)
@@ -88,7 +98,8 @@ class Slices:
             if not old.done():
                 break  # never drop a slice being built (its waiters hold it)
             del self._slices[old_drug]
-            if old.exception() is None:
+            self._warm_only.discard(old_drug)
+            if not old.cancelled() and old.exception() is None:
                 old.result().close()
 
     def run(self, drug: str, fn: Callable[[Any], Any]) -> Any:
@@ -96,7 +107,7 @@ class Slices:
         when the drug gets no slice."""
         if not self.sliced(drug):
             return self.state.with_cursor(fn)
-        con = self._future(drug).result()
+        con = self._future(drug, wanted=True).result()
         try:
             cur = con.cursor()
         except Exception:  # noqa: BLE001 — evicted and closed between the lookup and here: use the lake
