@@ -26,6 +26,7 @@ from pvsignal.analysis.interactions import (
     omega,
     stratified_ror,
 )
+from pvsignal.analysis.population import CaseDefinition
 from pvsignal.errors import ConfigError, UnknownNameError
 
 # PVomega tests/testthat/fixtures/omega_validation_data.csv (commit 6fdb254):
@@ -355,3 +356,54 @@ def test_co_reported_perpetrators_by_drug_and_class(tmp_path):
     assert bc == {"strong CYP3A4 inhibitor": 2, "P-gp inhibitor": 2, "moderate CYP3A4 inhibitor": 1}
     only = co_reported_perpetrators(con, "voclosporin", classes="strong-cyp3a4-inhibitor", perpetrator_roles="PS,SS,I")
     assert only.by_class.to_dict("records") == [{"class": "strong CYP3A4 inhibitor", "n_cases": 1, "pct": 20.0}]
+
+
+# --------------------------------------------------------------------------- case sets = full pass
+@pytest.mark.parametrize("perpetrator, kwargs", [
+    ("strong-cyp3a4-inhibitor", {}), ("cyp3a4-inhibitor", {"roles": "PS,SS,C,I"}),
+    ("pgp-inhibitor", {"definition": CaseDefinition(roles="interacting", sex="F")}),
+    ("nizoral", {"perpetrator_roles": "all"}),
+])
+def test_few_named_events_by_case_sets_equal_the_full_pass(planted_con, perpetrator, kwargs):
+    """interaction_counts of named events (the case-set path, interaction_cells) equals the rows of
+    the same events from the every-event pass, cell by cell, sizes included."""
+    full = interaction_counts(planted_con, "voclosporin", perpetrator, **kwargs)
+    events = list(full.sort_values(["n111", "event"], ascending=[False, True])["event"].head(5))
+    events += ["TREMOR", "HEADACHE"]
+    named = interaction_counts(planted_con, "voclosporin", perpetrator, events, **kwargs)
+    want = full.set_index("event").reindex(events).reset_index()
+    pd.testing.assert_frame_equal(named.reset_index(drop=True), want.astype(named.dtypes.to_dict()),
+                                  check_like=False)
+    assert named["n111"].sum() > 0 and (named["n00_"] > 0).all()
+
+
+def test_few_named_events_on_real_faers(shared_dir, tmp_path):
+    """The same equality on the real 2020Q3 head: its most reported drug against its most co-reported one."""
+    from pvsignal import api
+
+    lake = tmp_path / "lake"
+    api.ingest([shared_dir / "data/faers-samples/faers_2020q3_head"], lake=lake, allow_partial=True)
+    con = api.connect(lake)
+    top = con.execute("SELECT ingredient FROM case_drugs WHERE role_cod IN ('PS','SS','I') AND ingredient IS NOT NULL "
+                      "GROUP BY 1 ORDER BY count(DISTINCT caseid) DESC, 1 LIMIT 2").fetchall()
+    drug, other = top[0][0], top[1][0]
+    full = interaction_counts(con, drug, other, perpetrator_roles="all")
+    events = list(full.sort_values(["n011", "event"], ascending=[False, True])["event"].head(8))
+    named = interaction_counts(con, drug, other, events, perpetrator_roles="all")
+    pd.testing.assert_frame_equal(named, full.set_index("event").reindex(events).reset_index().astype(
+        named.dtypes.to_dict()))
+    assert named["n011"].sum() > 0
+    con.close()
+
+
+def test_several_perpetrators_in_one_pass_equal_each_alone(planted_con):
+    from pvsignal.analysis.interactions import interaction_signals
+
+    perps, events = ["nizoral", "strong-cyp3a4-inhibitor", "pgp-inhibitor"], ["TREMOR", "HEADACHE", "NAUSEA"]
+    both = interaction_signals(planted_con, "voclosporin", perps, events)
+    alone = pd.concat([interaction_signals(planted_con, "voclosporin", p, events) for p in perps], ignore_index=True)
+    key = ["perpetrator", "event"]
+    pd.testing.assert_frame_equal(both.sort_values(key).reset_index(drop=True),
+                                  alone.sort_values(key).reset_index(drop=True))
+    assert len(both) == 9 and both.attrs["perpetrator"] == [a for a in both.attrs["perpetrator"]]
+    assert list(both["omega_lower"].dropna()) == sorted(both["omega_lower"].dropna(), reverse=True)

@@ -54,19 +54,18 @@ def test_sliced_panels_equal_the_lakes(client, web_app, scored, web_lake):
 
 
 def test_a_drug_over_the_cap_is_served_from_the_lake(web_app, scored):
+    from pvsignal.web.slices import Slices
+
     state = web_app.state.lake
-    sl = slices(state)
     drug, _ = _pair(scored, 3)
-    old = sl.max_cases
-    try:
-        sl.max_cases = sl.cases_of(drug) - 1
-        assert not sl.sliced(drug)
-        sl.warm(drug)
-        assert drug not in sl._slices
-        assert sl.run(drug, lambda cur: cur.execute("SELECT count(*) FROM case_drugs").fetchall()[0][0]) \
-            == state.with_cursor(lambda cur: cur.execute("SELECT count(*) FROM case_drugs").fetchall()[0][0])
-    finally:
-        sl.max_cases = old
+    sl = Slices(state)
+    sl.max_cases = sl.cases_of(drug) - 1
+    assert not sl.sliced(drug)
+    sl.warm(drug)
+    assert drug not in sl._slices
+    assert sl.run(drug, lambda cur: cur.execute("SELECT count(*) FROM case_drugs").fetchall()[0][0]) \
+        == state.with_cursor(lambda cur: cur.execute("SELECT count(*) FROM case_drugs").fetchall()[0][0])
+    assert not sl._slices
 
 
 def test_least_recently_used_slices_are_closed(web_app, scored):

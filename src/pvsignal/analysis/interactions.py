@@ -28,6 +28,7 @@ import numpy as np
 import pandas as pd
 
 from pvsignal.analysis.backends import distinct_values
+from pvsignal.analysis.interaction_cells import FEW_EVENTS, few_event_cells
 from pvsignal.analysis.population import (
     ROLE_SETS, UNSET, CaseDefinition, Population, case_population, role_codes, with_shortcuts,
 )
@@ -159,11 +160,21 @@ def interaction_counts(
     row. Names in the store resolve through the knowledge synonyms and salt forms.
 
     ``events``: one PT, a list, or None for every PT (then ``min_n111`` drops triples with
-    fewer co-exposed cases). All cells come from one engine query. Returns a DataFrame
+    fewer co-exposed cases). All cells come from one engine query (up to
+    :data:`~pvsignal.analysis.interaction_cells.FEW_EVENTS` named events: three, by case sets). Returns a DataFrame
     with columns ``event`` and :data:`STRATA_COLUMNS` (a requested event reported in the
     lake but not in the population gets event counts of 0), with ``attrs`` recording drug,
     perpetrator, roles and the case definition.
     """
+    return _counts(con, drug, [perpetrator], events, definition=definition, roles=roles,
+                   perpetrator_roles=perpetrator_roles, min_n111=min_n111, knowledge=knowledge,
+                   drop_probable_duplicates=drop_probable_duplicates)[0]
+
+
+def _counts(con: Any, drug: str, perpetrators: Sequence[str], events: Sequence[str] | str | None, *,
+            definition: CaseDefinition | None, roles: Any, perpetrator_roles: Any, min_n111: int, knowledge: Any,
+            drop_probable_duplicates: bool | None) -> list[pd.DataFrame]:
+    """:func:`interaction_counts` of each perpetrator (a few named events: all in one set pass)."""
     pop = _population(con, definition, roles, drop_probable_duplicates)
     ib = pop.backend
     kn = _knowledge(knowledge)
@@ -171,7 +182,7 @@ def interaction_counts(
     y_roles = list(role_codes(perpetrator_roles)) if perpetrator_roles is not None else x_roles
     names = distinct_values(ib.table("case_drugs"), "ingredient")
     ingredient, x_names = _drug_names(kn, names, drug)
-    perp = _perpetrator(kn, names, perpetrator, exclude=ingredient)
+    perps = [_perpetrator(kn, names, p, exclude=ingredient) for p in perpetrators]
     if isinstance(events, str):
         events = [events]
     wanted = [e.strip().upper() for e in events] if events is not None else None
@@ -180,25 +191,38 @@ def interaction_counts(
         known = set(distinct_values(r.filter(r.pt.isin(wanted)), "pt"))
         if set(wanted) - known:
             _unknown_events(ib, [e for e in wanted if e not in known])
-    res = _cell_counts(pop, x_names, list(perp.raw_names), x_roles, y_roles, wanted, min_n111).execute()
     cells = ["n111", "n101", "n011", "n001"]
+    if wanted is not None and len(wanted) <= FEW_EVENTS:  # a few named events: by case sets
+        frames = few_event_cells(pop, x_names, [p.raw_names for p in perps], x_roles, y_roles, wanted)
+        for df in frames:
+            df.loc[df["n111"] < int(min_n111), cells] = 0  # as the full pass: such events count 0
+    else:
+        frames = [_full_pass(pop, x_names, p, x_roles, y_roles, wanted, min_n111) for p in perps]
+    for df, perp in zip(frames, perps):
+        df.attrs.update(
+            drug=ingredient, perpetrator=perp.label, perpetrator_ingredients=list(perp.ingredients),
+            roles=x_roles, perpetrator_roles=y_roles, case_definition=pop.definition.to_dict(),
+        )
+    return [df.reset_index(drop=True) for df in frames]
+
+
+def _full_pass(pop: Population, x_names: list[str], perp: Perpetrator, x_roles: list[str], y_roles: list[str],
+               wanted: list[str] | None, min_n111: int) -> pd.DataFrame:
+    """The cells of every event (or of ``wanted``) from one engine query (:func:`_cell_counts`)."""
+    cells = ["n111", "n101", "n011", "n001"]
+    res = _cell_counts(pop, x_names, list(perp.raw_names), x_roles, y_roles, wanted, min_n111).execute()
     size = res.loc[res["sizes"].astype(bool), cells]
     sizes = dict(zip(["n11_", "n10_", "n01_", "n00_"], size.iloc[0] if len(size) else [0] * 4))
     df = res.loc[~res["sizes"].astype(bool) & res["event"].notna(), ["event", *cells]].sort_values("event")
     if wanted is not None:
         df = df.set_index("event").reindex(wanted).fillna(0).rename_axis("event").reset_index()
-    df = df.assign(**sizes)[["event", *STRATA_COLUMNS]].astype({c: "int64" for c in STRATA_COLUMNS})
-    df.attrs.update(
-        drug=ingredient, perpetrator=perp.label, perpetrator_ingredients=list(perp.ingredients),
-        roles=x_roles, perpetrator_roles=y_roles, case_definition=pop.definition.to_dict(),
-    )
-    return df.reset_index(drop=True)
+    return df.assign(**sizes)[["event", *STRATA_COLUMNS]].astype({c: "int64" for c in STRATA_COLUMNS})
 
 
 def interaction_signals(
     con: Any,
     drug: str,
-    perpetrator: str,
+    perpetrator: str | Sequence[str],
     events: Sequence[str] | str | None = None,
     *,
     definition: CaseDefinition | None = None,
@@ -212,29 +236,37 @@ def interaction_signals(
 ) -> pd.DataFrame:
     """Ω (with its exact interval) and the stratified ROR for (drug, perpetrator, event) triples.
 
-    Counts from :func:`interaction_counts` (same arguments), statistics from :func:`omega`
+    ``perpetrator``: one (see :func:`interaction_counts`) or a list, whose rows are stacked
+    (with a few named events all are counted in one pass). Counts from
+    :func:`interaction_counts` (same arguments), statistics from :func:`omega`
     and :func:`stratified_ror` over all triples at once. One row per event, sorted by
     ``omega_lower`` (Ω025 at level 0.95) descending; ``signal`` is ``omega_lower > 0``.
     Columns also record the case definition: ``drug``, ``perpetrator``, ``roles``,
     ``perpetrator_roles``, ``alpha``, ``level``.
     """
-    counts = interaction_counts(
-        con, drug, perpetrator, events, definition=definition, roles=roles, perpetrator_roles=perpetrator_roles,
-        min_n111=min_n111, knowledge=knowledge, drop_probable_duplicates=drop_probable_duplicates,
-    )
-    cells = [counts[c].to_numpy() for c in STRATA_COLUMNS]
-    om = omega(*cells, alpha=alpha, level=level).drop(columns=["n111"])
-    rr = stratified_ror(*cells, level=level)
-    out = pd.concat([counts.reset_index(drop=True), om, rr], axis=1)
-    out["signal"] = out["omega_lower"] > 0
-    a = counts.attrs
-    out.insert(0, "perpetrator", a["perpetrator"])
-    out.insert(0, "drug", a["drug"])
-    out["roles"] = ",".join(a["roles"])
-    out["perpetrator_roles"] = ",".join(a["perpetrator_roles"])
-    out["alpha"], out["level"] = alpha, level
+    many = not isinstance(perpetrator, str)
+    frames = _counts(con, drug, list(perpetrator) if many else [perpetrator], events, definition=definition,
+                     roles=roles, perpetrator_roles=perpetrator_roles, min_n111=min_n111, knowledge=knowledge,
+                     drop_probable_duplicates=drop_probable_duplicates)
+    outs = []
+    for counts in frames:
+        cells = [counts[c].to_numpy() for c in STRATA_COLUMNS]
+        om = omega(*cells, alpha=alpha, level=level).drop(columns=["n111"])
+        rr = stratified_ror(*cells, level=level)
+        out = pd.concat([counts.reset_index(drop=True), om, rr], axis=1)
+        out["signal"] = out["omega_lower"] > 0
+        a = counts.attrs
+        out.insert(0, "perpetrator", a["perpetrator"])
+        out.insert(0, "drug", a["drug"])
+        out["roles"] = ",".join(a["roles"])
+        out["perpetrator_roles"] = ",".join(a["perpetrator_roles"])
+        out["alpha"], out["level"] = alpha, level
+        outs.append(out)
+    out = pd.concat(outs, ignore_index=True) if many else outs[0]
     out = out.sort_values(["omega_lower", "n111"], ascending=[False, False], na_position="last").reset_index(drop=True)
-    out.attrs.update(a)
+    out.attrs.update(frames[0].attrs)
+    if many:
+        out.attrs["perpetrator"] = [f.attrs["perpetrator"] for f in frames]
     return out
 
 

@@ -194,7 +194,7 @@ def interactions(drug: str, with_: list[str] | str, **kwargs):
     return check_interactions(drug, with_=with_, **kwargs)
 
 
-def interaction_signals(drug: str, perpetrator: str, events=None, *, lake: Any = DEFAULT_LAKE, definition=None,
+def interaction_signals(drug: str, perpetrator: "str | list[str]", events=None, *, lake: Any = DEFAULT_LAKE, definition=None,
                         engine: str = "duckdb", spark_master: str = "local[*]", **kwargs) -> "pd.DataFrame":
     """Ω and stratified ROR for (drug, perpetrator, event) under ``definition`` (default roles ``interacting``),
     on DuckDB or Spark; see :func:`pvsignal.analysis.interactions.interaction_signals`."""

@@ -101,13 +101,19 @@ def _interaction_signals(state, drug: str, event: str):
     co = slices(state).run(drug, lambda cur: api.co_reported_perpetrators(drug, lake=cur))
 
     def signals(cur):
-        parts = []
-        for perp in co.by_drug["ingredient"].head(PERPETRATORS):
-            try:
-                parts.append(api.interaction_signals(drug, perp, [event], lake=cur))
-            except PvsignalError:
-                continue  # e.g. the event never co-occurs with this perpetrator
-        return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
+        perps = list(co.by_drug["ingredient"].head(PERPETRATORS))
+        if not perps:
+            return pd.DataFrame()
+        try:  # every perpetrator in one pass over the case sets
+            return api.interaction_signals(drug, perps, [event], lake=cur)
+        except PvsignalError:  # one of them failed: the others, one at a time
+            parts = []
+            for perp in perps:
+                try:
+                    parts.append(api.interaction_signals(drug, perp, [event], lake=cur))
+                except PvsignalError:
+                    continue
+            return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
 
     return {"co": co, "signals": state.with_cursor(signals)}
 

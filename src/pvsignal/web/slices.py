@@ -67,23 +67,28 @@ class Slices:
             return
         with self._lock:
             for other in [d for d in self._warm_only if d != drug]:
-                if self._slices[other].cancel():
+                fut = self._slices.get(other)
+                if fut is not None and fut.cancel():
                     del self._slices[other]
                 self._warm_only.discard(other)
             if drug not in self._slices:
                 self._warm_only.add(drug)
-        self._future(drug)
+            self._get(drug)
 
     def _future(self, drug: str, *, wanted: bool = False) -> Future:
         with self._lock:
             if wanted:
                 self._warm_only.discard(drug)
-            fut = self._slices.get(drug)
-            if fut is None:
-                fut = self._slices[drug] = self._pool.submit(self._build, drug)
-                self._evict()
-            self._slices.move_to_end(drug)
-            return fut
+            return self._get(drug)
+
+    def _get(self, drug: str) -> Future:
+        """The build of ``drug`` (submitted if absent); the caller holds the lock."""
+        fut = self._slices.get(drug)
+        if fut is None:
+            fut = self._slices[drug] = self._pool.submit(self._build, drug)
+            self._evict()
+        self._slices.move_to_end(drug)
+        return fut
 
     def _build(self, drug: str):
         t0 = time.perf_counter()
