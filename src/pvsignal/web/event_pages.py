@@ -8,6 +8,7 @@ show (e.g. no case with dates for the onset) says why instead of failing the pag
 
 from __future__ import annotations
 
+import threading
 from urllib.parse import urlencode
 
 from starlette.requests import Request
@@ -27,8 +28,12 @@ from pvsignal.web.tables import key_values, table
 LISTING_ROWS = 200
 #: co-reported perpetrators whose interaction signals the panel computes
 PERPETRATORS = 3
-#: panels computed on the drug's slice (its cases only; ``interactions`` in part)
+#: panels computed on the drug's slice (its cases only; ``interactions`` in part); the page
+#: loads them first, the others (whole-lake scans) once they are in
 SLICED = ("cases", "onset", "listing")
+#: whole-lake analyses of the panels (Ω's strata, the signal over time) run one at a time:
+#: twenty clients opening event pages queue them instead of sharing the cores twenty ways
+LAKE_SCANS = threading.Semaphore(1)
 CASE_TABLES = ("sex", "age_group", "seriousness", "outcomes", "reporter_country", "report_type", "receipt_year")
 
 
@@ -79,7 +84,8 @@ def analysis(state, kind: str, drug: str, event: str, level: str):
                 return _interaction_signals(state, drug, event), None
             if kind in SLICED:  # the drug's cases only: its slice (web.slices)
                 return slices(state).run(drug, run), None
-            return state.with_cursor(run), None
+            with LAKE_SCANS:
+                return state.with_cursor(run), None
         except PvsignalError as exc:
             return None, str(exc)
 
@@ -115,7 +121,8 @@ def _interaction_signals(state, drug: str, event: str):
                     continue
             return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
 
-    return {"co": co, "signals": state.with_cursor(signals)}
+    with LAKE_SCANS:
+        return {"co": co, "signals": state.with_cursor(signals)}
 
 
 def _links(drug: str, event: str, level: str) -> dict[str, str]:
@@ -133,7 +140,7 @@ def event(request: Request):
     def render() -> bytes:
         stats = key_values({k: row[k] for k in row.index if k not in ("drug", "event")})
         return page(request, "event.html", drug=drug, event=ev, level=level, two={k: row[k] for k in "abcd"},
-                    links=_links(drug, ev, level), panels=PANELS, stats=stats).body
+                    links=_links(drug, ev, level), panels=PANELS, sliced=SLICED, stats=stats).body
 
     return HTMLResponse(state.cached(("page", drug, ev, level), render), headers=HEADERS)
 

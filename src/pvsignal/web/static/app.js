@@ -32,9 +32,11 @@
     box.addEventListener("keydown", function (e) { if (e.key === "Escape") { show([]); } });
   }
   // event page: each panel is computed on the server and inserted when ready (same-origin,
-  // server-escaped HTML); without script the panel's link opens it as a page
-  document.querySelectorAll("section[data-panel]").forEach(function (sec) {
-    fetch(sec.getAttribute("data-panel"), { headers: { "X-Panel": "1" } })
+  // server-escaped HTML); without script the panel's link opens it as a page. The panels
+  // read from the drug's own cases come first, together; those that scan the whole lake
+  // (data-after) once they are in, so they do not compete for the same cores
+  function load(sec) {
+    return fetch(sec.getAttribute("data-panel"), { headers: { "X-Panel": "1" } })
       .then(function (r) { return r.text().then(function (t) { return { ok: r.ok, text: t }; }); })
       .then(function (res) {
         var tpl = document.createElement("template");
@@ -43,6 +45,10 @@
         sec.setAttribute("data-loaded", res.ok ? "ok" : "error");
       })
       .catch(function () { sec.setAttribute("data-loaded", "error"); });
+  }
+  var first = Array.prototype.map.call(document.querySelectorAll("section[data-panel]:not([data-after])"), load);
+  Promise.all(first).then(function () {
+    document.querySelectorAll("section[data-panel][data-after]").forEach(load);
   });
   var filters = document.getElementById("filters");
   if (filters) {
