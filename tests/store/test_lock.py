@@ -218,6 +218,43 @@ def test_the_lock_is_reentrant_in_one_process_and_busy_for_another(tmp_path):
     assert issubclass(LakeBusy, Exception)
 
 
+def _hold_in_child(lake: Path) -> subprocess.Popen:
+    """A process holding ``lake``'s lock until its stdin closes (it prints "held" once it has it)."""
+    code = (f"import sys\nfrom pvsignal.store.lock import lake_lock\nwith lake_lock({str(lake)!r}, 'prepare'):\n"
+            "    print('held', flush=True)\n    sys.stdin.read()")
+    proc = subprocess.Popen([sys.executable, "-c", code], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    assert proc.stdout.readline().strip() == "held"
+    return proc
+
+
+@pytest.mark.parametrize("other_busy", [False, True])
+def test_a_hard_linked_copy_gets_a_lock_of_its_own(tmp_path, other_busy):
+    """``cp -al`` links ``.lock`` too: a writer of the copy must not wait for (or block) the
+    original's writers, and each keeps excluding its own second writer."""
+    a, b = tmp_path / "a", tmp_path / "b"
+    with lake_lock(a, "ingest"):
+        pass
+    b.mkdir()
+    os.link(a / LOCK, b / LOCK)  # what cp -al does
+    holder = _hold_in_child(a) if other_busy else None
+    try:
+        with lake_lock(b, "prepare"):
+            assert os.stat(b / LOCK).st_ino != os.stat(a / LOCK).st_ino
+            assert os.stat(b / LOCK).st_nlink == 1 and os.stat(a / LOCK).st_nlink == 1
+            other = subprocess.run(  # b's own second writer is still refused
+                [sys.executable, "-c", f"from pvsignal.store.lock import lake_lock\nwith lake_lock({str(b)!r}, 'x'): pass"],
+                capture_output=True, text=True)
+            assert other.returncode == 1 and "lake busy: prepare running since" in other.stderr
+        if other_busy:  # a's writer still holds a's lock
+            with pytest.raises(LakeBusy):
+                with lake_lock(a, "x"):
+                    pass
+    finally:
+        if holder is not None:
+            holder.stdin.close()
+            holder.wait(timeout=30)
+
+
 def test_unwritable_lake_or_output_is_one_line_naming_the_path(shared_dir, tmp_path):
     # tests run as root, where chmod does not block writes: a file stands where a folder is expected
     afile = tmp_path / "afile"

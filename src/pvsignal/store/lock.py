@@ -63,17 +63,49 @@ def describe(holder: dict) -> str:
     return f"{what} running since {holder.get('started', '?')} (pid {holder.get('pid', '?')} on {holder.get('host', '?')})"
 
 
+def _own_lock(path: Path) -> None:
+    """Give the lake a lock file of its own: a new empty file renamed over ``path``."""
+    tmp = path.with_name(f"{LOCK}.{os.getpid()}.tmp")
+    tmp.write_bytes(b"")
+    os.replace(tmp, path)
+
+
 def _try_take(path: Path) -> tuple[int | None, dict]:
-    """(fd, previous content) when the lock was taken, else (None, the holder)."""
+    """(fd, previous content) when the lock was taken, else (None, the holder).
+
+    A hard-linked copy of a lake (``cp -al``, as the benchmarks make) shares the inode of
+    ``.lock`` with the original, so a writer of one would block writers of the other. A
+    lock file with more than one link is therefore replaced by one of this lake's own —
+    while its shared lock is held (no writer of either lake runs), or when its holder
+    named another lake folder — and the file actually locked must be the one ``path``
+    names now (a writer that opened the replaced file tries again)."""
     if fcntl is not None:
-        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            holder = _read(fd)
-            os.close(fd)
-            return None, holder
-        return fd, _read(fd)
+        root = str(path.parent.resolve())
+        while True:
+            fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                holder = _read(fd)
+                shared = os.fstat(fd).st_nlink > 1
+                os.close(fd)
+                if shared and holder.get("root") not in (None, root):  # another copy's writer
+                    _own_lock(path)
+                    continue
+                return None, holder
+            st = os.fstat(fd)
+            try:
+                now = os.stat(path)
+            except FileNotFoundError:
+                now = None
+            if now is None or (now.st_ino, now.st_dev) != (st.st_ino, st.st_dev):
+                os.close(fd)  # replaced since it was opened: lock the file there now
+                continue
+            if st.st_nlink > 1:
+                _own_lock(path)  # while holding the shared lock
+                os.close(fd)
+                continue
+            return fd, _read(fd)
     try:  # pragma: no cover - no flock: the file's existence is the lock
         fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o644)
         return fd, {}
@@ -104,7 +136,7 @@ def _acquire(root: Path, action: str, wait: bool, poll: float) -> int:
         fd, holder = _try_take(path)
     if holder:
         log.warning("a stale lock of an interrupted writer was taken over: %s", describe(holder))
-    me = {"pid": os.getpid(), "host": socket.gethostname(), "action": action,
+    me = {"pid": os.getpid(), "host": socket.gethostname(), "action": action, "root": str(root.resolve()),
           "started": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")}
     os.ftruncate(fd, 0)
     os.lseek(fd, 0, os.SEEK_SET)
