@@ -107,6 +107,11 @@ def drug(request: Request):
     return HTMLResponse(body, headers=HEADERS)
 
 
+def _joined(*parts: str) -> str:
+    """Query-string parts joined by ``&``, empty ones left out (no ``a=1&&b=2``)."""
+    return "&".join(p for p in parts if p)
+
+
 def _drug_page(request: Request, state, name: str, query: params.TableQuery):
     scored = state.scored(query.level)
     t = _rows(scored, name, query)
@@ -117,9 +122,9 @@ def _drug_page(request: Request, state, name: str, query: params.TableQuery):
     ev = "/event?" + urlencode({"drug": name}) + "&level=" + query.level + "&event="
     links = {"event": [ev + quote_plus(str(e)) for e in ordered["event"].head(query.rows)]}
     tab = table(ordered, max_rows=query.rows, links=links, sort=sort_links, sorted_by=query.sort,
-                order=query.order, export=urlencode({"drug": name}) + "&" + query.url())
+                order=query.order, export=_joined(urlencode({"drug": name}), query.url()))
     return page(request, "drug.html", drug=name, query=query, tab=tab, levels=state.levels, flags=params.FLAGS,
-                self_url="/drug?" + urlencode({"drug": name}) + "&" + query.url(),
+                self_url="/drug?" + _joined(urlencode({"drug": name}), query.url()),
                 figures=figures.drug_figures(name, query),
                 population=scored.metadata.get("population_reports"), prior=scored.metadata.get("mgps_prior") or {})
 

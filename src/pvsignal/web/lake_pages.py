@@ -40,12 +40,26 @@ def _rejects(state):
     return state.cached(("keep", "rejects"), summary)
 
 
+def _flat(d: dict, prefix: str = "") -> dict[str, str]:
+    """Nested settings as one row each: ``drug_dictionary.sources.ndc.sha256`` → value (lists joined)."""
+    out: dict[str, str] = {}
+    for k, v in d.items():
+        key = f"{prefix}{k}"
+        if isinstance(v, dict):
+            out.update(_flat(v, key + "."))
+        elif isinstance(v, (list, tuple)):
+            out[key] = ", ".join(map(str, v)) if v else "(none)"
+        else:
+            out[key] = str(v)
+    return out
+
+
 def about(request: Request):
     state = request.app.state.lake
     st = state.status()
     dedup = st.get("deduplication") or {}
     return page(request, "about.html", st=st, tally=key_values({k: st[k] for k in TALLY if k in st}),
-                dedup=key_values({k: str(v) for k, v in dedup.items()}), quarters=table(_quarters(st)),
+                dedup=key_values(_flat(dedup)), quarters=table(_quarters(st)),
                 rejects=table(_rejects(state), max_rows=100), lake=str(state.lake),
                 missing=st.get("missing_tables") or {}, drugs=key_values(st.get("drugs", {}).get(
                     "rows_by_ingredient_source", {})))
