@@ -30,6 +30,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from pvsignal.analysis import trend_store
 from pvsignal.analysis.counts import execute, pair_counts_from_sets
 from pvsignal.analysis.population import CaseDefinition, case_population
 from pvsignal.analysis.signals import SignalConfig, match_names, score_counts
@@ -66,13 +67,8 @@ def count_lake(lake: str | Path) -> pd.DataFrame:
 
 def _subset_counts(drugs_file: Path, reactions_file: Path, *, sort: bool = False) -> pd.DataFrame:
     """Pair counts with margins of the cases in a ``case_drugs`` and a ``case_reactions`` file."""
-    con = duckdb.connect()
-    try:
-        for name, path in (("case_drugs", drugs_file), ("case_reactions", reactions_file)):
-            con.execute(f"CREATE VIEW {name} AS SELECT * FROM read_parquet('{str(path).replace(chr(39), chr(39) * 2)}')")
+    with trend_store.case_views(drugs_file, reactions_file) as con:
         return execute(_pair_counts(con), sort=sort)
-    finally:
-        con.close()
 
 
 def _margins(t: pd.DataFrame, key: str, col: str, sign: int) -> pd.Series:
@@ -109,14 +105,16 @@ def score(counts: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, Any]]:
     return table.sort_values(["drug", "event"]).reset_index(drop=True), meta
 
 
-def write_table(lake: Lake, table: pd.DataFrame, meta: dict[str, Any], prepared_run_id: str) -> dict[str, Any]:
-    """Write ``table`` under ``LAKE/pairs/`` (row groups by drug); the manifest entry (not committed)."""
+def write_table(lake: Lake, table: pd.DataFrame, meta: dict[str, Any], prepared_run_id: str,
+                files: dict[str, str] | None = None) -> dict[str, Any]:
+    """Write ``table`` under ``LAKE/pairs/`` (row groups by drug); the manifest entry (not committed),
+    listing ``files`` (the stored counts by quarter, :func:`pvsignal.analysis.trend_store.write`)."""
     path = lake.root / PAIR_DIR / f"scored-{new_id()}.parquet"
     path.parent.mkdir(parents=True, exist_ok=True)
     arrow = pa.Table.from_pandas(table, preserve_index=False)
     pq.write_table(arrow, path, row_group_size=ROW_GROUP, compression="zstd")
     return {"file": str(path.relative_to(lake.root)), "prepared_run_id": prepared_run_id, "pairs": len(table),
-            "definition": CaseDefinition().to_dict(), **meta}
+            "definition": CaseDefinition().to_dict(), **meta, **({"files": files} if files else {})}
 
 
 def is_current(manifest: dict[str, Any]) -> bool:
@@ -128,15 +126,19 @@ def is_current(manifest: dict[str, Any]) -> bool:
 
 
 def write_pair_table(lake_dir: str | Path, *, wait: bool = False) -> dict[str, Any]:
-    """Count and score every pair of the prepared lake, write the table and commit its entry."""
+    """Count every pair of the prepared lake by quarter (:mod:`pvsignal.analysis.trend_store`),
+    score the totals, write the table and the counts by quarter and commit their entry."""
+    from pvsignal.prepare.views import prepared_files
     from pvsignal.store.lock import lake_lock
 
     lake = Lake(Path(lake_dir))
     with lake_lock(lake.root, "pair table", wait=wait):
-        counts = count_lake(lake.root)
-        table, meta = score(counts)
+        files = prepared_files(lake)
+        by_quarter = trend_store.count(files["case_drugs"], files["case_reactions"])
+        table, meta = score(trend_store.totals(by_quarter))
         manifest = lake.manifest()
-        manifest["pair_table"] = write_table(lake, table, meta, manifest["prepared"]["run_id"])
+        manifest["pair_table"] = write_table(lake, table, meta, manifest["prepared"]["run_id"],
+                                             trend_store.write(lake, by_quarter))
         lake.write_manifest(manifest)  # the commit at the lock's release sweeps the replaced table
     return manifest["pair_table"]
 
