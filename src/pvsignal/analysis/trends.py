@@ -175,7 +175,8 @@ PRIOR_KEYS = ("alpha1", "beta1", "alpha2", "beta2", "p")
 def fit_slice(allp: _AllPairs, w: np.ndarray) -> dict[str, Any] | str:
     """The MGPS prior fitted on every pair with n ≥ 1 of the slice ``w``: the hyperparameters,
     ``pairs`` (points fitted) and ``converged``; or why it could not be fitted."""
-    n, E = allp.slice(w)
+    with np.errstate(invalid="ignore", divide="ignore"):  # a slice without reports: no E, no pair kept
+        n, E = allp.slice(w)
     keep = n >= 1
     try:
         fit = fit_prior(n[keep], E[keep])
