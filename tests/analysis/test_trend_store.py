@@ -93,7 +93,9 @@ def test_update_equals_a_full_rebuild_table_by_table(lakes):
     full = _stored(lakes["full"])
     for name in ("inc", "old"):  # by difference; counted afresh when the old pair table had none
         _same_tables(_stored(lakes[name]), full)
-        pd.testing.assert_frame_equal(_priors(lakes[name]), _priors(lakes["full"]))
+        assert "slice_priors" not in Lake(lakes[name]).manifest()["pair_table"]["files"]  # left to prepare
+        # fitted on demand from the updated counts: the priors prepare stored for the same counts
+        assert api.over_time_priors(lakes[name])["fits"] == api.over_time_priors(lakes["full"])["fits"]
     pri = _priors(lakes["full"])
     assert len(pri) == 2 * 4 - 1 and pri["error"].isna().all()  # 4 cumulative, 4 one-quarter slices, one shared
 
@@ -141,9 +143,10 @@ def counting_forbidden(monkeypatch):
     monkeypatch.setattr(trends, "quarter_counts", refuse)
 
 
+@pytest.mark.parametrize("name", ["full", "inc"])  # slice priors stored (prepare), fitted on demand (update)
 @pytest.mark.parametrize("options", VARIANTS)
-def test_read_from_the_store_equals_counted(lakes, options):
-    lake = lakes["inc"]
+def test_read_from_the_store_equals_counted(lakes, name, options):
+    lake = lakes[name]
     drug = _stored(lake)["drugs"].groupby("drug")["n"].sum().idxmax()
     want = _computed(lake, drug, **options)
     with pytest.MonkeyPatch.context() as mp:
@@ -165,6 +168,20 @@ def test_named_events_and_an_open_connection_with_the_folder(lakes, counting_for
         con.close()
     _assert_same(got, want)
     assert sorted(got.table["event"].unique()) == events
+
+
+def test_priors_given_are_used_only_with_the_counts_they_were_fitted_on(lakes, monkeypatch):
+    inc, full = lakes["inc"], lakes["full"]
+    drug = _stored(inc)["drugs"].groupby("drug")["n"].sum().idxmax()
+    want = _computed(inc, drug)
+    mine = api.over_time_priors(inc)
+    with monkeypatch.context() as mp:  # nothing left to fit: the priors given are used
+        mp.setattr(trends, "fit_slice", lambda *a, **k: pytest.fail("fitted although given"))
+        _assert_same(api.signals_over_time(drug, lake=inc, priors=mine), want)
+    bogus = {"counts": mine["counts"], "fits": {k: {**v, "alpha1": v["alpha1"] * 2} for k, v in mine["fits"].items()}}
+    assert not api.signals_over_time(drug, lake=inc, priors=bogus).table["ebgm"].equals(want.table["ebgm"])
+    other = {**bogus, "counts": Lake(full).manifest()["pair_table"]["files"]["quarter_pairs"]}
+    _assert_same(api.signals_over_time(drug, lake=inc, priors=other), want)  # another lake version's: ignored
 
 
 def test_another_definition_or_a_stale_store_is_counted(lakes, counting_forbidden):
@@ -191,7 +208,8 @@ def test_real_faers_samples_stored_equals_counted(faers_lake):
     full, inc = faers_lake
     _same_tables(_stored(full), _counted(full))
     _same_tables(_stored(inc), _stored(full))
-    pd.testing.assert_frame_equal(_priors(inc), _priors(full))
+    assert api.over_time_priors(inc)["fits"] == api.over_time_priors(full)["fits"]  # fitted on demand = stored
+    assert any(isinstance(f, str) for f in api.over_time_priors(full)["fits"].values())  # empty quarters: no prior
     drugs = _stored(full)["drugs"].groupby("drug")["n"].sum().sort_values(ascending=False)
     for drug in drugs.index[:3]:
         for options in ({}, {"prior": "final"}, {"split": "2017Q2"}):

@@ -78,7 +78,8 @@ def analysis(state, kind: str, drug: str, event: str, level: str):
         # this event (a name with a comma: every event of the drug, then this one, as the analysis
         # splits names on commas); from the counts by quarter stored with the lake when it has them
         only = None if "," in event else [event]
-        return _only(api.signals_over_time(drug, only, lake=cur, stored=state.lake), event)
+        return _only(api.signals_over_time(drug, only, lake=cur, stored=state.lake, priors=state.over_time_priors()),
+                     event)
 
     def compute():
         try:
