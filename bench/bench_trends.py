@@ -46,7 +46,7 @@ def stored_bench() -> dict:
     from pvsignal import api
 
     res = {"drug": a.drug, "load_before": os.getloadavg()}
-    t0 = T(); subprocess.run([sys.executable, "-m", "pvsignal", "trends", a.drug, "--lake", a.lake], check=True,
+    t0 = T(); subprocess.run([sys.executable, "-m", "pvsignal", "trends", "--drug", a.drug, "--lake", a.lake], check=True,
                              stdout=subprocess.DEVNULL); res["cli_trends_cold"] = T() - t0
     t0 = T(); got = api.signals_over_time(a.drug, lake=a.lake); res["api_stored"] = T() - t0
     res["rows"] = len(got.table)
