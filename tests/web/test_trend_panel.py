@@ -34,3 +34,17 @@ def test_trend_panel_and_export_are_the_trends_numbers(client, scored, web_lake,
     state = web_app.state.lake
     assert state.over_time_priors() == api.over_time_priors(web_lake)  # readied once per lake version
     assert state.over_time_priors()["fits"]
+
+
+def test_priors_that_cannot_be_read_leave_the_panel_to_fit(web_lake, monkeypatch):
+    from pvsignal.web.state import LakeState
+
+    def broken(lake):
+        raise OSError("a stored file went missing")
+
+    monkeypatch.setattr(api, "over_time_priors", broken)
+    state = LakeState(web_lake)
+    try:
+        assert state.over_time_priors() is None  # logged, not raised: the analysis fits its own priors
+    finally:
+        state.close()

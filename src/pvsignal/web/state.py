@@ -186,14 +186,22 @@ class LakeState:
 
     def over_time_priors(self) -> dict | None:
         """The slice priors of the lake's stored counts by quarter (``api.over_time_priors``), once per
-        manifest (a request arriving while the background thread fits them waits for it)."""
-        return self.cached(("keep", "over_time_priors"), lambda: api.over_time_priors(self.lake))
+        manifest (a request arriving while the background thread fits them waits for it); None when
+        the lake has no stored counts or they could not be read (the panel then fits what it needs)."""
+        return self.cached(("keep", "over_time_priors"), self._priors)
+
+    def _priors(self) -> dict | None:
+        try:
+            return api.over_time_priors(self.lake)
+        except Exception:  # noqa: BLE001 — an optional speed-up: never the reason a panel fails
+            log.exception("the over-time priors of %s could not be readied", self.lake)
+            return None
 
     def _ready_priors(self) -> None:
         try:
             self.over_time_priors()
-        except Exception:  # noqa: BLE001 — a background warm-up: the panel computes what it needs
-            log.exception("the over-time priors could not be readied")
+        except PvsignalError:  # e.g. the lake went away: the next request says so
+            pass
 
     def _has_pair_table(self) -> bool:
         """Whether the manifest lists a stored pair table (``api.scored_pairs`` would write a missing
