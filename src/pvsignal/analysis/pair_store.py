@@ -12,11 +12,11 @@ prior fitted on all pairs. Rows are sorted by drug, event in row groups of
 statistics). The manifest's ``pair_table`` entry names the file and the prepared build it
 was computed from; :func:`scored_pairs` reads it.
 
-:func:`updated_counts` adds a new quarter without recounting: new counts = old counts −
-the touched cases' old contributions + their new ones (pairs and margins alike, counted by
-the same :func:`~pvsignal.analysis.counts.pair_counts_from_sets` on the touched cases
-alone — counts are sums over cases, so they add), then every pair is rescored (the prior
-is refitted on the new table).
+'pvsignal update`` adds a new quarter without recounting: the counts by quarter stored
+beside the table (:mod:`pvsignal.analysis.trend_store`) become old counts − the touched
+cases' old contributions + their new ones (counts are sums over cases, so they add), the
+table's counts are their totals, and every pair is rescored (the prior is refitted on the
+new table).
 """
 
 from __future__ import annotations
@@ -30,6 +30,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from pvsignal.analysis import trend_store
 from pvsignal.analysis.counts import execute, pair_counts_from_sets
 from pvsignal.analysis.population import CaseDefinition, case_population
 from pvsignal.analysis.signals import SignalConfig, match_names, score_counts
@@ -66,40 +67,8 @@ def count_lake(lake: str | Path) -> pd.DataFrame:
 
 def _subset_counts(drugs_file: Path, reactions_file: Path, *, sort: bool = False) -> pd.DataFrame:
     """Pair counts with margins of the cases in a ``case_drugs`` and a ``case_reactions`` file."""
-    con = duckdb.connect()
-    try:
-        for name, path in (("case_drugs", drugs_file), ("case_reactions", reactions_file)):
-            con.execute(f"CREATE VIEW {name} AS SELECT * FROM read_parquet('{str(path).replace(chr(39), chr(39) * 2)}')")
+    with trend_store.case_views(drugs_file, reactions_file) as con:
         return execute(_pair_counts(con), sort=sort)
-    finally:
-        con.close()
-
-
-def _margins(t: pd.DataFrame, key: str, col: str, sign: int) -> pd.Series:
-    return t.groupby(key, sort=False)[col].first() * sign
-
-
-def updated_counts(old: pd.DataFrame, delta: dict[str, Path]) -> pd.DataFrame:
-    """The count table after an update: ``old`` (stored pairs with ``a, b, c, d``) minus the
-    touched cases' old rows (``delta['old_case_drugs']`` …) plus their new ones."""
-    before = _subset_counts(delta["old_case_drugs"], delta["old_case_reactions"])
-    after = _subset_counts(delta["new_case_drugs"], delta["new_case_reactions"])
-    cur = pd.DataFrame({"drug": old["drug"], "event": old["event"], "n": old["a"],
-                        "n_drug": old["a"] + old["b"], "n_event": old["a"] + old["c"]})
-    n_total = int((old["a"] + old["b"] + old["c"] + old["d"]).iloc[0]) if len(old) else 0
-    parts = [(cur, 1), (before, -1), (after, 1)]
-    n_total += sum(int(t["n_total"].iloc[0]) * s for t, s in parts[1:] if len(t))
-    pairs = pd.concat([t[["drug", "event"]].assign(n=t["n"] * s) for t, s in parts])
-    pairs = pairs.groupby(["drug", "event"], sort=False, as_index=False)["n"].sum()
-    pairs = pairs[pairs["n"] > 0]
-    n_drug = pd.concat([_margins(t, "drug", "n_drug", s) for t, s in parts]).groupby(level=0).sum()
-    n_event = pd.concat([_margins(t, "event", "n_event", s) for t, s in parts]).groupby(level=0).sum()
-    out = pairs.assign(n_drug=pairs["drug"].map(n_drug), n_event=pairs["event"].map(n_event), n_total=n_total)
-    out = out.astype({c: "int64" for c in ("n", "n_drug", "n_event", "n_total")})
-    out = out.assign(a=out["n"], b=out["n_drug"] - out["n"], c=out["n_event"] - out["n"],
-                     d=out["n_total"] - out["n_drug"] - out["n_event"] + out["n"])
-    out["expected"] = out["n_drug"].astype("float64") * out["n_event"] / out["n_total"]
-    return out.sort_values(["drug", "event"]).reset_index(drop=True)[COUNT_COLUMNS]
 
 
 def score(counts: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, Any]]:
@@ -109,14 +78,16 @@ def score(counts: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, Any]]:
     return table.sort_values(["drug", "event"]).reset_index(drop=True), meta
 
 
-def write_table(lake: Lake, table: pd.DataFrame, meta: dict[str, Any], prepared_run_id: str) -> dict[str, Any]:
-    """Write ``table`` under ``LAKE/pairs/`` (row groups by drug); the manifest entry (not committed)."""
+def write_table(lake: Lake, table: pd.DataFrame, meta: dict[str, Any], prepared_run_id: str,
+                files: dict[str, str] | None = None) -> dict[str, Any]:
+    """Write ``table`` under ``LAKE/pairs/`` (row groups by drug); the manifest entry (not committed),
+    listing ``files`` (the stored counts by quarter, :func:`pvsignal.analysis.trend_store.write`)."""
     path = lake.root / PAIR_DIR / f"scored-{new_id()}.parquet"
     path.parent.mkdir(parents=True, exist_ok=True)
     arrow = pa.Table.from_pandas(table, preserve_index=False)
     pq.write_table(arrow, path, row_group_size=ROW_GROUP, compression="zstd")
     return {"file": str(path.relative_to(lake.root)), "prepared_run_id": prepared_run_id, "pairs": len(table),
-            "definition": CaseDefinition().to_dict(), **meta}
+            "definition": CaseDefinition().to_dict(), **meta, **({"files": files} if files else {})}
 
 
 def is_current(manifest: dict[str, Any]) -> bool:
@@ -128,15 +99,19 @@ def is_current(manifest: dict[str, Any]) -> bool:
 
 
 def write_pair_table(lake_dir: str | Path, *, wait: bool = False) -> dict[str, Any]:
-    """Count and score every pair of the prepared lake, write the table and commit its entry."""
+    """Count every pair of the prepared lake by quarter (:mod:`pvsignal.analysis.trend_store`),
+    score the totals, write the table and the counts by quarter and commit their entry."""
+    from pvsignal.prepare.views import prepared_files
     from pvsignal.store.lock import lake_lock
 
     lake = Lake(Path(lake_dir))
     with lake_lock(lake.root, "pair table", wait=wait):
-        counts = count_lake(lake.root)
-        table, meta = score(counts)
+        files = prepared_files(lake)
+        by_quarter = trend_store.count(files["case_drugs"], files["case_reactions"])
+        table, meta = score(trend_store.totals(by_quarter))
         manifest = lake.manifest()
-        manifest["pair_table"] = write_table(lake, table, meta, manifest["prepared"]["run_id"])
+        manifest["pair_table"] = write_table(lake, table, meta, manifest["prepared"]["run_id"],
+                                             trend_store.write(lake, by_quarter))
         lake.write_manifest(manifest)  # the commit at the lock's release sweeps the replaced table
     return manifest["pair_table"]
 

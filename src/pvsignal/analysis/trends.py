@@ -28,18 +28,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any, Literal, Sequence
+from typing import Any, Callable, Literal, Sequence
 
 import numpy as np
 import pandas as pd
 from scipy import sparse
 
-from pvsignal.analysis.population import NO_GROUP_EVENT, CaseDefinition, Population, population
-from pvsignal.analysis.backends import backend_of, staged
+from pvsignal.analysis.population import NO_GROUP_EVENT, CaseDefinition
+from pvsignal.analysis.trend_counts import quarter_counts, sampled_events  # noqa: F401 (sampled_events: re-exported)
 from pvsignal.errors import AnalysisError, ConfigError, UnknownNameError
 from pvsignal.quarters import index_quarter, parse_quarter, quarter_index
 from pvsignal.stats.flags import Thresholds, signal_flags
-from pvsignal.stats.mgps import ebgm_scores, fit_prior
+from pvsignal.stats.mgps import GammaMixturePrior, ebgm_scores, fit_prior
 from pvsignal.stats.ratios import classic_scores
 from pvsignal.suggest import unknown_name
 
@@ -81,67 +81,6 @@ def split_quarter(split: str | date) -> str:
     except ValueError:
         raise ConfigError(f"split must be a date (2023-05-10) or a quarter (2023Q2); got {split!r}") from None
     return f"{d.year}Q{(d.month - 1) // 3 + 1}"
-
-
-def quarter_counts(con: Any, definition: CaseDefinition, *, drug: str | None = None,
-                   prior_sample: int = 1) -> dict[str, pd.DataFrame]:
-    """Counts by quarter of the definition's population: ``pairs`` (drug, event, quarter, n),
-    ``drugs`` (drug, quarter, n), ``events`` (event, quarter, n), ``reports`` (quarter, n).
-    The population: reports with a drug in the definition's roles and an event, as for
-    :func:`~pvsignal.analysis.counts.pair_counts_from_sets`. The distinct (report, event) and
-    (report, drug, quarter) sets are staged once (the second restricted to reports with an
-    event); each count is then one GROUP BY … quarter on them, a report's quarter being its
-    drug rows' (its case's).
-
-    ``prior_sample = 1``: ``pairs`` holds every pair (exact; the join of all report–drug and
-    report–event rows, the costly step). ``prior_sample = k > 1`` (needs ``drug``): ``pairs``
-    holds only ``drug``'s pairs, and ``prior_pairs`` the pairs of every k-th event ranked by
-    report count (ties by name) — a frequency-stratified 1/k sample of events, deterministic on
-    every engine — on which the MGPS priors are fitted; the join shrinks about k-fold."""
-    if prior_sample < 1 or int(prior_sample) != prior_sample:
-        raise ConfigError(f"prior_sample must be a whole number ≥ 1; got {prior_sample!r}")
-    if prior_sample > 1 and drug is None:
-        raise ConfigError("a sampled prior counts one drug's pairs: name the drug")
-    if definition.comparator:  # per-drug margins (analysis.comparator) are not split by quarter
-        raise ConfigError("signals over time do not take an active comparator (--comparator) yet")
-    _, events, _ = population(con, definition)
-    ib = backend_of(con)
-    dr = Population(ib, definition).drug_rows  # case_drugs rows carry their case's quarter: no join with cases
-    re0 = events.filter(events.report_id.notnull() & events.event.notnull()).select("report_id", "event").distinct()
-    with staged(ib, re0) as re:
-        rd0 = dr.filter(dr.caseid.notnull()).select(report_id=dr.caseid, drug=dr.ingredient, quarter=dr.quarter)
-        with staged(ib, rd0.distinct().semi_join(re.select("report_id").distinct(), "report_id")) as rd:
-            rq = rd.select("report_id", "quarter").distinct()  # one quarter per report (its case's)
-            rqe = re.join(rq, "report_id")
-            out = {
-                "drugs": rd.group_by(["drug", "quarter"]).aggregate(n=rd.count()).to_pandas(),
-                "events": rqe.group_by(["event", "quarter"]).aggregate(n=rqe.count()).to_pandas(),
-                "reports": rq.group_by("quarter").aggregate(n=rq.count()).to_pandas(),
-            }
-
-            def pairs_of(left: Any, right: Any) -> pd.DataFrame:
-                p = left.join(right, "report_id")  # the quarter is the drug row's (its case's)
-                return p.group_by(["drug", "event", "quarter"]).aggregate(n=p.count()).to_pandas()
-
-            if prior_sample == 1:
-                out["pairs"] = pairs_of(rd, re)
-            else:
-                out["pairs"] = pairs_of(rd.filter(rd.drug == drug.strip().upper()), re)
-                chosen = sampled_events(out["events"], int(prior_sample))
-                out["prior_pairs"] = pairs_of(rd, re.filter(re.event.isin(chosen)))
-    for name, keys in (("pairs", ["drug", "event"]), ("prior_pairs", ["drug", "event"]), ("drugs", ["drug"]),
-                       ("events", ["event"]), ("reports", [])):
-        if name in out:  # the same order on every engine
-            out[name] = out[name].sort_values([*keys, "quarter"]).reset_index(drop=True)
-    return out
-
-
-def sampled_events(events: pd.DataFrame, k: int) -> list[str]:
-    """Every ``k``-th event (the first, the (k+1)-th …) ranked by its total report count,
-    descending, ties by name: a sample stratified over event frequency."""
-    tot = events[events["event"] != NO_GROUP_EVENT].groupby("event", sort=True)["n"].sum().reset_index()
-    ranked = tot.sort_values(["n", "event"], ascending=[False, True], kind="mergesort")["event"]
-    return ranked.iloc[::k].tolist()
 
 
 def _slices(quarters: list[str], split_q: str | None) -> tuple[pd.DataFrame, np.ndarray]:
@@ -193,26 +132,90 @@ class _AllPairs:
         return self.n @ w, nd * ne / float(self.reports_q @ w)
 
 
-def _ebgm(allp: _AllPairs, w: np.ndarray, prior_fixed, sel_rows: pd.DataFrame, fit_cache: dict) -> tuple[pd.DataFrame, dict]:
-    """EBGM of ``sel_rows`` (n, expected) with the prior of this slice (fitted, or ``prior_fixed``)."""
+@dataclass
+class _Margins:
+    """The quarters first–last of the counts and the margins by quarter (dense: names × quarters)."""
+
+    quarters: list[str]
+    qpos: dict[str, int]
+    drug_names: pd.Index
+    event_names: pd.Index
+    dm: np.ndarray
+    em: np.ndarray
+    nq: np.ndarray
+
+    @classmethod
+    def of(cls, cnt: dict[str, pd.DataFrame]) -> _Margins:
+        drug_names = pd.Index(sorted(cnt["drugs"]["drug"].unique()))
+        event_names = pd.Index(sorted(cnt["events"]["event"].unique()))
+        first, last = cnt["reports"]["quarter"].min(), cnt["reports"]["quarter"].max()
+        quarters = [index_quarter(i) for i in range(quarter_index(first), quarter_index(last) + 1)]
+        qpos = {q: i for i, q in enumerate(quarters)}
+        dm = _matrix(cnt["drugs"], _codes(cnt["drugs"]["drug"], drug_names), len(drug_names), qpos).toarray()
+        em = _matrix(cnt["events"], _codes(cnt["events"]["event"], event_names), len(event_names), qpos).toarray()
+        nq = np.zeros(len(quarters))
+        nq[cnt["reports"]["quarter"].map(qpos).to_numpy()] = cnt["reports"]["n"].to_numpy()
+        return cls(quarters, qpos, drug_names, event_names, dm, em, nq)
+
+    def pairs(self, frame: pd.DataFrame) -> tuple[pd.DataFrame, _AllPairs]:
+        """The pairs of ``frame`` (drug, event, quarter, n; the no-group placeholder left out) and their counts."""
+        index, n = _pair_matrix(frame[frame["event"] != NO_GROUP_EVENT], self.qpos)
+        return index, _AllPairs(n, self.dm, self.em, self.nq, _codes(index["drug"], self.drug_names),
+                                _codes(index["event"], self.event_names))
+
+    def key(self, w: np.ndarray) -> tuple[str, str]:
+        """The slice of weights ``w`` as (first quarter, last quarter): every slice is a run of quarters."""
+        at = np.flatnonzero(w)
+        return self.quarters[at[0]], self.quarters[at[-1]]
+
+
+PRIOR_KEYS = ("alpha1", "beta1", "alpha2", "beta2", "p")
+
+
+def fit_slice(allp: _AllPairs, w: np.ndarray) -> dict[str, Any] | str:
+    """The MGPS prior fitted on every pair with n ≥ 1 of the slice ``w``: the hyperparameters,
+    ``pairs`` (points fitted) and ``converged``; or why it could not be fitted."""
+    with np.errstate(invalid="ignore", divide="ignore"):  # a slice without reports: no E, no pair kept
+        n, E = allp.slice(w)
+    keep = n >= 1
+    try:
+        fit = fit_prior(n[keep], E[keep])
+    except AnalysisError as exc:
+        return str(exc)
+    return {**fit.prior.to_dict(), "pairs": fit.n_points, "converged": fit.converged}
+
+
+def slice_fits(cnt: dict[str, pd.DataFrame]) -> dict[tuple[str, str], dict[str, Any] | str]:
+    """The per-slice priors ``prior='refit'`` uses, for every cumulative and every one-quarter
+    slice of :func:`quarter_counts` output ``cnt`` (every pair), keyed by (first, last quarter):
+    the fits :func:`signals_over_time` makes, computed once (e.g. when the counts are stored)."""
+    m = _Margins.of(cnt)
+    _, allp = m.pairs(cnt["pairs"])
+    _, W = _slices(m.quarters, None)
+    fits: dict[tuple[str, str], dict[str, Any] | str] = {}
+    for w in W:  # a loop over slices, never over pairs
+        key = m.key(w)
+        if key not in fits:
+            fits[key] = fit_slice(allp, w)
+    return fits
+
+
+def _ebgm(allp: Callable[[], _AllPairs], w: np.ndarray, key: tuple[str, str], prior_fixed, sel_rows: pd.DataFrame,
+          fits: dict) -> tuple[pd.DataFrame, dict]:
+    """EBGM of ``sel_rows`` (n, expected) with the prior of this slice (``fits[key]``, fitted
+    on ``allp()`` when missing; or ``prior_fixed``)."""
     meta: dict[str, Any] = {}
     prior = prior_fixed
     if isinstance(prior, str):  # the final prior could not be fitted: the reason
         meta, prior = {"error": prior}, None
     elif prior is None:
-        key = tuple(np.flatnonzero(w))
-        if key not in fit_cache:
-            n, E = allp.slice(w)
-            keep = n >= 1
-            try:
-                fit_cache[key] = fit_prior(n[keep], E[keep])
-            except AnalysisError as exc:
-                fit_cache[key] = str(exc)
-        fit = fit_cache[key]
+        if key not in fits:
+            fits[key] = fit_slice(allp(), w)
+        fit = fits[key]
         if isinstance(fit, str):
             meta = {"error": fit}
         else:
-            prior, meta = fit.prior, {**fit.prior.to_dict(), "pairs": fit.n_points, "converged": fit.converged}
+            prior, meta = GammaMixturePrior.from_sequence([fit[k] for k in PRIOR_KEYS]), dict(fit)
     if prior is not None:
         try:
             eb = ebgm_scores(sel_rows["n"].to_numpy(), sel_rows["expected"].to_numpy(), prior)
@@ -236,6 +239,8 @@ def signals_over_time(
     ic_method: Literal["closed_form", "exact"] = "closed_form",
     counts: dict[str, pd.DataFrame] | None = None,
     prior_sample: int = 1,
+    fits: dict[tuple[str, str], dict[str, Any] | str] | None = None,
+    all_pairs: Callable[[], pd.DataFrame] | None = None,
 ) -> OverTime:
     """Score the pairs of ``drug`` (all its events, or ``events``) slice by slice (module text).
 
@@ -245,8 +250,12 @@ def signals_over_time(
     :func:`quarter_counts` when already computed. ``prior_sample = k > 1``: count only this
     drug's pairs and fit the MGPS priors on the pairs of every k-th event by report count
     (:func:`quarter_counts`; ROR, PRR, χ², IC and the margins unchanged, EBGM from a prior
-    estimated on a 1/k sample of events; about k times less counting). Raises :class:`UnknownNameError` for a
-    drug or event not in the population, :class:`ConfigError` for strata or a bad split.
+    estimated on a 1/k sample of events; about k times less counting). ``fits``: priors
+    already fitted on these counts (:func:`slice_fits`, e.g. stored with them), used for
+    the slices they cover; ``all_pairs``: when ``counts['pairs']`` holds only ``drug``'s
+    pairs, a function giving every pair's (read only if a prior must still be fitted).
+    Raises :class:`UnknownNameError` for a drug or event not in the population,
+    :class:`ConfigError` for strata or a bad split.
     """
     d = definition or CaseDefinition()
     if d.strata:
@@ -256,26 +265,17 @@ def signals_over_time(
     key = drug.strip().upper()
     cnt = counts if counts is not None else quarter_counts(con, d, drug=key, prior_sample=prior_sample)
     pq = cnt["pairs"][cnt["pairs"]["event"] != NO_GROUP_EVENT]
-    if cnt["drugs"].empty or (pq.empty and "prior_pairs" not in cnt):
+    if cnt["drugs"].empty or (pq.empty and "prior_pairs" not in cnt and all_pairs is None):
         raise AnalysisError("no drug–event pair in the population: check the case definition and filters")
-    drug_names = pd.Index(sorted(cnt["drugs"]["drug"].unique()))
-    if key not in drug_names:
-        raise unknown_name("ingredient", key, list(drug_names))
-    event_names = pd.Index(sorted(cnt["events"]["event"].unique()))
-    first, last = cnt["reports"]["quarter"].min(), cnt["reports"]["quarter"].max()
-    quarters = [index_quarter(i) for i in range(quarter_index(first), quarter_index(last) + 1)]
-    qpos = {q: i for i, q in enumerate(quarters)}
+    m = _Margins.of(cnt)
+    if key not in m.drug_names:
+        raise unknown_name("ingredient", key, list(m.drug_names))
+    quarters = m.quarters
     split_q = split_quarter(split) if split is not None else None
     labels, W = _slices(quarters, split_q)
 
-    pair_index, n_all = _pair_matrix(pq, qpos)
-    dm = _matrix(cnt["drugs"], _codes(cnt["drugs"]["drug"], drug_names), len(drug_names), qpos).toarray()
-    em = _matrix(cnt["events"], _codes(cnt["events"]["event"], event_names), len(event_names), qpos).toarray()
-    nq = np.zeros(len(quarters))
-    nq[cnt["reports"]["quarter"].map(qpos).to_numpy()] = cnt["reports"]["n"].to_numpy()
-    pair_drug = _codes(pair_index["drug"], drug_names)
-    pair_event = _codes(pair_index["event"], event_names)
-
+    pair_index, pairs_here = m.pairs(cnt["pairs"])
+    pair_drug, pair_event = pairs_here.pair_drug, pairs_here.pair_event
     sel = (pair_index["drug"] == key).to_numpy()
     if events is not None:
         wanted = [e.strip().upper() for e in ([events] if isinstance(events, str) else events) for e in e.split(",")]
@@ -286,10 +286,10 @@ def signals_over_time(
         sel = sel & pair_index["event"].isin(wanted).to_numpy()
     idx = np.flatnonzero(sel)
     # (selected pair × slice) rows, all at once: counts @ Wᵀ
-    n_sel = n_all[idx].toarray() @ W.T
-    nd = dm[pair_drug[idx]] @ W.T
-    ne = em[pair_event[idx]] @ W.T
-    ntot = np.broadcast_to(W @ nq, n_sel.shape)
+    n_sel = pairs_here.n[idx].toarray() @ W.T
+    nd = m.dm[pair_drug[idx]] @ W.T
+    ne = m.em[pair_event[idx]] @ W.T
+    ntot = np.broadcast_to(W @ m.nq, n_sel.shape)
     rows = pd.DataFrame({
         "drug": np.repeat(pair_index["drug"].to_numpy()[idx], len(labels)),
         "event": np.repeat(pair_index["event"].to_numpy()[idx], len(labels)),
@@ -305,26 +305,36 @@ def signals_over_time(
                        expected=rows["n_drug"].astype(np.float64) * rows["n_event"] / rows["n_total"])
     scores = classic_scores(rows, level=level, ic_method=ic_method).drop(columns=["drug", "event", "n", "expected"])
 
+    held: list[_AllPairs] = []
+    sample_meta: dict[str, Any] = {"prior_sample": 1}
     if "prior_pairs" in cnt:  # the priors' pairs: a sample of events (quarter_counts)
-        prior_index, n_prior = _pair_matrix(cnt["prior_pairs"][cnt["prior_pairs"]["event"] != NO_GROUP_EVENT], qpos)
-        allp = _AllPairs(n_prior, dm, em, nq, _codes(prior_index["drug"], drug_names),
-                         _codes(prior_index["event"], event_names))
+        prior_index, sampled = m.pairs(cnt["prior_pairs"])
+        held.append(sampled)
         sample_meta = {"prior_sample": int(prior_sample), "prior_events": int(prior_index["event"].nunique()),
                        "prior_pairs": len(prior_index)}
-    else:
-        allp, sample_meta = _AllPairs(n_all, dm, em, nq, pair_drug, pair_event), {"prior_sample": 1}
+    elif all_pairs is None:
+        held.append(pairs_here)
+
+    def prior_pairs() -> _AllPairs:  # every pair's counts, read when a prior is fitted here
+        if not held:
+            held.append(m.pairs(all_pairs())[1])
+        return held[0]
+
+    fits = dict(fits or {}) if "prior_pairs" not in cnt else {}  # fits of every pair: not the sampled prior's
     fixed, fixed_meta = None, {}
     if prior == "final":
-        try:
-            fixed = fit_prior(*allp.slice(np.ones(len(quarters)))).prior
+        whole = (quarters[0], quarters[-1])
+        fit = fits[whole] if whole in fits else fit_slice(prior_pairs(), np.ones(len(quarters)))
+        if isinstance(fit, str):  # e.g. too few pairs to estimate a prior: EBGM left out
+            fixed, fixed_meta = fit, {"mgps_prior": {"error": fit}}
+        else:
+            fixed = GammaMixturePrior.from_sequence([fit[k] for k in PRIOR_KEYS])
             fixed_meta = {"mgps_prior": fixed.to_dict()}
-        except AnalysisError as exc:  # e.g. too few pairs to estimate a prior: EBGM left out
-            fixed, fixed_meta = str(exc), {"mgps_prior": {"error": str(exc)}}
     eb = pd.DataFrame(index=rows.index, columns=["ebgm", "eb05", "eb95"], dtype=np.float64)
-    prior_rows, cache = [], {}
+    prior_rows = []
     for s in np.unique(rows["slice"]):  # one prior per slice (a loop over slices, never over pairs)
         at = np.flatnonzero(rows["slice"].to_numpy() == s)
-        part, meta = _ebgm(allp, W[s], fixed, rows.iloc[at], cache)
+        part, meta = _ebgm(prior_pairs, W[s], m.key(W[s]), fixed, rows.iloc[at], fits)
         eb.iloc[at] = part.to_numpy()
         prior_rows.append({"series": labels.at[s, "series"], "period": labels.at[s, "period"], **meta})
     table = pd.concat([rows.drop(columns="slice"), scores, eb], axis=1)

@@ -148,7 +148,7 @@ def update(paths: list[str | Path] | None = None, *, lake: str | Path = DEFAULT_
     the quarters after the lake's last one are downloaded first (into ``dest``, from FDA or
     ``base_url``; see :func:`pvsignal.api.download.download`); none published → mode ``none``.
     """
-    from pvsignal.analysis import pair_store
+    from pvsignal.analysis import pair_store, trend_store
     from pvsignal.prepare import incremental
     from pvsignal.prepare.build import build
     from pvsignal.sources.faers.source import FaersSource
@@ -176,7 +176,7 @@ def update(paths: list[str | Path] | None = None, *, lake: str | Path = DEFAULT_
                   if set(new_q) & set(before["quarters"]) else None)
         kept = None
         if reason is None:
-            kept = incremental.keep_prepared(lk, {"pairs": lk.root / before["pair_table"]["file"]})
+            kept = incremental.keep_prepared(lk, trend_store.paths(lk.root, before["pair_table"].get("files") or {}))
         try:
             step(0, f"ingesting {len(new_q) or 'the'} quarter(s)")
             rep = _ingest(paths, lk.root, source=source)
@@ -198,15 +198,15 @@ def update(paths: list[str | Path] | None = None, *, lake: str | Path = DEFAULT_
                 return UpdateResult(rep.lake, rep.quarters, "full", reason, None, tally, entry.get("pairs"), clock.seconds,
                                     notes)
             step(2, "updating the pair counts and rescoring every pair")
-            import pandas as pd
-
-            counts = pair_store.updated_counts(pd.read_parquet(kept.files["pairs"]), done.delta)
+            by_quarter = trend_store.after_update(lk, kept.files, done.delta, done.record["files"])
             clock("pair counts")
-            table, meta = pair_store.score(counts)
+            table, meta = pair_store.score(trend_store.totals(by_quarter))
             clock("scoring")
+            stored = trend_store.write(lk, by_quarter, priors=False)  # the slice priors: left to the next prepare
+            clock("counts by quarter")
             manifest = lk.manifest()
             manifest["prepared"] = done.record
-            manifest["pair_table"] = pair_store.write_table(lk, table, meta, done.record["run_id"])
+            manifest["pair_table"] = pair_store.write_table(lk, table, meta, done.record["run_id"], stored)
             lk.write_manifest(manifest)
             lk.sweep()
             clock("commit")

@@ -307,6 +307,7 @@ def manifest_files(manifest: dict[str, Any]) -> set[str]:
     sources = [manifest.get("quarters", {}), *(s.get("quarters", {}) for s in manifest.get("sources", {}).values())]
     out = {rel for qs in sources for e in qs.values() for rel in e.get("files", {}).values()}
     pairs = (manifest.get("pair_table") or {}).get("file")  # the scored pair table (analysis.pair_store)
+    out |= set(((manifest.get("pair_table") or {}).get("files") or {}).values())  # its counts by quarter (trend_store)
     return out | set(((manifest.get("prepared") or {}).get("files") or {}).values()) | ({pairs} if pairs else set())
 
 

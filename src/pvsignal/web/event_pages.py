@@ -75,8 +75,11 @@ def analysis(state, kind: str, drug: str, event: str, level: str):
             return api.onset(drug, event, lake=cur, **_opts(state, level))
         if kind == "listing":
             return api.case_listing(drug, event, lake=cur, **_opts(state, level))
-        # every event of the drug, then this one: the analysis splits event names on commas
-        return _only(api.signals_over_time(drug, None, lake=cur), event)
+        # this event (a name with a comma: every event of the drug, then this one, as the analysis
+        # splits names on commas); from the counts by quarter stored with the lake when it has them
+        only = None if "," in event else [event]
+        return _only(api.signals_over_time(drug, only, lake=cur, stored=state.lake, priors=state.over_time_priors()),
+                     event)
 
     def compute():
         try:
