@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import io
 import re
-from html import unescape
+from html import escape, unescape
 from urllib.parse import urlencode
 
 import pandas as pd
@@ -47,7 +47,10 @@ def test_suggestions_and_search(client, scored, web_app):
     # a brand name from the lake's drug-name map opens its ingredient
     names = web_app.state.lake.names()
     brand, ingredient = next((n, i) for n, i in sorted(names.items()) if n != i)
-    assert client.get("/search", params={"q": brand}).headers["location"] == "/drug?" + urlencode({"drug": ingredient})
+    loc = client.get("/search", params={"q": brand}).headers["location"]
+    assert loc == "/drug?" + urlencode({"drug": ingredient, "as": brand})
+    page = client.get(loc).text  # the page says which name it resolved
+    assert f'id="resolved-name">{escape(brand)} → {escape(ingredient)}' in page
     assert client.get("/suggest", params={"q": ""}).json() == []
 
 
@@ -253,4 +256,5 @@ def test_brand_from_the_drug_dictionary(client, scored):
     # HUMIRA is not a drug name of the synthetic lake; api.resolve_drug knows it is adalimumab
     assert "ADALIMUMAB" in set(scored["drug"])
     r = client.get("/search", params={"q": "Humira"})
-    assert r.status_code == 303 and r.headers["location"] == "/drug?drug=ADALIMUMAB"
+    assert r.status_code == 303 and r.headers["location"] == "/drug?drug=ADALIMUMAB&as=Humira"
+    assert 'id="resolved-name">humira → ADALIMUMAB' in client.get("/drug", params={"drug": "humira"}).text

@@ -67,3 +67,31 @@ def test_serve_refuses_a_pair_table_older_than_the_prepared_tables(stale_lake, r
     code, _, err = run(["serve", "--lake", str(stale_lake)])
     assert code == 2 and no_server == [] and "pvsignal prepare --lake" in err.replace("\n", "")
     assert _tree(stale_lake) == before
+
+
+def test_a_lake_made_stale_while_serving_is_an_error_page_and_no_write(tmp_path):
+    """The explorer opened a current lake; then its quarters change without a prepare (here: the
+    manifest's prepared quarters no longer match, as after an ingest of the store alone). The next
+    page names the fix instead of rebuilding the tables."""
+    from starlette.testclient import TestClient
+
+    from pvsignal import api
+    from pvsignal.synth import synthesize
+    from pvsignal.web import create_app
+
+    paths = synthesize(tmp_path / "faers", quarters="2023Q1", reports_per_quarter=150, seed=4).paths
+    lake = tmp_path / "lake"
+    api.ingest(paths, lake=lake)
+    app = create_app(lake)
+    with TestClient(app, raise_server_exceptions=False) as c:
+        assert c.get("/").status_code == 200
+        manifest = json.loads((lake / "manifest.json").read_text())
+        manifest["prepared"]["quarters"] = ["2022Q4"]
+        tmp = lake / "manifest.json.new"
+        tmp.write_text(json.dumps(manifest))
+        tmp.replace(lake / "manifest.json")  # a new inode, as every commit makes
+        before = _tree(lake)
+        r = c.get("/about")
+        assert r.status_code == 422 and "the prepared tables are missing or stale" in r.text
+        assert "pvsignal prepare --lake" in r.text
+        assert _tree(lake) == before

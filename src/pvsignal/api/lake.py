@@ -274,11 +274,11 @@ def connect(lake: str | Path = DEFAULT_LAKE, *, drop_probable_duplicates: bool =
     return _connect(lake, drop_probable_duplicates=drop_probable_duplicates)
 
 
-def check_current(lake: str | Path = DEFAULT_LAKE) -> None:
+def check_current(lake: str | Path = DEFAULT_LAKE, *, pair_table: bool = True) -> None:
     """Raise :class:`~pvsignal.errors.LakeError` unless ``lake``'s prepared tables cover its
     quarters under this version's drug dictionary (:func:`pvsignal.prepare.views.is_current`)
-    and its pair table was scored from them. A reader that must not write (the explorer)
-    checks this instead of having them rebuilt on first use."""
+    and (``pair_table``) its pair table was scored from them. A reader that must not write
+    (the explorer) checks this instead of having them rebuilt on first use."""
     from pvsignal.analysis.pair_store import is_current as pairs_current
     from pvsignal.errors import LakeError
     from pvsignal.prepare.views import is_current
@@ -289,7 +289,7 @@ def check_current(lake: str | Path = DEFAULT_LAKE) -> None:
     if not is_current(manifest):
         raise LakeError(f"{lake}: the prepared tables are missing or stale (older than its quarters or this "
                         f"version's drug dictionary): {fix}")
-    if not pairs_current(manifest):
+    if pair_table and not pairs_current(manifest):
         raise LakeError(f"{lake}: the scored pair table is missing or older than the prepared tables: {fix}")
 
 

@@ -74,8 +74,10 @@ def suggest(request: Request):
 
 def search(request: Request):
     state = request.app.state.lake
-    drug = resolve(state, request.query_params.get("q") or request.query_params.get("drug"))
-    return RedirectResponse("/drug?" + urlencode({"drug": drug}), status_code=303)
+    typed = request.query_params.get("q") or request.query_params.get("drug")
+    drug = resolve(state, typed)
+    extra = {"as": typed.strip()} if typed.strip().upper() != drug.upper() else {}
+    return RedirectResponse("/drug?" + urlencode({"drug": drug, **extra}), status_code=303)
 
 
 def _query(request: Request, state, scored) -> params.TableQuery:
@@ -103,8 +105,18 @@ def drug(request: Request):
     name = resolve(state, request.query_params.get("drug"))
     query = _query(request, state, state.scored())
     slices(state).warm(name)  # its event pages' case panels will read the drug's slice
-    body = state.cached(("page", name, query), lambda: _drug_page(request, state, name, query).body)
+    alias = _alias(request, name)
+    body = state.cached(("page", name, query, alias),
+                        lambda: _drug_page(request, state, name, query, alias).body)
     return HTMLResponse(body, headers=HEADERS)
+
+
+def _alias(request: Request, name: str) -> str | None:
+    """The brand or synonym the user typed for ``name`` (``as`` from the search, or ``drug``
+    itself when it is not the ingredient's spelling), shown as "LUPKYNIS → VOCLOSPORIN"."""
+    typed = request.query_params.get("as") or request.query_params.get("drug")
+    typed = params.name(typed, "drug")
+    return typed if typed.upper() != name.upper() else None
 
 
 def _joined(*parts: str) -> str:
@@ -112,7 +124,7 @@ def _joined(*parts: str) -> str:
     return "&".join(p for p in parts if p)
 
 
-def _drug_page(request: Request, state, name: str, query: params.TableQuery):
+def _drug_page(request: Request, state, name: str, query: params.TableQuery, alias: str | None = None):
     scored = state.scored(query.level)
     t = _rows(scored, name, query)
     ordered = t[[c for c in LEAD if c in t.columns] + [c for c in t.columns if c not in LEAD]]
@@ -123,7 +135,7 @@ def _drug_page(request: Request, state, name: str, query: params.TableQuery):
     links = {"event": [ev + quote_plus(str(e)) for e in ordered["event"].head(query.rows)]}
     tab = table(ordered, max_rows=query.rows, links=links, sort=sort_links, sorted_by=query.sort,
                 order=query.order, export=_joined(urlencode({"drug": name}), query.url()))
-    return page(request, "drug.html", drug=name, query=query, tab=tab, levels=state.levels, flags=params.FLAGS,
+    return page(request, "drug.html", drug=name, alias=alias, query=query, tab=tab, levels=state.levels, flags=params.FLAGS,
                 self_url="/drug?" + _joined(urlencode({"drug": name}), query.url()),
                 figures=figures.drug_figures(name, query),
                 population=scored.metadata.get("population_reports"), prior=scored.metadata.get("mgps_prior") or {})

@@ -74,6 +74,10 @@ class LakeState:
         with self._lock:
             if sig == self._signature and self._con is not None:
                 return
+            # a lake made stale while serving (an ingest of new quarters without preparing them,
+            # another drug dictionary) is an error page naming the fix: opening it would rebuild
+            # its tables, and the explorer never writes
+            api.check_current(self.lake, pair_table=False)
             # the old connection is dropped, not closed: a request still reading through one of
             # its cursors is not cut off (the connection closes when its last cursor is gone)
             self._con = api.connect(self.lake)
