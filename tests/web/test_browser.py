@@ -74,6 +74,8 @@ def test_search_sort_event_export(page, base_url, onset_pair, web_lake, tmp_path
     page.wait_for_selector("#drug-name")
     assert page.inner_text("#drug-name") == drug
 
+    page.click('th[data-column="ror"] a')  # the page opens sorted by EB05: another order first
+    page.wait_for_url("**sort=ror**")
     page.click('th[data-column="eb05"] a')
     page.wait_for_url("**sort=eb05**")
     heads = page.locator("table#signals thead th").all_inner_texts()

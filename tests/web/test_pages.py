@@ -82,7 +82,8 @@ def test_export_csv_equals_pvsignal_signals(client, scored, web_lake, tmp_path):
     from pvsignal import api
 
     drug = _top_drug(scored)
-    r = client.get("/drug/export", params={"drug": drug, "format": "csv"})
+    # sorted as the command sorts (ROR); the page's default order (EB05) holds the same rows
+    r = client.get("/drug/export", params={"drug": drug, "format": "csv", "sort": "ror"})
     assert r.status_code == 200 and r.headers["content-type"].startswith("text/csv")
     assert "attachment" in r.headers["content-disposition"]
     got = pd.read_csv(io.BytesIO(r.content))
@@ -90,6 +91,10 @@ def test_export_csv_equals_pvsignal_signals(client, scored, web_lake, tmp_path):
     api.write_table(res.table, tmp_path / "cli.csv")
     want = pd.read_csv(tmp_path / "cli.csv")
     pd.testing.assert_frame_equal(got, want)
+    default = pd.read_csv(io.BytesIO(client.get("/drug/export", params={"drug": drug}).content))
+    assert list(default["eb05"]) == sorted(default["eb05"], reverse=True)
+    pd.testing.assert_frame_equal(default.sort_values("event").reset_index(drop=True),
+                                  want.sort_values("event").reset_index(drop=True))
 
 
 def test_excel_export_opens(client, scored):
