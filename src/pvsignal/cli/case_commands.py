@@ -20,6 +20,12 @@ meddra_app = typer.Typer(**HELP_STYLE, help="Your licensed MedDRA release: check
 app.add_typer(meddra_app, name="meddra", short_help='Your MedDRA release: check it, map terms.')
 
 
+#: cases of a listing shown on screen by default (``--rows``)
+LISTING_ROWS = 10
+#: the listing's text columns read badly narrower than this: dropped instead (events, drugs first)
+LISTING_WIDTHS = {"events": 14, "drugs": 20, "indications": 20}
+
+
 def _connect(lake: Path, drop_probable_duplicates: bool):
     """The lake's prepared views (one connection for the command; tests replace it)."""
     return api.connect(lake, drop_probable_duplicates=drop_probable_duplicates)
@@ -61,6 +67,8 @@ def cases(
     plots: Annotated[Optional[Path], typer.Option("--plots", help="Folder for outcome and age bar charts (PNG).")] = None,
     listing: Annotated[bool, typer.Option("--listing", help="One row per case instead (ids, dates, age, sex, weight, "
                                           "country, reporter, drugs, indications, PTs, outcomes); --out .xlsx has filters.")] = False,
+    rows: Annotated[Optional[int], typer.Option("--rows", help="With --listing: cases shown on screen [10]; 0: all "
+                                                "(--out and --json always hold every case).", min=0)] = None,
     as_json: opt.Json = False,
 ) -> None:
     """Describe the deduplicated cases of a drug (or drug–event pair): sex, age, weight,
@@ -70,8 +78,11 @@ def cases(
     con = _connect(lake, definition.drop_probable_duplicates)
     if listing:
         _listing(drug, event, con, lake, level=level, meddra=meddra, groups=groups, definition=definition,
-                 top=top, out=out, as_json=as_json)
+                 rows=LISTING_ROWS if rows is None else rows, out=out, as_json=as_json)
         return
+    if rows is not None:
+        raise typer.BadParameter("is for --listing (the cases shown); the summary tables take --top",
+                                 param_hint="--rows")
     with progress(f"describing the cases of {drug}") as bar:
         cs = api.cases(drug, event, lake=con, level=level, meddra=meddra, groups=groups, top_n=top,
                        definition=definition, progress=bar)
@@ -91,8 +102,21 @@ def cases(
     note_synthetic(_synthetic(lake))
 
 
-def _listing(drug, event, con, lake: Path, *, top: int, out: Optional[Path], as_json: bool, definition, **kwargs) -> None:
-    """``cases --listing``: the line listing on screen (first ``top`` rows), as JSON, or written to ``out``."""
+def listing_view(table):
+    """The listing on screen, its columns in the order a reviewer reads them (the rightmost are
+    dropped first at narrow widths): the case, age, sex, events, drugs, outcomes, indications,
+    then where and who, weight, the dates and the report's ids."""
+    first = ["caseid", "age_years", "sex", "events", "drugs", "outcomes", "indications", "country", "reporter_type",
+             "weight_kg", "event_dt", "fda_dt", "init_fda_dt", "primaryid", "caseversion"]
+    cols = [c for c in first if c in table] + [c for c in table if c not in first]
+    view = table[cols].rename(columns={"age_years": "age", "reporter_type": "reporter"})
+    for col in ("drugs", "indications"):  # one drug a line
+        view[col] = view[col].str.replace(" | ", "\n", regex=False)
+    return view
+
+
+def _listing(drug, event, con, lake: Path, *, rows: int, out: Optional[Path], as_json: bool, definition, **kwargs) -> None:
+    """``cases --listing``: the line listing on screen (first ``rows``; 0: all), as JSON, or written to ``out``."""
     with progress(f"listing the cases of {drug}") as bar:
         table = api.case_listing(drug, event, lake=con, definition=definition, progress=bar, **kwargs)
     if out:
@@ -102,7 +126,10 @@ def _listing(drug, event, con, lake: Path, *, top: int, out: Optional[Path], as_
         typer.echo(table.to_json(orient="records", double_precision=6))
         return
     what = drug.upper() + (f" + {event}" if event else "")
-    print_dataframe(table.head(top), title=f"{what}: {len(table):,} cases (first {min(top, len(table))} shown)", digits=1)
+    shown = len(table) if rows == 0 else min(rows, len(table))
+    more = f"first {shown} shown; --rows N for more" if shown < len(table) else "all shown"
+    print_dataframe(listing_view(table), title=f"{what}: {len(table):,} cases ({more})", max_rows=shown, digits=1,
+                    min_widths=LISTING_WIDTHS)
     note_synthetic(_synthetic(lake))
 
 

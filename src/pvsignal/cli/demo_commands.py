@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-import shlex
 from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.text import Text
 
 from pvsignal import api
 from pvsignal.cli.app import app
-from pvsignal.cli.render import console, dataframe_table, print_line, progress
+from pvsignal.cli.render import console, dataframe_table, packed_lines, print_command, print_line, progress
 from pvsignal.cli.signal_commands import signal_view
 
 
@@ -25,10 +25,12 @@ def demo(
     with progress("synthesising, ingesting and scoring (synthetic data)") as bar:
         res = api.demo(folder, drug=drug, reports_per_quarter=reports_per_quarter, seed=seed, progress=bar)
     st = api.status(res.lake)
-    console.print(
-        f"[bold yellow]SYNTHETIC DATA[/] — {st['reports']:,} reports in {len(st['quarters'])} quarters → "
-        f"{st['cases']:,} cases after deduplication (lake: {res.lake})", highlight=False, soft_wrap=True,
-    )
+    label = "SYNTHETIC DATA"
+    parts = [f"{label} — {st['reports']:,} reports in {len(st['quarters'])} quarters",
+             f"→ {st['cases']:,} cases after deduplication", f"(lake: {res.lake})"]
+    for i, line in enumerate(packed_lines(parts, width=console.width)):
+        head, rest = (label, line[len(label):]) if i == 0 else ("", line)
+        console.print(Text.assemble((head, "bold yellow"), rest), highlight=False, soft_wrap=True)
     view = signal_view(res.signals, 15)
     console.print(dataframe_table(view, title=f"{drug.upper()}: top drug–event pairs by ROR (synthetic)", max_rows=15,
                                   caption_total=len(res.signals), keep=2))
@@ -36,14 +38,14 @@ def demo(
         print_line(f"profile written: {res.profile}")
     if res.trial is not None:
         print_line(f"synthetic trial (ADSL, ADAE, ADLB): {res.trial.folder}")
-    q = shlex.quote
-    nexts = [f"pvsignal cases --lake {q(str(res.lake))} --drug {drug} --sex female",
-             f"pvsignal onset --lake {q(str(res.lake))} --drug {drug} --event headache",
-             f"pvsignal interactions {drug} --with ketoconazole"]
+    lake = str(res.lake)
+    nexts = [["pvsignal", "cases", "--lake", lake, "--drug", drug, "--sex", "female"],
+             ["pvsignal", "onset", "--lake", lake, "--drug", drug, "--event", "headache"],
+             ["pvsignal", "interactions", drug, "--with", "ketoconazole"]]
     if res.trial is not None:
         t = res.trial
-        nexts.append(f"pvsignal trial incidence --adsl {q(str(t.adsl))} --adae {q(str(t.adae))} "
-                     f"--control {q(t.truth['control'])}")
+        nexts.append(["pvsignal", "trial", "incidence", "--adsl", str(t.adsl), "--adae", str(t.adae),
+                      "--control", t.truth["control"]])
     print_line("next, for example:")
-    for line in nexts:
-        print_line(f"  {line}")
+    for argv in nexts:
+        print_command(argv)

@@ -11,7 +11,7 @@ import typer
 from pvsignal import api
 import pvsignal.cli.options as opt
 from pvsignal.cli.app import HELP_STYLE, app
-from pvsignal.cli.render import console, fitted_table, print_dataframe, print_line, progress
+from pvsignal.cli.render import console, fitted_table, print_dataframe, print_line, print_parts, progress
 
 drugs_app = typer.Typer(**HELP_STYLE, help="Drug names → active ingredients.", no_args_is_help=True)
 app.add_typer(drugs_app, name="drugs")
@@ -41,16 +41,17 @@ def ingest(
     for q in result.quarters:
         if q.meta.get("missing_tables"):
             print_line(f"{q.quarter} is partial: no {', '.join(t.upper() for t in q.meta['missing_tables'])} table (--allow-partial)")
-    _print_tally(result.tally)
+    _print_tally(result.tally, lake)
 
 
-def _print_tally(tally: dict) -> None:
-    print_line(
-        f"{tally['reports']:,} reports → {tally['cases']:,} cases "
-        f"(removed: {tally['removed_old_versions']:,} older versions, {tally['removed_deleted']:,} deleted; "
-        f"flagged {tally['probable_duplicates']:,} probable duplicates). "
-        "Rejected and repaired lines: `pvsignal status --rejects`."
-    )
+def _print_tally(tally: dict, lake: Path) -> None:
+    """The deduplication tally and where to read the rejects, in lines that fit the console."""
+    import shlex
+
+    print_parts([f"{tally['reports']:,} reports → {tally['cases']:,} cases",
+                 f"(removed: {tally['removed_old_versions']:,} older versions, {tally['removed_deleted']:,} deleted;",
+                 f"flagged {tally['probable_duplicates']:,} probable duplicates).",
+                 "Rejected and repaired lines:", f"`pvsignal status --lake {shlex.quote(str(lake))} --rejects`."], sep=" ", indent="")
 
 
 @app.command(short_help="Rebuild a lake's deduplicated, normalised tables.")
@@ -66,7 +67,7 @@ def prepare(
     with progress(f"deduplicating and normalising drug names on {engine}") as bar:
         tally = api.prepare(lake, synonyms=synonyms, strip_salts=not keep_salts, engine=engine,
                             spark_master=spark_master, progress=bar, wait=wait)
-    _print_tally(tally)
+    _print_tally(tally, lake)
 
 
 @app.command(short_help="Add new quarters; update only the cases they touch.")
@@ -89,7 +90,7 @@ def update(
            else f"full rebuild: {result.reason}")
     print_line(f"Added {', '.join(q.quarter for q in result.quarters)} to {lake} ({how}); "
                f"{result.pairs or 0:,} drug–event pairs scored.")
-    _print_tally(result.tally)
+    _print_tally(result.tally, lake)
 
 
 @app.command(short_help='Quarters, rows, rejects and deduplication tally.')
@@ -109,11 +110,10 @@ def status(
         rows.append([name.upper(), f"{st['rows'].get(name, 0):,}", f"{st['rejects'].get(name, 0):,}", f"{noted:,}"])
     title = f"Lake {st['lake']}: {len(st['quarters'])} quarter(s) {st['quarters'][0]}–{st['quarters'][-1]}"
     console.print(fitted_table(["table", "rows", "rejected", "repaired/noted"], rows, title=title))
-    print_line(
-        f"reports {st['reports']:,} · removed deleted {st['removed_deleted']:,} · removed older versions "
-        f"{st['removed_old_versions']:,} · cases {st['cases']:,} · probable duplicates (flagged) "
-        f"{st['probable_duplicates']:,} · cases in both eras {st['cases_in_both_eras']:,}"
-    )
+    print_parts([f"reports {st['reports']:,}", f"removed deleted {st['removed_deleted']:,}",
+                 f"removed older versions {st['removed_old_versions']:,}", f"cases {st['cases']:,}",
+                 f"probable duplicates (flagged) {st['probable_duplicates']:,}",
+                 f"cases in both eras {st['cases_in_both_eras']:,}"])
     src = st["drugs"]["rows_by_ingredient_source"]
     print_line("drug rows by ingredient source: " + ", ".join(f"{k} {v:,}" for k, v in sorted(src.items())))
     for q, missing in st.get("missing_tables", {}).items():

@@ -21,6 +21,8 @@ from rich.markup import escape
 from rich.table import Table
 
 if TYPE_CHECKING:  # pragma: no cover
+    from pathlib import Path
+
     import pandas as pd
 
 console = Console()
@@ -41,9 +43,10 @@ def print_error(message: str, *, usage: str | None = None, hint: str | None = No
     console_err.print(f"[bold red]error:[/] {escape(message)}", highlight=False, soft_wrap=True)
 
 
-def print_note(message: str, *, label: str = "note", style: str = "yellow") -> None:
-    """A warning or note on stdout, unwrapped; ``message`` is plain text (never markup)."""
-    console.print(f"[{style}]{escape(label)}:[/] {escape(message)}", highlight=False, soft_wrap=True)
+def print_note(message: str, *, label: str = "note", style: str = "yellow", wrap: bool = False) -> None:
+    """A warning or note on stdout, unwrapped (``wrap``: prose without paths, wrapped at word
+    boundaries to the console); ``message`` is plain text (never markup)."""
+    console.print(f"[{style}]{escape(label)}:[/] {escape(message)}", highlight=False, soft_wrap=not wrap)
 
 
 def note_synthetic(synthetic: bool) -> None:
@@ -55,6 +58,53 @@ def note_synthetic(synthetic: bool) -> None:
 def print_line(message: str) -> None:
     """Plain text on stdout, unwrapped (paths and names survive a narrow console)."""
     console.print(message, highlight=False, markup=False, soft_wrap=True)
+
+
+def packed_lines(parts: Sequence[str], *, width: int, sep: str = " ", indent: str = "  ", end: str = "") -> list[str]:
+    """``parts`` joined by ``sep`` into lines of at most ``width`` cells where they allow.
+
+    A part is never split (a path or a name stays whole, even when longer than ``width``);
+    lines after the first start with ``indent``, and every line but the last ends with
+    ``end`` (``" \\"``: a shell command that still pastes as one).
+    """
+    lines: list[str] = []
+    line = ""
+    for part in parts:
+        joined = f"{line}{sep}{part}" if line.strip() else f"{line}{part}"
+        if line.strip() and cell_len(joined + end) > width:
+            lines.append(line + end)
+            line = indent + part
+        else:
+            line = joined
+    return [*lines, line] if line.strip() else lines
+
+
+def print_parts(parts: Sequence[str], *, sep: str = " · ", indent: str = "  ") -> None:
+    """Plain text on stdout in lines that fit the console, breaking only between ``parts``."""
+    for line in packed_lines(parts, width=console.width, sep=sep, indent=indent):
+        print_line(line)
+
+
+def print_command(argv: Sequence[str], *, indent: str = "  ") -> None:
+    """A shell command (words unquoted) on stdout, quoted, and broken before an option with a
+    ``\\`` continuation when it does not fit the console: copied whole, it still runs."""
+    import shlex
+
+    groups: list[list[str]] = []
+    for word in argv:  # an option keeps its value on its line
+        if not groups or word.startswith("-"):
+            groups.append([])
+        groups[-1].append(shlex.quote(word))
+    parts = [" ".join(g) for g in groups]
+    parts[0] = indent + parts[0]
+    for line in packed_lines(parts, width=console.width, indent=indent + "    ", end=" \\"):
+        print_line(line)
+
+
+def sidecar(out: "Path") -> "Path":
+    """The ``.json`` sidecar written beside ``out`` (``../x.csv`` → ``../x.csv.json``), as
+    :func:`pvsignal.api.write_table` names it."""
+    return out.with_name(out.name + ".json")
 
 
 def is_number_like(cells: Sequence[str]) -> bool:
@@ -75,11 +125,13 @@ def fit_columns(
     width: int,
     keep: int = 1,
     numeric: Sequence[bool] | None = None,
+    min_widths: Sequence[int] | None = None,
 ) -> tuple[list[int], list[int | None]]:
     """Which columns fit in ``width`` cells, and their widths.
 
     ``cells[j]`` are column ``j``'s plain-text cells. Number-like columns need their
-    widest cell; text columns at least ``min(widest word, 10)``. Columns are dropped from
+    widest cell; text columns at least ``min(widest word, 10)``, or ``min_widths[j]`` (up to
+    their widest cell) when given: a column that reads badly narrower is dropped instead. Columns are dropped from
     the right (lowest priority) until the rest fit; the first ``keep`` are never dropped.
     Returns the kept column indexes and, for each, a fixed width (``None``: natural).
     """
@@ -97,7 +149,8 @@ def fit_columns(
             # _WHOLE_WORD ("THROMBOCYTOPENIA" never folds); other text columns may fold at _MIN_TEXT
             floor = _WHOLE_WORD if j < keep else _MIN_TEXT
             words = max((_widest_word(c) for c in cells[j]), default=0)
-            need.append(max(1, min(natural[j], max(min(words, floor), min(_widest_word(headers[j]), floor)))))
+            need.append(max(1, min(natural[j], max(min(words, floor), min(_widest_word(headers[j]), floor),
+                                                   min_widths[j] if min_widths else 0))))
     kept = list(range(n))
     room = lambda cols: width - 1 - _OVERHEAD_PER_COLUMN * len(cols)  # noqa: E731
     while sum(need[j] for j in kept) > room(kept) and len(kept) > keep:
@@ -144,6 +197,7 @@ def fitted_table(
     numeric: Sequence[bool] | None = None,
     keep: int = 1,
     target: Console | None = None,
+    min_widths: Sequence[int] | None = None,
 ) -> Table:
     """A Rich table of plain-text ``rows`` that fits ``target``'s width without cutting a number.
 
@@ -153,7 +207,7 @@ def fitted_table(
     width = (target or console).width
     cols = [[r[j] for r in rows] for j in range(len(headers))]
     flags = list(numeric) if numeric is not None else [is_number_like(c) for c in cols]
-    kept, widths = fit_columns(headers, cols, width=width, keep=keep, numeric=flags)
+    kept, widths = fit_columns(headers, cols, width=width, keep=keep, numeric=flags, min_widths=min_widths)
     table = Table(title=escape(title) if title else None)
     for j, w in zip(kept, widths):
         table.add_column(escape(headers[j]), justify="right" if flags[j] else "left", width=w, overflow="fold",
@@ -194,11 +248,15 @@ def dataframe_table(
     digits: int = 2,
     caption_total: int | None = None,
     keep: int = 1,
+    numeric_columns: Sequence[str] = (),
+    min_widths: dict[str, int] | None = None,
 ) -> Table:
     """A fitted Rich table of the first ``max_rows`` rows of ``df`` (numbers right-aligned).
 
     Column order is priority order: the rightmost columns are dropped first when the
-    console is too narrow (see :func:`fitted_table`).
+    console is too narrow (see :func:`fitted_table`). ``numeric_columns`` are kept whole
+    and right-aligned like numbers even when a cell holds words (``— (zero cell)``);
+    ``min_widths``: text columns not squeezed below this many cells (see :func:`fit_columns`).
     """
     import pandas as pd
 
@@ -206,10 +264,12 @@ def dataframe_table(
     head = df[cols].head(max_rows)
     rows = [[format_value(v, digits) for v in row] for row in head.itertuples(index=False)]
     numeric = [pd.api.types.is_numeric_dtype(df[c]) and not pd.api.types.is_bool_dtype(df[c]) or None for c in cols]
-    flags = [bool(f) or is_number_like([r[j] for r in rows]) for j, f in enumerate(numeric)]
+    flags = [bool(f) or cols[j] in numeric_columns or is_number_like([r[j] for r in rows]) for j, f in enumerate(numeric)]
     total = len(df) if caption_total is None else caption_total
     caption = f"{min(max_rows, len(df))} of {total:,} rows shown" if total > max_rows else None
-    return fitted_table([str(c) for c in cols], rows, title=title, caption=caption, numeric=flags, keep=keep)
+    mins = [(min_widths or {}).get(c, 0) for c in cols]
+    return fitted_table([str(c) for c in cols], rows, title=title, caption=caption, numeric=flags, keep=keep,
+                        min_widths=mins)
 
 
 def print_dataframe(df: "pd.DataFrame", **kwargs: Any) -> None:

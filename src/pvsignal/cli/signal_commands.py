@@ -11,7 +11,7 @@ from pvsignal import api
 import pvsignal.cli.bias_commands as bias
 import pvsignal.cli.options as opt
 from pvsignal.cli.app import app
-from pvsignal.cli.render import console, dataframe_table, note_synthetic, print_line, print_note, progress
+from pvsignal.cli.render import console, dataframe_table, note_synthetic, print_line, print_note, print_parts, progress, sidecar
 
 FLAG_NAMES = {"flag_ror": "ROR", "flag_prr": "PRR", "flag_ic": "IC", "flag_ebgm": "EB"}
 
@@ -113,14 +113,14 @@ def signals(
     elif "loglik_full" not in prior:
         print_line("MGPS prior given: α1={alpha1:.4g} β1={beta1:.4g} α2={alpha2:.4g} β2={beta2:.4g} P={p:.4g}".format(**prior))
     else:
-        print_line("MGPS prior: α1={alpha1:.4g} β1={beta1:.4g} α2={alpha2:.4g} β2={beta2:.4g} P={p:.4g} "
-                   "(log L {loglik_full:.6g}, converged {converged})".format(**prior))
+        print_parts(["MGPS prior: α1={alpha1:.4g} β1={beta1:.4g} α2={alpha2:.4g} β2={beta2:.4g} P={p:.4g}".format(**prior),
+                     "(log L {loglik_full:.6g}, converged {converged})".format(**prior)], sep=" ")
     if prior.get("at_bound"):
         print_note("the MGPS prior ended on a parameter bound — the pairs show almost no heterogeneity beyond "
                    "chance, so EBGM shrinks towards one prior mean; read EB05 with care.")
     if out:
         api.write_table(t, out, metadata=res.sidecar(), sheets={"mgps_prior": prior})
-        print_line(f"written: {out} and {out.name}.json (a valid --config)")
+        print_line(f"written: {out} and {sidecar(out)} (a valid --config)")
     if unmask_top is not None:
         bias.show_masking(res, unmask_top, engine=engine, spark_master=spark_master, top=top,
                           out=bias._beside(out, "masking"))
@@ -188,4 +188,4 @@ def trends(
 
     note_synthetic(_synthetic(lake))
     if out:
-        print_line(f"written: {out} and {out.name}.json")
+        print_line(f"written: {out} and {sidecar(out)}")
