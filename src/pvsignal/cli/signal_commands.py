@@ -11,7 +11,8 @@ from pvsignal import api
 import pvsignal.cli.bias_commands as bias
 import pvsignal.cli.options as opt
 from pvsignal.cli.app import app
-from pvsignal.cli.render import console, dataframe_table, note_synthetic, print_line, print_note, print_parts, progress, sidecar
+from pvsignal.cli.render import (console, dataframe_table, note_synthetic, print_line, print_note, print_parts, progress,
+                                 sidecar)
 
 FLAG_NAMES = {"flag_ror": "ROR", "flag_prr": "PRR", "flag_ic": "IC", "flag_ebgm": "EB"}
 
@@ -117,7 +118,7 @@ def signals(
                      "(log L {loglik_full:.6g}, converged {converged})".format(**prior)], sep=" ")
     if prior.get("at_bound"):
         print_note("the MGPS prior ended on a parameter bound — the pairs show almost no heterogeneity beyond "
-                   "chance, so EBGM shrinks towards one prior mean; read EB05 with care.")
+                   "chance, so EBGM shrinks towards one prior mean; read EB05 with care.", wrap=True)
     if out:
         api.write_table(t, out, metadata=res.sidecar(), sheets={"mgps_prior": prior})
         print_line(f"written: {out} and {sidecar(out)} (a valid --config)")
