@@ -127,7 +127,7 @@ def _listing(drug, event, con, lake: Path, *, rows: int, out: Optional[Path], as
         return
     what = drug.upper() + (f" + {event}" if event else "")
     shown = len(table) if rows == 0 else min(rows, len(table))
-    more = f"first {shown} shown; --rows N for more" if shown < len(table) else "all shown"
+    more = f"first {shown} shown" + ("; --rows N for more" if shown < len(table) else "")
     print_dataframe(listing_view(table), title=f"{what}: {len(table):,} cases ({more})", max_rows=shown, digits=1,
                     min_widths=LISTING_WIDTHS)
     note_synthetic(_synthetic(lake))
