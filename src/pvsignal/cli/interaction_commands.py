@@ -32,7 +32,7 @@ def _blank(reason: str) -> str:
     return f"— ({reason})" if reason else "—"
 
 
-def signal_view(df):
+def omega_view(df):
     """Ω and the stratified ROR on screen, one string per cell: each value with 2 decimals,
     the ROR with its interval; a blank value says why in its cell (``reason``, ``ror_reason``).
     The perpetrator gets a column when there are several. Column order is the drop order."""
@@ -62,7 +62,7 @@ def _show_signals(df) -> None:
     """The Ω table on screen (first :data:`SIGNAL_ROWS` rows)."""
     a = df.attrs
     perps = a["perpetrator"] if isinstance(a["perpetrator"], list) else [a["perpetrator"]]
-    view = signal_view(df)
+    view = omega_view(df)
     title = (f"{a['drug'].lower()} (roles {','.join(a['roles'])}) + {', '.join(p.lower() for p in perps)} "
              f"(roles {','.join(a['perpetrator_roles'])}): Ω and stratified ROR")
     keep = 2 if "perpetrator" in view else 1
@@ -102,7 +102,7 @@ def interactions(
     pvsignal interactions voclosporin --with ketoconazole,diltiazem,digoxin,rifampin
     pvsignal interactions --lake LAKE --drug voclosporin --event tremor --class cyp3a4-inhibitor
     pvsignal interactions --lake LAKE --drug voclosporin            (co-reported perpetrators)
-    pvsignal interactions --lake LAKE --drug voclosporin --event headache   (Ω: top 3 of them)
+    pvsignal interactions --lake LAKE --drug voclosporin --event headache
     """
     name = drug_opt or drug
     if lake is None:

@@ -4,7 +4,9 @@ Tables never cut a number: a column whose cells are numbers (or number-like text
 ``2.31 (1.10–4.85)``) keeps its full width; text columns wrap; when the numbers alone do
 not fit the console, the lowest-priority columns are dropped and the caption names them.
 Messages (errors, notes) are printed soft-wrapped: one line each, whatever the width, so a
-long path or name survives a narrow terminal and a pipe.
+long path or name survives a narrow terminal and a pipe. Longer plain lines are broken to the
+console's width only where the caller allows (:func:`print_parts`: between parts;
+:func:`print_command`: before an option, with a ``\\`` continuation; prose notes at words).
 """
 
 from __future__ import annotations
