@@ -405,5 +405,8 @@ def test_several_perpetrators_in_one_pass_equal_each_alone(planted_con):
     key = ["perpetrator", "event"]
     pd.testing.assert_frame_equal(both.sort_values(key).reset_index(drop=True),
                                   alone.sort_values(key).reset_index(drop=True))
-    assert len(both) == 9 and both.attrs["perpetrator"] == [a for a in both.attrs["perpetrator"]]
+    assert len(both) == 9
+    singles = [interaction_signals(planted_con, "voclosporin", p, events).attrs for p in perps]
+    assert both.attrs["perpetrator"] == [a["perpetrator"] for a in singles]
+    assert both.attrs["perpetrator_ingredients"] == [a["perpetrator_ingredients"] for a in singles]
     assert list(both["omega_lower"].dropna()) == sorted(both["omega_lower"].dropna(), reverse=True)

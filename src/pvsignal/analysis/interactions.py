@@ -267,6 +267,7 @@ def interaction_signals(
     out.attrs.update(frames[0].attrs)
     if many:
         out.attrs["perpetrator"] = [f.attrs["perpetrator"] for f in frames]
+        out.attrs["perpetrator_ingredients"] = [f.attrs["perpetrator_ingredients"] for f in frames]
     return out
 
 
