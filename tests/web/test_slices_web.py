@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 
 import pandas as pd
+import pytest
 
 from pvsignal.web.slices import slices
 
@@ -107,3 +108,16 @@ def test_only_the_latest_warm_up_waits_in_the_queue(web_app, scored):
     assert list(sl._slices) == [a, c, d]
     gate.set()
     assert wanted.result(timeout=60) == c and sl._slices[d].result(timeout=60) == d
+
+
+def test_slices_over_the_memory_budget_are_closed_but_the_last(web_app, scored):
+    from pvsignal.web.slices import Slices
+
+    sl = Slices(web_app.state.lake, memory_budget=1)  # every slice is over
+    a, b = [str(x) for x in scored["drug"].value_counts().index[6:8]]
+    first = sl._future(a).result(timeout=120)
+    assert list(sl._slices) == [a] and sl.memory[a] > 1  # alone: kept although over
+    sl._future(b).result(timeout=120)
+    assert list(sl._slices) == [b] and a not in sl.memory
+    with pytest.raises(Exception, match="(?i)closed"):
+        first.execute("SELECT 1")
