@@ -18,6 +18,7 @@ import time
 import pandas as pd
 
 from pvsignal import api
+from pvsignal.analysis.slices import slice_size
 
 ANALYSES = {
     "cases": lambda d, e, src: api.cases(d, e, lake=src),
@@ -59,8 +60,7 @@ def main() -> None:
                             "AND d.role_cod IN ('PS','SS') GROUP BY 1 ORDER BY count(DISTINCT caseid) DESC, 1 LIMIT 1",
                             [drug]).fetchall()[0][0]
         sl, build = _timed(lambda: api.drug_slice(drug, lake=con))
-        n_rows = sum(sl.execute(f"SELECT count(*) FROM {v}").fetchall()[0][0]
-                     for v in ("cases", "case_drugs", "case_reactions", "case_ther", "case_indi", "case_outc", "case_rpsr"))
+        n_rows = sum(slice_size(sl).values())
         for name, fn in ANALYSES.items():
             on_slice, t_slice = _timed(lambda: fn(drug, event, sl))
             on_lake, t_lake = _timed(lambda: fn(drug, event, con))

@@ -133,3 +133,24 @@ def test_definitions_a_slice_cannot_answer():
     assert not covers(CaseDefinition(unmask=["tacrolimus"]))
     assert not covers(CaseDefinition(indication="lupus nephritis"))
     assert not covers(CaseDefinition(drug_level="class"))
+
+
+def test_a_slice_refuses_what_it_cannot_answer(planted_con):
+    """Another drug's cases, a definition reading other cases, and whole-lake analyses (scores, Ω)
+    are errors on a slice, never numbers from the wrong population."""
+    from pvsignal.analysis.population import population
+    from pvsignal.errors import ConfigError
+
+    sl = drug_slice(planted_con, "voclosporin")
+    try:
+        other = _top_pairs(planted_con, 1)[0][0]
+        assert other != "VOCLOSPORIN"
+        for call in (lambda: api.cases(other, lake=sl), lambda: api.co_reported_perpetrators(other, lake=sl),
+                     lambda: api.cases("voclosporin", lake=sl, definition=CaseDefinition(comparator="tacrolimus")),
+                     lambda: population(sl, CaseDefinition()),  # what signals and every count read
+                     lambda: api.interaction_signals("voclosporin", "nizoral", ["TREMOR"], lake=sl)):
+            with pytest.raises(ConfigError, match="drug slice"):
+                call()
+        assert api.cases("voclosporin", "HEADACHE", lake=sl).n_cases > 0  # what it holds, it answers
+    finally:
+        sl.close()

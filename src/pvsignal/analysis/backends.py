@@ -42,6 +42,19 @@ def distinct_values(t: ir.Table, col: str) -> list[str]:
     return t.filter(t[col].notnull()).select(col).distinct()[col].execute().tolist()
 
 
+#: the table that marks a drug slice (:mod:`~pvsignal.analysis.slices`) and names its drug
+SLICE_MARKER = "_pvsignal_slice"
+
+
+def slice_drug(ib: ibis.BaseBackend) -> str | None:
+    """The drug whose cases ``ib`` holds when it is a drug slice, else None (a lake)."""
+    if ib.name != "duckdb":  # slices are DuckDB databases
+        return None
+    if not ib.con.execute("SELECT 1 FROM duckdb_tables() WHERE table_name = ?", [SLICE_MARKER]).fetchall():
+        return None
+    return ib.con.execute(f"SELECT drug FROM {SLICE_MARKER}").fetchall()[0][0]
+
+
 @contextmanager
 def staged(backend: ibis.BaseBackend, expr: ir.Table) -> Iterator[ir.Table]:
     """``expr`` computed once for several queries: a DuckDB temporary table, or a cached

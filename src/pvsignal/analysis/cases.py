@@ -79,6 +79,9 @@ def drug_cases(population: Population, drug: str, event: str | None = None, *, l
         raise ConfigError(f"event level {level!r} is not one of {', '.join(EVENT_LEVELS)}")
     ib = population.backend
     key = drug.strip().upper()
+    if population.slice_drug is not None and key != population.slice_drug:
+        raise ConfigError(f"this source holds only the cases of {population.slice_drug} (a drug slice): "
+                          f"the cases of {key} need the lake")
     all_drugs = ib.table("case_drugs")
     if not exists(all_drugs.filter(all_drugs.ingredient == key)):
         raise unknown_name("ingredient", key, distinct_values(all_drugs, "ingredient"))

@@ -65,6 +65,6 @@ def definition_counts(source: Any, definition: CaseDefinition, min_count: int = 
         return pair_counts_from_sets(drugs, events, strata, definition.strata, min_count=min_count)
     if definition.drug_level != "ingredient":
         raise ConfigError("an active comparator is an ingredient: use it at the ingredient level (no --drug-level class)")
-    case_population(source, definition)  # checks that the comparator (and other names) exist
+    case_population(source, definition, whole_lake=True)  # checks that the comparator (and other names) exist
     drugs, events, _ = population(source, definition.replace(comparator=None))  # every drug row: X∖C needs them
     return comparator_counts(drugs, events, definition.comparator, min_count)

@@ -32,7 +32,7 @@ from pvsignal.analysis.interaction_cells import FEW_EVENTS, few_event_cells
 from pvsignal.analysis.population import (
     ROLE_SETS, UNSET, CaseDefinition, Population, case_population, role_codes, with_shortcuts,
 )
-from pvsignal.errors import UnknownNameError
+from pvsignal.errors import ConfigError, UnknownNameError
 from pvsignal.stats.omega import STRATA_COLUMNS, margins_to_strata, omega, stratified_ror  # noqa: F401 (re-exported)
 from pvsignal.suggest import close_matches, unknown_name
 
@@ -53,10 +53,10 @@ def _knowledge(knowledge):
 
 
 def _population(con: Any, definition: CaseDefinition | None, roles: Any,
-                drop_probable_duplicates: bool | None) -> Population:
+                drop_probable_duplicates: bool | None, *, whole_lake: bool = False) -> Population:
     d = with_shortcuts(definition, roles=roles, drop_probable_duplicates=drop_probable_duplicates,
                        default_roles="interacting")
-    return case_population(con, d)
+    return case_population(con, d, whole_lake=whole_lake)
 
 
 def _drug_names(kn, names: list[str], drug: str) -> tuple[str, list[str]]:
@@ -175,7 +175,7 @@ def _counts(con: Any, drug: str, perpetrators: Sequence[str], events: Sequence[s
             definition: CaseDefinition | None, roles: Any, perpetrator_roles: Any, min_n111: int, knowledge: Any,
             drop_probable_duplicates: bool | None) -> list[pd.DataFrame]:
     """:func:`interaction_counts` of each perpetrator (a few named events: all in one set pass)."""
-    pop = _population(con, definition, roles, drop_probable_duplicates)
+    pop = _population(con, definition, roles, drop_probable_duplicates, whole_lake=True)
     ib = pop.backend
     kn = _knowledge(knowledge)
     x_roles = list(pop.definition.role_codes)
@@ -310,6 +310,9 @@ def co_reported_perpetrators(
     x_roles, y_roles = list(pop.definition.role_codes), list(role_codes(perpetrator_roles))
     names = distinct_values(pop.backend.table("case_drugs"), "ingredient")
     ingredient, x_names = _drug_names(kn, names, drug)
+    if pop.slice_drug is not None and pop.slice_drug not in x_names:
+        raise ConfigError(f"this source holds only the cases of {pop.slice_drug} (a drug slice): "
+                          f"the co-reported drugs of {drug} need the lake")
     p = kn.perpetrators
     if classes is None:
         rows = p[p["role"].isin(["inhibitor", "inducer"])]

@@ -51,7 +51,7 @@ def _config(**changes: Any) -> SignalConfig:
 def _pair_counts(con: duckdb.DuckDBPyConnection):
     """The count expression of the default definition over ``case_drugs`` and ``case_reactions``
     (no case filter: ``cases`` is not read)."""
-    pop = case_population(con, CaseDefinition())
+    pop = case_population(con, CaseDefinition(), whole_lake=True)
     return pair_counts_from_sets(pop.drugs, pop.events(), min_count=1)
 
 

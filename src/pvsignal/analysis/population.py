@@ -41,7 +41,7 @@ from pvsignal.analysis.background import (
 from pvsignal.analysis.ages import (  # noqa: F401 (re-exported: the vocabulary lives with the definition)
     AGE_BANDS, AGE_GROUPS, STRATUM_AGE_GROUPS, age_band, age_group, age_in_years, in_unit,
 )
-from pvsignal.analysis.backends import backend_of
+from pvsignal.analysis.backends import backend_of, slice_drug
 from pvsignal.errors import ConfigError, PvsignalError
 from pvsignal.quarters import parse_quarter
 
@@ -169,6 +169,11 @@ class CaseDefinition:
         return parts[0], parts[-1]
 
     @property
+    def within_drug_cases(self) -> bool:
+        """Whether one drug's analyses read only its cases (no comparator, unmasking, indication, classes)."""
+        return not (self.comparator or self.unmask or self.indication or self.drug_classes or self.drug_level != "ingredient")
+
+    @property
     def filters_cases(self) -> bool:
         """Whether the definition leaves out any case of the prepared views."""
         return bool(self.drop_probable_duplicates or self.quarters or self.sex or self.age_groups or self.years
@@ -263,6 +268,7 @@ class Population:
 
     backend: ibis.BaseBackend
     definition: CaseDefinition
+    slice_drug: str | None = None  # the drug of a drug slice (analysis.slices); None on a lake
 
     @cached_property
     def _filtered(self) -> ir.Table:
@@ -339,17 +345,18 @@ class Population:
         return j.select(report_id=j.report_id, event=j.group_name).distinct()
 
 
-def case_population(source: Any, definition: CaseDefinition | None = None) -> Population:
-    """The :class:`Population` of ``definition`` over the prepared views of ``source`` (a
-    DuckDB connection, an :class:`~pvsignal.store.engine.Engine` or an Ibis backend).
-    Event groups of the definition (MedDRA folder, YAML file) are registered as
-    ``pt_groups`` first."""
-    d = definition or CaseDefinition()
-    ib = backend_of(source)
+def case_population(source: Any, definition: CaseDefinition | None = None, *, whole_lake: bool = False) -> Population:
+    """The :class:`Population` of ``definition`` over the prepared views of ``source`` (DuckDB, an
+    Engine or an Ibis backend), event groups registered as ``pt_groups`` first. On a drug slice, a
+    definition reading other cases or a ``whole_lake`` analysis (scores, Ω, counts) is an error."""
+    d, ib = definition or CaseDefinition(), backend_of(source)
+    if (drug := slice_drug(ib)) is not None and (whole_lake or not d.within_drug_cases):
+        need = "this analysis" if whole_lake else "a comparator, unmasking, an indication or drug classes"
+        raise ConfigError(f"this source holds only the cases of {drug} (a drug slice): {need} needs every case")
     if d.meddra or d.event_groups:
         register_event_groups(ib, d)
     check_background(ib, d.indication, d.comparator, d.unmask)
-    return Population(ib, d)
+    return Population(ib, d, drug)
 
 
 def population(con: Any, definition: CaseDefinition) -> tuple[ir.Table, ir.Table, ir.Table]:
@@ -358,7 +365,7 @@ def population(con: Any, definition: CaseDefinition) -> tuple[ir.Table, ir.Table
     At a group level, reports with no grouped PT stay in the population under the
     placeholder event :data:`NO_GROUP_EVENT` (so N and the margins keep them).
     """
-    pop = case_population(con, definition)
+    pop = case_population(con, definition, whole_lake=True)
     events = pop.events()
     if definition.event_level != "pt":
         grouped = pop.events(definition.event_level)

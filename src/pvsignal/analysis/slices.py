@@ -14,7 +14,9 @@ keeps a few.
 Valid for case definitions whose population is decided within the drug's own cases
 (:func:`covers`): roles, quarters, sex, age, years, probable duplicates, event levels.
 A comparator or unmasking changes the background (cases without the drug), and scores
-(2×2 tables, Ω) need every case: those run on the lake.
+(2×2 tables, Ω) need every case: on a slice those, and any other drug's cases, are a
+:class:`~pvsignal.errors.ConfigError` (a marker table names the slice's drug), never a
+number from the wrong population.
 """
 
 from __future__ import annotations
@@ -23,9 +25,8 @@ from typing import Any
 
 import duckdb
 
-from pvsignal.analysis.backends import distinct_values
+from pvsignal.analysis.backends import SLICE_MARKER, distinct_values
 from pvsignal.analysis.population import CaseDefinition
-from pvsignal.errors import UnknownNameError
 from pvsignal.suggest import unknown_name
 
 #: the columns a slice keeps of each prepared view: what the case series, onset, listing,
@@ -50,11 +51,9 @@ SLICE_VIEWS = tuple(SLICE_COLUMNS)
 
 
 def covers(definition: CaseDefinition | None) -> bool:
-    """Whether an analysis of one drug's cases under ``definition`` sees only that drug's
-    cases (so a slice gives the lake's answer): no comparator, no unmasking, no indication
-    background, no drug classes given by the user."""
-    d = definition or CaseDefinition()
-    return not (d.comparator or d.unmask or d.indication or d.drug_classes or d.drug_level != "ingredient")
+    """Whether a slice answers an analysis of its drug's cases under ``definition``
+    (:attr:`CaseDefinition.within_drug_cases`; any other, on a slice, is an error)."""
+    return (definition or CaseDefinition()).within_drug_cases
 
 
 def drug_slice(con: duckdb.DuckDBPyConnection, drug: str) -> duckdb.DuckDBPyConnection:
@@ -84,6 +83,9 @@ def drug_slice(con: duckdb.DuckDBPyConnection, drug: str) -> duckdb.DuckDBPyConn
             out.register("_rows", rows)
             out.execute(f"CREATE TABLE {view} AS SELECT * FROM _rows")
             out.unregister("_rows")
+        # the mark every analysis checks (population.slice_drug): only this drug's cases, and
+        # only definitions and analyses that read nothing else, may run here
+        out.execute(f"CREATE TABLE {SLICE_MARKER} AS SELECT ? AS drug", [key])
         cur.execute(f"DROP TABLE {name}")
     except BaseException:
         out.close()
@@ -98,4 +100,4 @@ def slice_size(slice_con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
     return {v: slice_con.execute(f"SELECT count(*) FROM {v}").fetchall()[0][0] for v in SLICE_VIEWS}
 
 
-__all__ = ["SLICE_VIEWS", "UnknownNameError", "covers", "drug_slice", "slice_size"]
+__all__ = ["SLICE_COLUMNS", "SLICE_VIEWS", "covers", "drug_slice", "slice_size"]

@@ -46,7 +46,7 @@ def quarter_counts(con: Any, definition: CaseDefinition, *, drug: str | None = N
         raise ConfigError("a sampled prior counts one drug's pairs: name the drug")
     if definition.comparator:  # per-drug margins (analysis.comparator) are not split by quarter
         raise ConfigError("signals over time do not take an active comparator (--comparator) yet")
-    pop = case_population(con, definition)  # without case filters, ``cases`` is not read
+    pop = case_population(con, definition, whole_lake=True)  # without case filters, ``cases`` is not read
     events = pop.events() if definition.event_level == "pt" else population(con, definition)[1]
     ib = backend_of(con)
     dr = pop.drug_rows  # case_drugs rows carry their case's quarter: no join with cases
